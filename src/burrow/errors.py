@@ -1,0 +1,23 @@
+"""The exceptions burrow raises; the CLI turns them into one-line messages."""
+
+from __future__ import annotations
+
+
+class BurrowError(Exception):
+    """Root of every error burrow reports to its user."""
+
+
+class InterpreterError(BurrowError):
+    """An interpreter is missing, broken, or cannot host a virtual environment."""
+
+
+class TargetError(BurrowError):
+    """The place to create or change an environment is unusable, or would lose data."""
+
+
+class SeedError(BurrowError):
+    """pip (or another seed package) could not be found, fetched or installed."""
+
+
+class EnvironmentNotFound(BurrowError):
+    """No environment matches what the user named."""
