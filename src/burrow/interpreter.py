@@ -1,0 +1,183 @@
+"""Facts about a Python interpreter, learnt by running it once and cached on disk.
+
+The cache key is the interpreter's real path, size and modification time, so a warm
+``burrow create`` starts no second Python process, and an upgraded or deleted interpreter
+is noticed without being asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
+
+from burrow import dirs
+from burrow.errors import InterpreterError
+
+log = logging.getLogger(__name__)
+
+#: Oldest interpreter burrow makes environments for (pip no longer supports older ones).
+MINIMUM_VERSION = (3, 8)
+#: Bump when _probe.py changes what it reports, so cached facts are learnt again.
+PROBE_FORMAT = 1
+PROBE_TIMEOUT = 30.0
+
+_PROBE_SOURCE = Path(__file__).with_name("_probe.py")
+
+
+@dataclass(frozen=True)
+class PythonInfo:
+    """What burrow knows about one interpreter, e.g. CPython 3.12.1 at /usr/bin/python3.12."""
+
+    implementation: str  # "cpython", "pypy"
+    version: Tuple[int, int, int]
+    release: Tuple[str, int]  # ("final", 0), ("candidate", 1)
+    executable: str  # as run, e.g. /usr/bin/python3
+    base_executable: str  # the interpreter an env links to (outside any venv)
+    prefix: str
+    base_prefix: str
+    platform: str  # sys.platform
+    os_name: str
+    is_64bit: bool
+    sysconfig_platform: str  # linux-x86_64
+    cache_tag: str  # cpython-312
+    abiflags: str
+    free_threaded: bool
+    scheme: str  # sysconfig scheme of its venvs: "venv" on 3.11+
+    paths: Dict[str, str]  # purelib/platlib/include/scripts/data, relative to an env
+    stdlib: str
+    ensurepip_bundled: str
+    framework: str
+
+    @property
+    def version_str(self) -> str:
+        """'3.12.1', or '3.13.0rc1' for a pre-release."""
+        text = "%d.%d.%d" % self.version
+        level, serial = self.release
+        short = {"alpha": "a", "beta": "b", "candidate": "rc"}.get(level)
+        return f"{text}{short}{serial}" if short else text
+
+    @property
+    def name(self) -> str:
+        """Human name, e.g. 'CPython 3.12.1'."""
+        pretty = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalPy"}
+        return f"{pretty.get(self.implementation, self.implementation)} {self.version_str}"
+
+    @property
+    def windows(self) -> bool:
+        return self.os_name == "nt"
+
+    def to_json(self) -> Dict[str, Any]:
+        return {key: getattr(self, key) for key in self.__dataclass_fields__}
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> PythonInfo:
+        data = dict(data)
+        data["version"] = tuple(data["version"])
+        data["release"] = tuple(data["release"])
+        return cls(**data)
+
+
+def _cache_key(real: str) -> Tuple[str, int, int]:
+    st = os.stat(real)
+    return (real, st.st_size, st.st_mtime_ns)
+
+
+def _cache_file(real: str) -> Path:
+    import hashlib
+
+    digest = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return dirs.cache_dir() / "interpreters" / f"{digest}.json"
+
+
+def inspect(executable: str | os.PathLike[str]) -> PythonInfo:
+    """Facts about the interpreter at ``executable``: from the cache, else by running it."""
+    path = os.path.abspath(os.fspath(executable))
+    real = os.path.realpath(path)
+    try:
+        key = _cache_key(real)
+    except OSError as exc:
+        raise InterpreterError(f"interpreter {path} not found: {exc.strerror}") from None
+    if not os.path.isfile(real) or not os.access(real, os.X_OK):
+        raise InterpreterError(f"{path} is not an executable file")
+    cached = _read_cache(real, key, path)
+    if cached is not None:
+        return cached
+    info = _run_probe(path)
+    _write_cache(real, key, path, info)
+    return info
+
+
+def _read_cache(real: str, key: Tuple[str, int, int], path: str) -> Optional[PythonInfo]:
+    import json
+
+    try:
+        with open(_cache_file(real), encoding="utf-8") as handle:
+            record = json.load(handle)
+        if record["format"] != PROBE_FORMAT or tuple(record["key"]) != key:
+            return None
+        # Facts for another spelling of the same interpreter differ in `executable` only.
+        record["facts"]["executable"] = path
+        return PythonInfo.from_json(record["facts"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_cache(real: str, key: Tuple[str, int, int], path: str, info: PythonInfo) -> None:
+    import json
+
+    target = _cache_file(real)
+    record = {"format": PROBE_FORMAT, "key": list(key), "facts": info.to_json()}
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        temp.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(temp, target)
+    except OSError as exc:  # a read-only cache only costs speed
+        log.debug("could not cache interpreter facts in %s: %s", target, exc)
+
+
+def _run_probe(path: str) -> PythonInfo:
+    import json
+
+    # -E -s -S keep the user's environment and site-packages out; the probe drops the
+    # current directory from sys.path itself (old interpreters lack -I).
+    code = "import sys; del sys.path[0]\n" + _PROBE_SOURCE.read_text(encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    try:
+        proc = subprocess.run(
+            [path, "-E", "-s", "-S", "-c", code],
+            capture_output=True,
+            env=env,
+            timeout=PROBE_TIMEOUT,
+            check=False,
+        )
+    except OSError as exc:
+        raise InterpreterError(f"cannot run {path}: {exc.strerror or exc}") from None
+    except subprocess.TimeoutExpired:
+        raise InterpreterError(f"{path} did not answer within {PROBE_TIMEOUT:.0f}s") from None
+    try:
+        facts = json.loads(proc.stdout.decode("utf-8", "replace"))
+        if not isinstance(facts, dict):
+            raise TypeError
+    except (ValueError, TypeError):
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = f": {detail[-1]}" if detail else f" (exit code {proc.returncode})"
+        raise InterpreterError(f"{path} is not a working Python interpreter{reason}") from None
+    if facts.get("too_old") or tuple(facts["version"][:2]) < MINIMUM_VERSION:
+        found = ".".join(str(part) for part in facts["version"])
+        need = ".".join(str(part) for part in MINIMUM_VERSION)
+        raise InterpreterError(f"{path} is Python {found}; burrow needs Python {need} or newer")
+    try:
+        return PythonInfo.from_json(facts)
+    except TypeError as exc:
+        raise InterpreterError(f"{path} gave unexpected facts: {exc}") from None
+
+
+def current() -> PythonInfo:
+    """Facts about the interpreter running burrow."""
+    return inspect(sys.executable)
