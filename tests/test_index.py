@@ -1,0 +1,527 @@
+"""Tests for burrow.index: pip's config, simple-API pages, wheel choice and checked downloads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import socket
+import sys
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+import pytest
+
+from burrow import index
+from burrow.errors import SeedError
+from burrow.index import (
+    DEFAULT_INDEX,
+    IndexConfig,
+    WheelLink,
+    best_wheel,
+    download,
+    find_wheels,
+    pip_config,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+PY312 = (3, 12, 1)
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def make_wheel(directory: Path, name: str, version: str, tag: str = "py3-none-any") -> Path:
+    """A small but real wheel, e.g. directory/demo-1.0-py3-none-any.whl."""
+    directory.mkdir(parents=True, exist_ok=True)
+    dist = f"{name.replace('-', '_')}-{version}"
+    path = directory / f"{dist}-{tag}.whl"
+    with zipfile.ZipFile(path, "w") as wheel:
+        wheel.writestr(f"{name}/__init__.py", f"__version__ = {version!r}\n")
+        wheel.writestr(
+            f"{dist}.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        )
+        wheel.writestr(
+            f"{dist}.dist-info/WHEEL",
+            f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n",
+        )
+        wheel.writestr(f"{dist}.dist-info/RECORD", "")
+    return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def html_project(root: Path, project: str, anchors: list[tuple[Path, str]]) -> None:
+    """root/simple/<project>/index.html linking to wheels in root/files by relative hrefs."""
+    page = root / "simple" / project
+    page.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f'<a href="../../files/{wheel.name}#sha256={sha256(wheel)}"{attrs}>{wheel.name}</a><br/>'
+        for wheel, attrs in anchors
+    ]
+    (page / "index.html").write_text(
+        "<!DOCTYPE html><html><body>\n" + "\n".join(lines) + "\n</body></html>\n", "utf-8"
+    )
+
+
+def json_project(root: Path, project: str, files: list[dict[str, object]]) -> None:
+    page = root / "simple" / project
+    page.mkdir(parents=True, exist_ok=True)
+    body = {"meta": {"api-version": "1.1"}, "name": project, "files": files}
+    (page / "index.json").write_text(json.dumps(body), "utf-8")
+
+
+def config_for(*index_urls: str, find_links: tuple[str, ...] = ()) -> IndexConfig:
+    return IndexConfig(index_urls=index_urls, find_links=find_links, timeout=5.0)
+
+
+# --------------------------------------------------------------------------- HTTP server
+
+
+class Served:
+    """A simple index served from `root` on 127.0.0.1, recording each request's headers."""
+
+    def __init__(self, root: Path, url: str) -> None:
+        self.root = root
+        self.url = url
+        self.requests: list[tuple[str, dict[str, str]]] = []
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    root = tmp_path / "www"
+    root.mkdir()
+    requests: list[tuple[str, dict[str, str]]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append((self.path, dict(self.headers.items())))
+            path = root / unquote(self.path.split("?")[0].split("#")[0]).lstrip("/")
+            content_type = "application/octet-stream"
+            if path.name == "broken":
+                self.send_error(500)
+                return
+            if path.is_dir():
+                accept = self.headers.get("Accept", "")
+                if (path / "index.json").is_file() and "json" in accept:
+                    path, content_type = path / "index.json", "application/vnd.pypi.simple.v1+json"
+                else:
+                    path, content_type = path / "index.html", "text/html; charset=utf-8"
+            if not path.is_file():
+                self.send_error(404)
+                return
+            data = path.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    served = Served(root, f"http://127.0.0.1:{server.server_address[1]}")
+    served.requests = requests
+    try:
+        yield served
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+# --------------------------------------------------------------------------- pip config
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """An environ with its own HOME; the system-wide files are moved into tmp_path too."""
+    system = tmp_path / "system" / "pip.conf"
+    monkeypatch.setattr(index, "_global_config_files", lambda env: [system])
+    (tmp_path / "home").mkdir()
+    return {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / "cfg")}
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, "utf-8")
+    return path
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="the Linux file locations")
+def test_config_file_locations_follow_pip(tmp_path: Path) -> None:
+    env = {
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_CONFIG_DIRS": f"{tmp_path / 'xdg1'}{os.pathsep}{tmp_path / 'xdg2'}",
+    }
+    user = [tmp_path / ".pip" / "pip.conf", tmp_path / "cfg" / "pip" / "pip.conf"]
+    system = [
+        tmp_path / "xdg1" / "pip" / "pip.conf",
+        tmp_path / "xdg2" / "pip" / "pip.conf",
+        Path("/etc/pip.conf"),
+    ]
+    assert index._config_files(env) == system + user
+
+    missing = tmp_path / "missing.conf"
+    assert index._config_files({**env, "PIP_CONFIG_FILE": str(missing)}) == [
+        *system,
+        *user,
+        missing,
+    ]
+    # An existing PIP_CONFIG_FILE replaces the user's files, and os.devnull disables all.
+    existing = write(tmp_path / "only.conf", "")
+    assert index._config_files({**env, "PIP_CONFIG_FILE": str(existing)}) == [*system, existing]
+    assert index._config_files({**env, "PIP_CONFIG_FILE": os.devnull}) == []
+    assert index._config_files({"HOME": str(tmp_path)})[:2] == [
+        Path("/etc/xdg/pip/pip.conf"),
+        Path("/etc/pip.conf"),
+    ]
+
+
+def test_config_defaults_without_files(home: dict[str, str]) -> None:
+    config = pip_config(home)
+    assert config == IndexConfig(index_urls=(DEFAULT_INDEX,), find_links=(), cert=None)
+    assert config.timeout == 15.0
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="the Linux file locations")
+def test_later_config_files_override_earlier_ones(tmp_path: Path, home: dict[str, str]) -> None:
+    write(
+        tmp_path / "system" / "pip.conf",
+        "[global]\nindex-url = https://system.example/simple\ntimeout = 7\n"
+        "extra-index-url = https://extra-system.example/simple\n",
+    )
+    write(Path(home["HOME"], ".pip", "pip.conf"), "[global]\nindex-url = https://legacy.example/\n")
+    write(
+        Path(home["XDG_CONFIG_HOME"], "pip", "pip.conf"),
+        "[global]\nindex_url = https://user.example/simple/\n"
+        "find-links =\n    /srv/wheels\n    https://links.example/\n",
+    )
+    config = pip_config(home)
+    assert config.index_urls == (
+        "https://user.example/simple/",
+        "https://extra-system.example/simple",
+    )
+    assert config.find_links == ("/srv/wheels", "https://links.example/")
+    assert config.timeout == 7.0
+
+
+def test_install_section_beats_global_in_any_file(tmp_path: Path, home: dict[str, str]) -> None:
+    # As in pip: options merge per section, then [install] is applied over [global].
+    write(tmp_path / "system" / "pip.conf", "[install]\nindex-url = https://install.example/\n")
+    write(
+        tmp_path / "own.conf",
+        "[global]\nindex-url = https://global.example/\ncert = ~/ca.pem\n"
+        "[freeze]\nfind-links = /ignored\n",
+    )
+    config = pip_config({**home, "PIP_CONFIG_FILE": str(tmp_path / "own.conf")})
+    assert config.index_urls == ("https://install.example/",)
+    assert config.find_links == ()
+    assert config.cert == str(Path("~/ca.pem").expanduser())
+
+
+def test_pip_config_file_skips_user_files(tmp_path: Path, home: dict[str, str]) -> None:
+    write(Path(home["HOME"], ".pip", "pip.conf"), "[global]\nfind-links = /from-user\n")
+    own = write(tmp_path / "own.conf", "[global]\nextra-index-url = https://own.example/\n")
+    config = pip_config({**home, "PIP_CONFIG_FILE": str(own)})
+    assert config.find_links == ()
+    assert config.index_urls == (DEFAULT_INDEX, "https://own.example/")
+
+    devnull = pip_config({**home, "PIP_CONFIG_FILE": os.devnull})
+    assert devnull.index_urls == (DEFAULT_INDEX,)
+    assert devnull.find_links == ()
+
+
+def test_environment_overrides_files(tmp_path: Path, home: dict[str, str]) -> None:
+    write(
+        Path(home["XDG_CONFIG_HOME"], "pip", "pip.conf"),
+        "[install]\nindex-url = https://file.example/\nfind-links = /file-links\ntimeout = 3\n",
+    )
+    env = {
+        **home,
+        "PIP_INDEX_URL": "https://env.example/simple/",
+        "PIP_EXTRA_INDEX_URL": "https://a.example/  https://b.example/\n",
+        "PIP_FIND_LINKS": "/one /two",
+        "PIP_CERT": str(tmp_path / "ca.pem"),
+        "PIP_DEFAULT_TIMEOUT": "42",
+    }
+    assert pip_config(env) == IndexConfig(
+        index_urls=("https://env.example/simple/", "https://a.example/", "https://b.example/"),
+        find_links=("/one", "/two"),
+        cert=str(tmp_path / "ca.pem"),
+        timeout=42.0,
+    )
+
+
+@pytest.mark.parametrize("value", ["1", "true", "yes", "on"])
+def test_no_index_drops_every_index(home: dict[str, str], value: str) -> None:
+    env = {**home, "PIP_NO_INDEX": value, "PIP_EXTRA_INDEX_URL": "https://x.example/"}
+    config = pip_config({**env, "PIP_FIND_LINKS": "/wheels"})
+    assert config.index_urls == ()
+    assert config.find_links == ("/wheels",)
+    assert pip_config({**env, "PIP_NO_INDEX": "0"}).index_urls == (
+        DEFAULT_INDEX,
+        "https://x.example/",
+    )
+
+
+def test_unreadable_config_file_is_skipped(
+    tmp_path: Path, home: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    own = write(tmp_path / "own.conf", "index-url = no section header\n")
+    with caplog.at_level(logging.WARNING, logger="burrow.index"):
+        assert pip_config({**home, "PIP_CONFIG_FILE": str(own)}).index_urls == (DEFAULT_INDEX,)
+    assert str(own) in caplog.text
+
+
+# --------------------------------------------------------------------------- file:// HTML index
+
+
+@pytest.fixture
+def html_index(tmp_path: Path) -> Path:
+    """A file:// PEP 503 index of `demo`: 1.0, 1.1 (py>=3.13), 1.2 (yanked), 2.0b1, 0.9."""
+    root = tmp_path / "index"
+    files = root / "files"
+    html_project(
+        root,
+        "demo",
+        [
+            (make_wheel(files, "demo", "0.9", "py2.py3-none-any"), ""),
+            (make_wheel(files, "demo", "1.0"), ' data-requires-python="&gt;=3.8"'),
+            (make_wheel(files, "demo", "1.1"), ' data-requires-python="&gt;=3.13"'),
+            (make_wheel(files, "demo", "1.2"), ' data-yanked="broken build"'),
+            (make_wheel(files, "demo", "2.0b1"), ""),
+            (make_wheel(files, "demo", "3.0", "cp312-cp312-manylinux_2_17_x86_64"), ""),
+            (make_wheel(files, "other", "5.0"), ""),  # a stray link to another project
+        ],
+    )
+    return root
+
+
+def test_find_wheels_reads_html_index(html_index: Path) -> None:
+    links = find_wheels("demo", config_for((html_index / "simple").as_uri()))
+    by_version = {link.version: link for link in links}
+    assert sorted(by_version) == ["0.9", "1.0", "1.1", "2.0b1", "3.0"]  # 1.2 is yanked
+    one = by_version["1.1"]
+    assert one.filename == "demo-1.1-py3-none-any.whl"
+    assert one.url == (html_index / "files" / "demo-1.1-py3-none-any.whl").as_uri()
+    assert one.requires_python == ">=3.13"  # unescaped from &gt;
+    assert one.hashes == {"sha256": sha256(html_index / "files" / one.filename)}
+
+
+def test_best_wheel_is_newest_final_that_fits_python(html_index: Path) -> None:
+    config = config_for((html_index / "simple").as_uri() + "/")
+    assert best_wheel("demo", config, python_version=PY312).version == "1.0"
+    assert best_wheel("demo", config, python_version=(3, 13, 0)).version == "1.1"
+    assert best_wheel("demo", config, python_version=(3, 7, 9)).version == "0.9"
+
+
+def test_best_wheel_exact_version(html_index: Path) -> None:
+    config = config_for((html_index / "simple").as_uri())
+    assert best_wheel("demo", config, python_version=PY312, version="0.9.0").version == "0.9"
+    assert best_wheel("demo", config, python_version=PY312, version="2.0b1").version == "2.0b1"
+    with pytest.raises(SeedError, match=r"demo 1\.2 .*Python 3\.12\.1"):
+        best_wheel("demo", config, python_version=PY312, version="1.2")  # yanked
+    with pytest.raises(SeedError, match=r"1\.1 \(needs Python >=3\.13\)"):
+        best_wheel("demo", config, python_version=PY312, version="1.1")
+    with pytest.raises(SeedError, match="not a valid version"):
+        best_wheel("demo", config, python_version=PY312, version="latest!")
+
+
+def test_best_wheel_takes_only_given_tags(html_index: Path) -> None:
+    config = config_for((html_index / "simple").as_uri())
+    native = ["cp312-cp312-manylinux_2_17_x86_64", "py3-none-any"]
+    assert best_wheel("demo", config, python_version=PY312, tags=native).version == "3.0"
+    with pytest.raises(SeedError, match=r"3\.0 \(no compatible wheel\)"):
+        best_wheel("demo", config, python_version=PY312, version="3.0")
+
+
+def test_project_names_are_normalized(tmp_path: Path) -> None:
+    root = tmp_path / "index"
+    html_project(
+        root, "zope-interface", [(make_wheel(root / "files", "zope.interface", "6.0"), "")]
+    )
+    config = config_for((root / "simple").as_uri())
+    assert best_wheel("Zope_Interface", config, python_version=PY312).version == "6.0"
+
+
+def test_missing_project_names_what_was_tried(html_index: Path, tmp_path: Path) -> None:
+    links = tmp_path / "links"
+    links.mkdir()
+    config = config_for((html_index / "simple").as_uri(), find_links=(str(links),))
+    assert find_wheels("nothing-here", config) == []
+    with pytest.raises(SeedError) as error:
+        best_wheel("nothing-here", config, python_version=PY312)
+    message = str(error.value)
+    assert message.startswith("no wheel of nothing-here for Python 3.12.1 on ")
+    assert (html_index / "simple").as_uri() in message
+    assert str(links) in message
+    assert "\n" not in message
+
+
+def test_no_sources_says_so() -> None:
+    with pytest.raises(SeedError, match="no index"):
+        best_wheel("pip", config_for(), python_version=PY312)
+
+
+# --------------------------------------------------------------------------- find-links
+
+
+def test_find_links_directory(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    links = tmp_path / "wheels"
+    make_wheel(links, "demo", "1.0")
+    newest = make_wheel(links, "demo", "1.5")
+    make_wheel(links, "other", "9.0")
+    (links / "demo-2.0.tar.gz").write_bytes(b"not a wheel")
+    (links / "notes.txt").write_text("hello", "utf-8")
+    config = config_for(find_links=(str(links),))
+
+    assert sorted(link.version for link in find_wheels("demo", config)) == ["1.0", "1.5"]
+    best = best_wheel("demo", config, python_version=PY312)
+    assert best.url == newest.as_uri()
+    assert best.hashes == {}
+
+    with caplog.at_level(logging.WARNING, logger="burrow.index"):
+        got = download(best, tmp_path / "out", config)
+    assert got == tmp_path / "out" / newest.name
+    assert got.read_bytes() == newest.read_bytes()
+    assert "no hash" in caplog.text
+
+
+def test_find_links_file_url_page_and_direct_wheel(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path / "w", "demo", "1.0")
+    page = write(tmp_path / "links.html", f'<a href="w/{wheel.name}">demo</a>')
+    direct = make_wheel(tmp_path / "d", "demo", "0.5")
+    config = config_for(find_links=(page.as_uri(), str(direct), (tmp_path / "w").as_uri()))
+    urls = sorted(link.url for link in find_wheels("demo", config))
+    assert urls == sorted({wheel.as_uri(), direct.as_uri()})
+
+
+# --------------------------------------------------------------------------- over HTTP
+
+
+def test_json_index_over_http(served: Served, tmp_path: Path) -> None:
+    files = served.root / "files"
+    new = make_wheel(files, "demo", "1.1")
+    old = make_wheel(files, "demo", "1.0")
+    yanked = make_wheel(files, "demo", "9.0")
+    json_project(
+        served.root,
+        "demo",
+        [
+            {
+                "filename": old.name,
+                "url": f"../../files/{old.name}",
+                "hashes": {"sha256": sha256(old)},
+            },
+            {
+                "filename": new.name,
+                "url": f"/files/{new.name}",
+                "hashes": {"sha256": sha256(new)},
+                "requires-python": ">=3.8",
+            },
+            {
+                "filename": yanked.name,
+                "url": f"/files/{yanked.name}",
+                "hashes": {},
+                "yanked": "bad",
+            },
+            {"filename": "demo-2.0.tar.gz", "url": "/files/demo-2.0.tar.gz", "hashes": {}},
+        ],
+    )
+    config = config_for(served.url + "/simple/")
+    best = best_wheel("Demo", config, python_version=PY312)
+    assert (best.version, best.requires_python) == ("1.1", ">=3.8")
+    assert best.url == f"{served.url}/files/{new.name}"
+    path, headers = served.requests[0]
+    assert path == "/simple/demo/"
+    assert headers["Accept"] == "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
+
+    got = download(best, tmp_path / "out", config)
+    assert got.read_bytes() == new.read_bytes()
+    assert list((tmp_path / "out").iterdir()) == [got]
+
+
+def test_html_index_over_http(served: Served, tmp_path: Path) -> None:
+    wheel = make_wheel(served.root / "files", "demo", "1.0")
+    html_project(served.root, "demo", [(wheel, ' data-requires-python="&lt;4,&gt;=3.8"')])
+    config = config_for(served.url + "/simple")
+    best = best_wheel("demo", config, python_version=PY312)
+    assert best.requires_python == "<4,>=3.8"
+    assert download(best, tmp_path, config).read_bytes() == wheel.read_bytes()
+
+
+def test_missing_page_is_not_an_error_but_a_broken_one_is(served: Served) -> None:
+    (served.root / "simple" / "broken").mkdir(parents=True)
+    assert find_wheels("demo", config_for(served.url + "/simple/")) == []
+    with pytest.raises(SeedError, match=r"could not read: .*simple/broken/.*500"):
+        best_wheel("broken", config_for(served.url + "/simple/"), python_version=PY312)
+
+
+def test_credentials_are_sent_and_never_shown(served: Served) -> None:
+    config = config_for(served.url.replace("//", "//me:s3cret@") + "/simple/")
+    with pytest.raises(SeedError) as error:
+        best_wheel("demo", config, python_version=PY312)
+    assert "s3cret" not in str(error.value)
+    assert "me:****@" in str(error.value)
+    assert served.requests[0][1]["Authorization"] == "Basic bWU6czNjcmV0"
+
+
+def test_hash_mismatch_raises_and_leaves_no_file(served: Served, tmp_path: Path) -> None:
+    wheel = make_wheel(served.root / "files", "demo", "1.0")
+    link = WheelLink(
+        filename=wheel.name,
+        url=f"{served.url}/files/{wheel.name}",
+        version="1.0",
+        hashes={"sha256": "0" * 64},
+        requires_python=None,
+    )
+    out = tmp_path / "out"
+    with pytest.raises(
+        SeedError, match=re.escape(f"hash mismatch for {link.url}: expected sha256 {'0' * 64}, got")
+    ):
+        download(link, out, config_for())
+    assert list(out.iterdir()) == []
+
+
+def test_unhashed_plain_http_is_refused(served: Served, tmp_path: Path) -> None:
+    wheel = make_wheel(served.root / "files", "demo", "1.0")
+    link = WheelLink(wheel.name, f"{served.url}/files/{wheel.name}", "1.0", {"md5": "x"}, None)
+    with pytest.raises(SeedError, match="no hash"):
+        download(link, tmp_path / "out", config_for())
+    assert not (tmp_path / "out").exists()
+    assert served.requests == []
+
+
+def test_network_failure_names_url_and_leaves_no_file(served: Served, tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    for url in (f"{served.url}/files/x.whl", f"http://127.0.0.1:{closed}/x.whl"):
+        link = WheelLink("demo-1.0-py3-none-any.whl", url, "1.0", {"sha256": "0" * 64}, None)
+        with pytest.raises(SeedError, match=re.escape(f"could not download {url}: ")):
+            download(link, tmp_path / "out", config_for())
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_download_refuses_path_like_filenames(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path / "w", "demo", "1.0")
+    link = WheelLink("../demo-1.0-py3-none-any.whl", wheel.as_uri(), "1.0", {}, None)
+    with pytest.raises(SeedError, match="not a wheel file name"):
+        download(link, tmp_path / "out", config_for())
+    assert not (tmp_path / "demo-1.0-py3-none-any.whl").exists()
