@@ -1,0 +1,202 @@
+"""Write the activation scripts of an environment from the templates beside this module."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+from burrow.activation import quoting
+
+ACTIVATORS: tuple[str, ...] = (
+    "posix",
+    "fish",
+    "csh",
+    "nushell",
+    "xonsh",
+    "elvish",
+    "powershell",
+    "batch",
+    "python",
+)
+
+_ALIASES: Mapping[str, str] = {
+    **{name: name for name in ACTIVATORS},
+    **dict.fromkeys(("sh", "bash", "zsh", "dash", "ksh", "mksh", "yash", "busybox"), "posix"),
+    "tcsh": "csh",
+    "nu": "nushell",
+    "pwsh": "powershell",
+    "ps1": "powershell",
+    "cmd": "batch",
+    "bat": "batch",
+    "py": "python",
+    "activate_this": "python",
+}
+
+# The files each activator writes; each comes from the template of the same name, but for
+# activate_this.py, whose template is not Python until it is filled in.
+_FILES: Mapping[str, tuple[str, ...]] = {
+    "posix": ("activate",),
+    "fish": ("activate.fish",),
+    "csh": ("activate.csh",),
+    "nushell": ("activate.nu",),
+    "xonsh": ("activate.xsh",),
+    "elvish": ("activate.elv",),
+    "powershell": ("Activate.ps1",),
+    "batch": ("activate.bat", "deactivate.bat"),
+    "python": ("activate_this.py",),
+}
+
+_TEMPLATES = Path(__file__).parent / "templates"
+_PLACEHOLDER = re.compile(r"__BURROW_([A-Z0-9_]+?)__")
+
+
+def parse_activators(text: str) -> tuple[str, ...]:
+    """Canonical activator names from a comma-separated list, in ACTIVATORS order.
+
+    Example: ``parse_activators("bash,fish")`` -> ``('posix', 'fish')``.
+    """
+    chosen: set[str] = set()
+    for word in text.split(","):
+        name = word.strip().lower()
+        if not name:
+            continue
+        if name == "all":
+            chosen.update(ACTIVATORS)
+        elif name in _ALIASES:
+            chosen.add(_ALIASES[name])
+        else:
+            valid = ", ".join(("all", *ACTIVATORS, *sorted(set(_ALIASES) - set(ACTIVATORS))))
+            raise ValueError(f"unknown activator {name!r} (valid: {valid})")
+    return tuple(name for name in ACTIVATORS if name in chosen)
+
+
+def write_activators(
+    bin_dir: Path,
+    *,
+    env_dir: str,
+    prompt: str,
+    site_packages: Sequence[str],
+    relocatable: bool = False,
+    names: Iterable[str] | None = None,
+    windows: bool = os.name == "nt",
+) -> list[Path]:
+    """Write the activation scripts into bin_dir and return the files written.
+
+    bin_dir may be inside a temporary directory; env_dir is the environment's final
+    absolute path, embedded in the scripts. names=None writes all but, off Windows, the
+    cmd.exe ones. Example: ``write_activators(Path("/tmp/x/bin"), env_dir="/srv/env",
+    prompt="env", site_packages=["lib/python3.12/site-packages"])``.
+    """
+    if names is None:
+        selected = tuple(n for n in ACTIVATORS if windows or n != "batch")
+    else:
+        selected = parse_activators(",".join(names))
+    values = _Values(env_dir, prompt, bin_dir.name, site_packages, relocatable)
+    written = []
+    for name in selected:
+        for file_name in _FILES[name]:
+            source = _TEMPLATES / (file_name + ".in" if file_name.endswith(".py") else file_name)
+            template = source.read_text(encoding="utf-8")
+            text = render(template, values.for_activator(name))
+            target = bin_dir / file_name
+            # newline="" keeps \n in every file but the cmd.exe ones, which want \r\n.
+            newline = "\r\n" if name == "batch" else "\n"
+            with target.open("w", encoding="utf-8", newline=newline) as stream:
+                stream.write(text)
+            written.append(target)
+    return written
+
+
+def render(template: str, values: Mapping[str, str]) -> str:
+    """Replace every ``__BURROW_NAME__`` in one pass, so a value is never scanned again."""
+
+    def replace(match: re.Match[str]) -> str:
+        return values[match.group(1)]
+
+    return _PLACEHOLDER.sub(replace, template)
+
+
+class _Values:
+    """The placeholders of each template, each already quoted for its shell."""
+
+    def __init__(
+        self,
+        env_dir: str,
+        prompt: str,
+        bin_name: str,
+        site_packages: Sequence[str],
+        relocatable: bool,
+    ) -> None:
+        self.env_dir = env_dir
+        self.prompt = prompt
+        self.prefix = f"({prompt}) "
+        self.bin_name = bin_name
+        self.site_packages = list(site_packages)
+        self.relocatable = relocatable
+
+    def _common(self, quote: Callable[[str], str]) -> dict[str, str]:
+        return {
+            "VIRTUAL_ENV": quote(self.env_dir),
+            "PROMPT": quote(self.prompt),
+            "BIN_NAME": quote(self.bin_name),
+            "RELOCATABLE": quote("1" if self.relocatable else ""),
+        }
+
+    def for_activator(self, name: str) -> dict[str, str]:
+        method: Callable[[], dict[str, str]] = getattr(self, "_" + name)
+        return method()
+
+    def _posix(self) -> dict[str, str]:
+        q = quoting.posix
+        prefix = self.prefix
+        values = self._common(q)
+        values["PS1_BASH"] = q(quoting.bash_ps1(prefix, promptvars=True))
+        values["PS1_BASH_NOVARS"] = q(quoting.bash_ps1(prefix, promptvars=False))
+        for key in ("000", "001", "010", "011", "100", "101", "110", "111"):
+            percent, subst, bang = (bit == "1" for bit in key)
+            escaped = quoting.zsh_ps1(prefix, percent=percent, subst=subst, bang=bang)
+            values["PS1_ZSH_" + key] = q(escaped)
+        values["PS1_KSH"] = q(quoting.ksh_ps1(prefix))
+        values["PS1_MKSH"] = q(quoting.mksh_ps1(prefix))
+        values["PS1_YASH"] = q(quoting.yash_ps1_value(prefix))
+        values["PS1_BUSYBOX"] = q(quoting.busybox_ps1(prefix))
+        values["PS1_DASH"] = q(quoting.dash_ps1(prefix))
+        return values
+
+    def _fish(self) -> dict[str, str]:
+        return self._common(quoting.fish)
+
+    def _csh(self) -> dict[str, str]:
+        values = self._common(quoting.csh)
+        values["PROMPT_PREFIX"] = quoting.csh(quoting.tcsh_prompt(self.prefix))
+        return values
+
+    def _nushell(self) -> dict[str, str]:
+        return self._common(quoting.nushell)
+
+    def _xonsh(self) -> dict[str, str]:
+        values = self._common(quoting.python)
+        values["RELOCATABLE"] = repr(self.relocatable)
+        return values
+
+    def _elvish(self) -> dict[str, str]:
+        return self._common(quoting.elvish)
+
+    def _powershell(self) -> dict[str, str]:
+        values = self._common(quoting.powershell)
+        values["RELOCATABLE"] = "$true" if self.relocatable else "$false"
+        return values
+
+    def _batch(self) -> dict[str, str]:
+        values = self._common(quoting.batch)
+        values["RELOCATABLE"] = "1" if self.relocatable else ""
+        values["PROMPT_PREFIX"] = quoting.cmd_prompt(self.prefix)
+        return values
+
+    def _python(self) -> dict[str, str]:
+        values = self._common(quoting.python)
+        values["RELOCATABLE"] = repr(self.relocatable)
+        values["SITE_PACKAGES"] = "[" + ", ".join(map(quoting.python, self.site_packages)) + "]"
+        return values

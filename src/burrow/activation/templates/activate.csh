@@ -1,0 +1,45 @@
+# Activate this virtual environment in csh or tcsh:   source bin/activate.csh
+#
+# csh cannot hold a newline inside double quotes and expands `!` almost everywhere, so values
+# are single-quoted literals and are only ever expanded as $name:q, never inside "...".
+# Saved state lives in lists of zero or one word: csh substitutes variables even on the
+# untaken side of a one-line `if`, and an empty list is the one thing always safe to expand.
+
+# Leave any environment that is active now, so it is this one that deactivate restores.
+if ( $?_burrow_old_path ) then
+    deactivate nondestructive
+endif
+
+alias deactivate 'if ( $#_burrow_old_path ) setenv PATH $_burrow_old_path:q; if ( $#_burrow_old_pythonhome ) setenv PYTHONHOME $_burrow_old_pythonhome:q; if ( $#_burrow_old_prompt ) set prompt = $_burrow_old_prompt:q; if ( $#_burrow_unset_prompt ) unset prompt; unset _burrow_old_path _burrow_old_pythonhome _burrow_old_prompt _burrow_unset_prompt; unsetenv VIRTUAL_ENV; unsetenv VIRTUAL_ENV_PROMPT; rehash; if ( "\!:*" != "nondestructive" ) unalias deactivate'
+
+setenv VIRTUAL_ENV __BURROW_VIRTUAL_ENV__
+setenv VIRTUAL_ENV_PROMPT __BURROW_PROMPT__
+
+if ( $?PATH ) then
+    set _burrow_old_path = ( $PATH:q )
+    setenv PATH $VIRTUAL_ENV:q/__BURROW_BIN_NAME__:$PATH:q
+else
+    set _burrow_old_path = ( )
+    setenv PATH $VIRTUAL_ENV:q/__BURROW_BIN_NAME__
+endif
+
+if ( $?PYTHONHOME ) then
+    set _burrow_old_pythonhome = ( $PYTHONHOME:q )
+    unsetenv PYTHONHOME
+else
+    set _burrow_old_pythonhome = ( )
+endif
+
+set _burrow_old_prompt = ( )
+set _burrow_unset_prompt = ( )
+if ( ! $?VIRTUAL_ENV_DISABLE_PROMPT ) then
+    if ( $?prompt ) then
+        set _burrow_old_prompt = ( $prompt:q )
+        set prompt = __BURROW_PROMPT_PREFIX__$prompt:q
+    else
+        set _burrow_unset_prompt = ( 1 )
+        set prompt = __BURROW_PROMPT_PREFIX__
+    endif
+endif
+
+rehash
