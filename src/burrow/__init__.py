@@ -3,22 +3,14 @@
 >>> import burrow
 >>> env = burrow.create(".venv", python="3.12", prompt="app")  # doctest: +SKIP
 >>> env.executable  # doctest: +SKIP
-PosixPath('.venv/bin/python')
+'/home/me/app/.venv/bin/python'
+
+The public names are imported on first use, so ``burrow --help`` stays fast.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
-
-from burrow.creator import Options, create
-from burrow.environment import Environment
-from burrow.errors import (
-    BurrowError,
-    EnvironmentNotFound,
-    InterpreterError,
-    SeedError,
-    TargetError,
-)
 
 __all__ = [
     "BurrowError",
@@ -31,3 +23,37 @@ __all__ = [
     "__version__",
     "create",
 ]
+
+_HOMES = {
+    "create": "burrow.creator",
+    "Options": "burrow.creator",
+    "Environment": "burrow.environment",
+    "BurrowError": "burrow.errors",
+    "EnvironmentNotFound": "burrow.errors",
+    "InterpreterError": "burrow.errors",
+    "SeedError": "burrow.errors",
+    "TargetError": "burrow.errors",
+}
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from burrow.creator import Options, create
+    from burrow.environment import Environment
+    from burrow.errors import (
+        BurrowError,
+        EnvironmentNotFound,
+        InterpreterError,
+        SeedError,
+        TargetError,
+    )
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'burrow' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

@@ -15,6 +15,7 @@ PATH_KEYS = ("purelib", "platlib", "include", "scripts", "data")
 
 
 def scheme_name():
+    # type: () -> str
     names = sysconfig.get_scheme_names()
     if "venv" in names:  # 3.11+: the scheme a venv of this interpreter uses
         return "venv"
@@ -22,6 +23,7 @@ def scheme_name():
 
 
 def relative_paths(scheme):
+    # type: (str) -> dict[str, str]
     base_vars = {}
     for key in ("base", "platbase", "installed_base", "installed_platbase"):
         base_vars[key] = PLACEHOLDER
@@ -36,6 +38,7 @@ def relative_paths(scheme):
 
 
 def base_executable():
+    # type: () -> str
     """The interpreter an env should be built on, even when run from inside a venv."""
     exe = getattr(sys, "_base_executable", None) or sys.executable
     base_prefix = getattr(sys, "base_prefix", sys.prefix)
@@ -53,6 +56,7 @@ def base_executable():
 
 
 def main():
+    # type: () -> None
     if sys.version_info < (3, 8):  # too old to host burrow's envs: report just enough to say so
         sys.stdout.write(json.dumps({"version": list(sys.version_info[:3]), "too_old": True}))
         return

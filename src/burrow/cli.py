@@ -10,16 +10,18 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from burrow import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Sequence
+
+    Handler = Callable[[argparse.Namespace], int]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-
-Handler = Callable[[argparse.Namespace], int]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -89,44 +91,97 @@ def _add_create(commands: Any) -> None:
         help="create a virtual environment",
         description="Create a virtual environment (accepts every `python -m venv` option).",
     )
-    p.add_argument("path", nargs="?", default=None, metavar="PATH",
-                   help="where to create it (default: .venv)")
-    p.add_argument("-p", "--python", metavar="SPEC",
-                   help="interpreter: path, command, version (3.12), range, or cpython3.12")
+    p.add_argument(
+        "path", nargs="?", default=None, metavar="PATH", help="where to create it (default: .venv)"
+    )
+    p.add_argument(
+        "-p",
+        "--python",
+        metavar="SPEC",
+        help="interpreter: path, command, version (3.12), range, or cpython3.12",
+    )
     p.add_argument("-n", "--name", help="create in the named-env home instead of PATH")
-    p.add_argument("--system-site-packages", action="store_true",
-                   help="give the env access to the interpreter's site-packages")
+    p.add_argument(
+        "--system-site-packages",
+        action="store_true",
+        help="give the env access to the interpreter's site-packages",
+    )
     links = p.add_mutually_exclusive_group()
-    links.add_argument("--symlinks", dest="symlinks", action="store_true", default=None,
-                       help="symlink the interpreter (default except on Windows)")
-    links.add_argument("--copies", dest="symlinks", action="store_false",
-                       help="copy the interpreter instead of symlinking it")
+    links.add_argument(
+        "--symlinks",
+        dest="symlinks",
+        action="store_true",
+        default=None,
+        help="symlink the interpreter (default except on Windows)",
+    )
+    links.add_argument(
+        "--copies",
+        dest="symlinks",
+        action="store_false",
+        help="copy the interpreter instead of symlinking it",
+    )
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--clear", action="store_true",
-                      help="replace the env if it exists (refuses a non-env without --force)")
-    mode.add_argument("--upgrade", action="store_true",
-                      help="re-point an existing env at the (upgraded) interpreter")
-    p.add_argument("--force", action="store_true",
-                   help="with --clear: also replace a directory that is not an env")
+    mode.add_argument(
+        "--clear",
+        action="store_true",
+        help="replace the env if it exists (refuses a non-env without --force)",
+    )
+    mode.add_argument(
+        "--upgrade",
+        action="store_true",
+        help="re-point an existing env at the (upgraded) interpreter",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with --clear: also replace a directory that is not an env",
+    )
     seeding = p.add_mutually_exclusive_group()
-    seeding.add_argument("--without-pip", "--no-seed", dest="seed", action="store_false",
-                         help="do not seed pip")
-    seeding.add_argument("--pip", metavar="VERSION", default="bundle",
-                         help="pip to seed: bundle (newest offline, default), latest, or X.Y.Z")
-    p.add_argument("--setuptools", nargs="?", const="bundle", metavar="VERSION",
-                   help="also seed setuptools (optionally a version)")
-    p.add_argument("--wheel", nargs="?", const="bundle", metavar="VERSION",
-                   help="also seed wheel (optionally a version)")
-    p.add_argument("--prompt", metavar="TEXT",
-                   help="prompt shown when active ('.' = current directory's name)")
-    p.add_argument("--upgrade-deps", action="store_true",
-                   help="seed the newest pip from the package index")
-    p.add_argument("--without-scm-ignore-files", dest="scm_ignore_files", action="store_false",
-                   help="do not write a .gitignore into the env")
-    p.add_argument("--relocatable", action="store_true",
-                   help="keep working after the env is moved (activation, scripts)")
-    p.add_argument("--activators", metavar="LIST",
-                   help="activation scripts to write, e.g. bash,fish (default: all)")
+    seeding.add_argument(
+        "--without-pip", "--no-seed", dest="seed", action="store_false", help="do not seed pip"
+    )
+    seeding.add_argument(
+        "--pip",
+        metavar="VERSION",
+        default="bundle",
+        help="pip to seed: bundle (newest offline, default), latest, or X.Y.Z",
+    )
+    p.add_argument(
+        "--setuptools",
+        nargs="?",
+        const="bundle",
+        metavar="VERSION",
+        help="also seed setuptools (optionally a version)",
+    )
+    p.add_argument(
+        "--wheel",
+        nargs="?",
+        const="bundle",
+        metavar="VERSION",
+        help="also seed wheel (optionally a version)",
+    )
+    p.add_argument(
+        "--prompt", metavar="TEXT", help="prompt shown when active ('.' = current directory's name)"
+    )
+    p.add_argument(
+        "--upgrade-deps", action="store_true", help="seed the newest pip from the package index"
+    )
+    p.add_argument(
+        "--without-scm-ignore-files",
+        dest="scm_ignore_files",
+        action="store_false",
+        help="do not write a .gitignore into the env",
+    )
+    p.add_argument(
+        "--relocatable",
+        action="store_true",
+        help="keep working after the env is moved (activation, scripts)",
+    )
+    p.add_argument(
+        "--activators",
+        metavar="LIST",
+        help="activation scripts to write, e.g. bash,fish (default: all)",
+    )
     _common(p)
     p.set_defaults(handler=cmd_create)
 
@@ -148,14 +203,14 @@ def cmd_create(args: argparse.Namespace) -> int:
         except ValueError as exc:
             _usage_error("create", str(exc))
     shown = args.path or ".venv"
-    path: Path | str = shown
+    path = shown
     if args.name:
         if args.path:
             _usage_error("create", "give either PATH or --name, not both")
         from burrow.named import env_home_path
 
         path = env_home_path(args.name)
-        shown = str(path)
+        shown = path
     options = Options(
         python=args.python,
         system_site_packages=args.system_site_packages,
@@ -179,20 +234,22 @@ def cmd_create(args: argparse.Namespace) -> int:
     elapsed_ms = (time.perf_counter() - started) * 1000
     hint = activation_hint(shown, env.layout.scripts, windows=env.layout.windows)
     if args.json:
-        _print_json({
-            "path": str(env.path),
-            "python": {
-                "implementation": env.python.implementation,
-                "version": env.python.version_str,
-                "executable": env.python.base_executable,
-            },
-            "prompt": env.prompt,
-            "bin": str(env.bin_dir),
-            "site_packages": str(env.site_packages),
-            "seeded": env.seeded,
-            "activate": hint,
-            "elapsed_ms": round(elapsed_ms, 1),
-        })
+        _print_json(
+            {
+                "path": str(env.path),
+                "python": {
+                    "implementation": env.python.implementation,
+                    "version": env.python.version_str,
+                    "executable": env.python.base_executable,
+                },
+                "prompt": env.prompt,
+                "bin": str(env.bin_dir),
+                "site_packages": str(env.site_packages),
+                "seeded": env.seeded,
+                "activate": hint,
+                "elapsed_ms": round(elapsed_ms, 1),
+            }
+        )
     elif not args.quiet:
         what = ", ".join([env.python.name] + [f"{k} {v}" for k, v in env.seeded.items()])
         dash = _dash()
@@ -208,8 +265,9 @@ def _command_for_config() -> str:
     return " ".join(shlex.quote(w) for w in words).replace("\n", "\\n").replace("\r", "\\r")
 
 
-def activation_hint(path: str, scripts: str, *, windows: bool = False,
-                    shell: Optional[str] = None) -> str:
+def activation_hint(
+    path: str, scripts: str, *, windows: bool = False, shell: Optional[str] = None
+) -> str:
     """What the user types to activate, for their shell, e.g. 'source .venv/bin/activate'."""
     if windows:
         return f'"{path.rstrip(chr(92) + "/")}\\{scripts}\\activate.bat"'
@@ -217,8 +275,15 @@ def activation_hint(path: str, scripts: str, *, windows: bool = False,
 
     name = os.path.basename(shell or os.environ.get("SHELL", "") or "sh")
     script = f"{path.rstrip('/') or '/'}/{scripts}/activate"
-    suffix = {"fish": ".fish", "csh": ".csh", "tcsh": ".csh", "nu": ".nu", "xonsh": ".xsh",
-              "elvish": ".elv", "pwsh": ".ps1"}.get(name, "")
+    suffix = {
+        "fish": ".fish",
+        "csh": ".csh",
+        "tcsh": ".csh",
+        "nu": ".nu",
+        "xonsh": ".xsh",
+        "elvish": ".elv",
+        "pwsh": ".ps1",
+    }.get(name, "")
     if name == "pwsh":
         return "& '" + script.replace("/activate", "/Activate").replace("'", "''") + ".ps1'"
     verb = {"nu": "overlay use", "elvish": "eval (slurp <"}.get(name, "source")

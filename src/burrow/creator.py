@@ -4,21 +4,23 @@ seed, write activators, and rename into place — all or nothing.
 
 from __future__ import annotations
 
-import logging
 import os
-import shlex
 import sys
-from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
-from typing import Any, List, Optional, Tuple
 
 from burrow import __version__
+from burrow._fast import Record, getLogger
 from burrow.environment import Environment, is_environment, render_config
 from burrow.errors import BurrowError, TargetError
-from burrow.interpreter import PythonInfo
-from burrow.layout import CONFIG_NAME, Layout, plan
+from burrow.layout import CONFIG_NAME, plan
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Tuple
+
+    from burrow.interpreter import PythonInfo
+    from burrow.layout import Layout
+
+log = getLogger(__name__)
 
 BUILD_PREFIX = ".burrow-build-"
 TRASH_PREFIX = ".burrow-trash-"
@@ -30,8 +32,7 @@ CACHEDIR_TAG = (
 )
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(Record):
     """Everything ``create`` may be asked; defaults match ``python -m venv`` plus pip seeding."""
 
     python: Optional[str] = None  # -p: path, command, version spec; None = $BURROW_PYTHON / self
@@ -58,100 +59,108 @@ class Options:
             raise TargetError("--force only makes sense with --clear")
 
 
-def create(path: str | os.PathLike[str] = ".venv", options: Optional[Options] = None,
-           **changes: Any) -> Environment:
+def create(
+    path: str | os.PathLike[str] = ".venv", options: Optional[Options] = None, **changes: Any
+) -> Environment:
     """Create a virtual environment at ``path`` and return it.
 
     >>> create(".venv", python="3.12", prompt="app", seed=True)  # doctest: +SKIP
     """
-    known = {f.name for f in fields(Options)}
-    unknown = set(changes) - known
-    if unknown:
-        raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
-    opts = replace(options or Options(), **changes)
+    opts = (options or Options()).replace(**changes)
     opts.validate()
     target = _check_target(path)
     info = _resolve_python(opts.python)
     layout = plan(info)
     prompt = _prompt(opts.prompt, target)
-    _clean_leftovers(target.parent)
+    _clean_leftovers(os.path.dirname(target))
     if is_environment(target) and not opts.clear:
         return _update_in_place(target, info, layout, opts, prompt)
-    if target.exists() and any(target.iterdir()) and not is_environment(target) and not opts.force:
-        hint = "use --clear --force to replace its contents" if opts.clear else "choose another path"
+    if _is_nonempty_dir(target) and not opts.force:
+        hint = (
+            "use --clear --force to replace its contents" if opts.clear else "choose another path"
+        )
         raise TargetError(f"{target} exists and is not a virtual environment; {hint}")
     return _build_and_swap(target, info, layout, opts, prompt)
 
 
-def _check_target(path: str | os.PathLike[str]) -> Path:
+def _check_target(path: str | os.PathLike[str]) -> str:
     text = os.fspath(path)
     if not text:
         raise TargetError("the environment path is empty")
-    target = Path(os.path.abspath(text))
-    if os.pathsep in str(target):
+    target = os.path.abspath(text)
+    if os.pathsep in target:
         raise TargetError(
             f"{target} contains {os.pathsep!r}, the PATH separator: activation could not work"
         )
-    if target.is_symlink():
+    if os.path.islink(target):
         raise TargetError(f"{target} is a symbolic link; give the real directory instead")
-    if target.exists() and not target.is_dir():
+    if os.path.exists(target) and not os.path.isdir(target):
         raise TargetError(f"{target} exists and is not a directory")
     return target
 
 
+def _is_nonempty_dir(path: str) -> bool:
+    try:
+        with os.scandir(path) as entries:
+            return any(True for _ in entries)
+    except OSError:
+        return False
+
+
 def _resolve_python(spec: Optional[str]) -> PythonInfo:
-    from burrow import discovery
+    from burrow.discovery import find_python
 
-    return discovery.find_python(spec)
+    return find_python(spec)
 
 
-def _prompt(option: Optional[str], target: Path) -> Optional[str]:
+def _prompt(option: Optional[str], target: str) -> Optional[str]:
     """The prompt recorded in pyvenv.cfg: None (not given) means the env's directory name."""
     if option == ".":
-        return Path.cwd().name
+        return os.path.basename(os.getcwd())
     return option
 
 
 # --- building a new environment --------------------------------------------------------
 
 
-def _build_and_swap(target: Path, info: PythonInfo, layout: Layout, opts: Options,
-                    prompt: Optional[str]) -> Environment:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    build = _make_private_dir(target.parent, BUILD_PREFIX)
+def _build_and_swap(
+    target: str, info: PythonInfo, layout: Layout, opts: Options, prompt: Optional[str]
+) -> Environment:
+    parent = os.path.dirname(target)
+    os.makedirs(parent, exist_ok=True)
+    build = _make_private_dir(parent, BUILD_PREFIX)
     try:
         env = _populate(build, target, info, layout, opts, prompt)
         _move_into_place(build, target)
     except BaseException:
         _remove(build)
         raise
-    env.path = target
     return env
 
 
-def _make_private_dir(parent: Path, prefix: str) -> Path:
-    import secrets
-
+def _make_private_dir(parent: str, prefix: str) -> str:
     for _ in range(100):
-        candidate = parent / f"{prefix}{os.getpid()}-{secrets.token_hex(4)}"
+        candidate = os.path.join(parent, f"{prefix}{os.getpid()}-{os.urandom(4).hex()}")
         try:
             os.mkdir(candidate, 0o777)  # the umask applies, as for a venv made in place
         except FileExistsError:
             continue
         except OSError as exc:
-            raise TargetError(f"cannot create the environment in {parent}: {exc.strerror}") from None
+            raise TargetError(
+                f"cannot create the environment in {parent}: {exc.strerror}"
+            ) from None
         return candidate
     raise TargetError(f"cannot make a temporary directory in {parent}")
 
 
-def _move_into_place(build: Path, target: Path) -> None:
+def _move_into_place(build: str, target: str) -> None:
     """Rename the finished env onto ``target``; a replaced env goes to the trash first."""
-    trash: Optional[Path] = None
-    if target.exists():
-        if not any(target.iterdir()):
-            target.rmdir()
+    trash: Optional[str] = None
+    if os.path.exists(target):
+        if not _is_nonempty_dir(target):
+            os.rmdir(target)
         else:
-            trash = _make_private_dir(target.parent, TRASH_PREFIX)
+            trash = _make_private_dir(os.path.dirname(target), TRASH_PREFIX)
             os.replace(target, trash)  # onto the empty dir just made: atomic on POSIX
     try:
         os.rename(build, target)
@@ -163,27 +172,33 @@ def _move_into_place(build: Path, target: Path) -> None:
         _remove(trash)
 
 
-def _populate(root: Path, final: Path, info: PythonInfo, layout: Layout, opts: Options,
-              prompt: Optional[str]) -> Environment:
+def _populate(
+    root: str, final: str, info: PythonInfo, layout: Layout, opts: Options, prompt: Optional[str]
+) -> Environment:
     """Write a complete env into ``root`` that will live at ``final``."""
-    bin_dir = root / layout.scripts
-    bin_dir.mkdir(parents=True)
+    bin_dir = os.path.join(root, layout.scripts)
+    os.makedirs(bin_dir)
     for rel in {layout.purelib, layout.platlib, layout.include}:
-        (root / rel).mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.join(root, rel), exist_ok=True)
     if layout.lib64_link:
-        os.symlink("lib", root / "lib64")
+        os.symlink("lib", os.path.join(root, "lib64"))
     _link_python(bin_dir, info, layout, _use_symlinks(opts, info))
-    _write_text(root / CONFIG_NAME, render_config(
-        info,
-        system_site_packages=opts.system_site_packages,
-        prompt=prompt,
-        command=opts.command or _command_line(final, opts),
-        version=__version__,
-    ))
+    _write_text(
+        os.path.join(root, CONFIG_NAME),
+        render_config(
+            info,
+            system_site_packages=opts.system_site_packages,
+            prompt=prompt,
+            command=opts.command or _command_line(final, opts),
+            version=__version__,
+        ),
+    )
     if opts.scm_ignore_files:
-        _write_text(root / ".gitignore", GITIGNORE)
-    _write_text(root / "CACHEDIR.TAG", CACHEDIR_TAG)
-    env = Environment(path=final, layout=layout, python=info, prompt=prompt or final.name)
+        _write_text(os.path.join(root, ".gitignore"), GITIGNORE)
+    _write_text(os.path.join(root, "CACHEDIR.TAG"), CACHEDIR_TAG)
+    env = Environment(
+        path=final, layout=layout, python=info, prompt=prompt or os.path.basename(final), seeded={}
+    )
     if opts.seed:
         env.seeded = _seed(root, final, info, layout, opts)
     _write_activators(bin_dir, final, layout, env.prompt, opts)
@@ -194,54 +209,59 @@ def _use_symlinks(opts: Options, info: PythonInfo) -> bool:
     return (not info.windows) if opts.symlinks is None else opts.symlinks
 
 
-def _link_python(bin_dir: Path, info: PythonInfo, layout: Layout, symlinks: bool) -> None:
+def _link_python(bin_dir: str, info: PythonInfo, layout: Layout, symlinks: bool) -> None:
     """bin/python3.12 -> the base interpreter; python, python3 -> it, as venv does."""
     first, *others = layout.python_names
     base = info.base_executable
     if layout.windows:
         _copy_windows_python(bin_dir, info, layout)
         return
-    _place(base, bin_dir / first, symlinks)
+    _place(base, os.path.join(bin_dir, first), symlinks)
     for name in others:
-        _place(first if symlinks else base, bin_dir / name, symlinks)
+        _place(first if symlinks else base, os.path.join(bin_dir, name), symlinks)
 
 
-def _place(source: str, dest: Path, symlinks: bool) -> None:
+def _place(source: str, dest: str, symlinks: bool) -> None:
     """Make ``dest`` a symlink to (or copy of) ``source``, replacing it atomically."""
     import shutil
 
-    temp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    folder, name = os.path.split(dest)
+    temp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     if symlinks:
         os.symlink(source, temp)
     else:
-        shutil.copyfile(source if os.path.isabs(source) else dest.parent / source, temp)
+        shutil.copyfile(os.path.join(folder, source), temp)  # join keeps an absolute source
         os.chmod(temp, 0o755)
     os.replace(temp, dest)
 
 
-def _copy_windows_python(bin_dir: Path, info: PythonInfo, layout: Layout) -> None:
+def _copy_windows_python(bin_dir: str, info: PythonInfo, layout: Layout) -> None:
     """Windows: venv's redirector launchers where the interpreter has them, else copies."""
     import shutil
 
-    launchers = Path(info.stdlib) / "venv" / "scripts" / "nt"
-    base_dir = Path(info.base_executable).parent
+    launchers = os.path.join(info.stdlib, "venv", "scripts", "nt")
+    base_dir = os.path.dirname(info.base_executable)
     for name in layout.python_names:
-        source_name = {"python.exe": "venvlauncher.exe", "pythonw.exe": "venvwlauncher.exe"}.get(name)
-        candidates = [launchers / name, base_dir / name]
+        source_name = {"python.exe": "venvlauncher.exe", "pythonw.exe": "venvwlauncher.exe"}.get(
+            name
+        )
+        candidates = [os.path.join(launchers, name), os.path.join(base_dir, name)]
         if source_name:
-            candidates.insert(0, launchers / source_name)
-        source = next((c for c in candidates if c.is_file()), None)
+            candidates.insert(0, os.path.join(launchers, source_name))
+        source = next((c for c in candidates if os.path.isfile(c)), None)
         if source is not None:
-            shutil.copyfile(source, bin_dir / name)
+            shutil.copyfile(source, os.path.join(bin_dir, name))
 
 
-def _write_text(path: Path, text: str) -> None:
+def _write_text(path: str, text: str) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
 
 
-def _command_line(final: Path, opts: Options) -> str:
+def _command_line(final: str, opts: Options) -> str:
     """How to make this env again, for pyvenv.cfg: 'python -m burrow create …'."""
+    import shlex
+
     words: List[str] = [sys.executable, "-m", "burrow", "create"]
     flags = [
         (opts.system_site_packages, "--system-site-packages"),
@@ -257,19 +277,21 @@ def _command_line(final: Path, opts: Options) -> str:
         words += ["--python", opts.python]
     if opts.prompt is not None:
         words += ["--prompt", opts.prompt]
-    words.append(str(final))
+    words.append(final)
     # pyvenv.cfg is line based: a line break inside a word is written escaped.
     return " ".join(shlex.quote(w) for w in words).replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _seed(root: Path, final: Path, info: PythonInfo, layout: Layout, opts: Options) -> dict[str, str]:
+def _seed(root: str, final: str, info: PythonInfo, layout: Layout, opts: Options) -> Dict[str, str]:
     from burrow import seed
 
-    requests = [seed.SeedRequest("pip", "latest" if opts.upgrade_deps else opts.pip)]
+    requests = [seed.SeedRequest(name="pip", version="latest" if opts.upgrade_deps else opts.pip)]
     for name in ("setuptools", "wheel"):
         wanted = getattr(opts, name)
         if wanted is not None:
-            requests.append(seed.SeedRequest(name, "latest" if opts.upgrade_deps else wanted))
+            requests.append(
+                seed.SeedRequest(name=name, version="latest" if opts.upgrade_deps else wanted)
+            )
     seeded = {}
     for request in requests:
         entry = _seed_one(seed, request, root, final, info, layout, opts)
@@ -277,13 +299,15 @@ def _seed(root: Path, final: Path, info: PythonInfo, layout: Layout, opts: Optio
     return seeded
 
 
-def _seed_one(seed: Any, request: Any, root: Path, final: Path, info: PythonInfo,
-              layout: Layout, opts: Options) -> Any:
+def _seed_one(
+    seed: Any, request: Any, root: str, final: str, info: PythonInfo, layout: Layout, opts: Options
+) -> Any:
     for attempt in (1, 2):
         entry = seed.resolve(request, info, os.environ)
         try:
-            seed.install(entry, root, layout, final_root=final, info=info,
-                         relocatable=opts.relocatable)
+            seed.install(
+                entry, root, layout, final_root=final, info=info, relocatable=opts.relocatable
+            )
         except seed.DamagedEntry as exc:
             if attempt == 2:
                 raise BurrowError(f"the seed cache keeps changing under burrow: {exc}") from None
@@ -294,23 +318,24 @@ def _seed_one(seed: Any, request: Any, root: Path, final: Path, info: PythonInfo
     raise AssertionError("unreachable")
 
 
-def _mark_damaged(entry_path: Path) -> None:
+def _mark_damaged(entry_path: str) -> None:
     """Drop the manifest so the next resolve rebuilds the entry instead of linking it."""
+    from burrow.seed import MANIFEST
+
     try:
-        (entry_path / "manifest.json").unlink()
+        os.unlink(os.path.join(entry_path, MANIFEST))
     except FileNotFoundError:
         pass
 
 
-def _write_activators(bin_dir: Path, final: Path, layout: Layout, prompt: str,
-                      opts: Options) -> None:
+def _write_activators(bin_dir: str, final: str, layout: Layout, prompt: str, opts: Options) -> None:
     if opts.activators == ():
         return
     from burrow.activation import write_activators
 
     write_activators(
         bin_dir,
-        env_dir=str(final),
+        env_dir=final,
         prompt=prompt,
         site_packages=layout.site_packages(),
         relocatable=opts.relocatable,
@@ -322,17 +347,17 @@ def _write_activators(bin_dir: Path, final: Path, layout: Layout, prompt: str,
 # --- updating an existing environment ----------------------------------------------------
 
 
-def _update_in_place(target: Path, info: PythonInfo, layout: Layout, opts: Options,
-                     prompt: Optional[str]) -> Environment:
+def _update_in_place(
+    target: str, info: PythonInfo, layout: Layout, opts: Options, prompt: Optional[str]
+) -> Environment:
     """venv's behaviour on an existing env: re-point it at the interpreter, keep packages.
 
     Every file is replaced atomically, so the env works at each moment; nothing outside
     what a creator writes (links, pyvenv.cfg, activators, seed when missing) is touched.
     """
-    bin_dir = target / layout.scripts
-    bin_dir.mkdir(parents=True, exist_ok=True)
-    for rel in {layout.purelib, layout.platlib, layout.include}:
-        (target / rel).mkdir(parents=True, exist_ok=True)
+    bin_dir = os.path.join(target, layout.scripts)
+    for rel in {layout.scripts, layout.purelib, layout.platlib, layout.include}:
+        os.makedirs(os.path.join(target, rel), exist_ok=True)
     _link_python(bin_dir, info, layout, _use_symlinks(opts, info))
     config = render_config(
         info,
@@ -341,12 +366,20 @@ def _update_in_place(target: Path, info: PythonInfo, layout: Layout, opts: Optio
         command=opts.command or _command_line(target, opts),
         version=__version__,
     )
-    temp = target / f".{CONFIG_NAME}.{os.getpid()}.tmp"
+    temp = os.path.join(target, f".{CONFIG_NAME}.{os.getpid()}.tmp")
     _write_text(temp, config)
-    os.replace(temp, target / CONFIG_NAME)
-    env = Environment(path=target, layout=layout, python=info, prompt=prompt or target.name)
-    site = target / layout.purelib
-    if opts.seed and not any(site.glob("pip-*.dist-info")):
+    os.replace(temp, os.path.join(target, CONFIG_NAME))
+    env = Environment(
+        path=target,
+        layout=layout,
+        python=info,
+        prompt=prompt or os.path.basename(target),
+        seeded={},
+    )
+    site = os.path.join(target, layout.purelib)
+    if opts.seed and not any(
+        n.startswith("pip-") and n.endswith(".dist-info") for n in os.listdir(site)
+    ):
         env.seeded = _seed(target, target, info, layout, opts)
     elif opts.upgrade_deps:
         _upgrade_deps(env)
@@ -359,9 +392,7 @@ def _upgrade_deps(env: Environment) -> None:
     """--upgrade-deps on an existing env: what venv does, the env's own pip upgrades pip."""
     import subprocess
 
-    proc = subprocess.run(
-        [str(env.executable), "-m", "pip", "install", "--upgrade", "pip"], check=False
-    )
+    proc = subprocess.run([env.executable, "-m", "pip", "install", "--upgrade", "pip"], check=False)
     if proc.returncode:
         raise BurrowError(f"pip could not upgrade itself in {env.path} (exit {proc.returncode})")
 
@@ -369,7 +400,7 @@ def _upgrade_deps(env: Environment) -> None:
 # --- leftovers ---------------------------------------------------------------------------
 
 
-def _clean_leftovers(parent: Path) -> None:
+def _clean_leftovers(parent: str) -> None:
     """Remove build/trash dirs that a killed burrow left beside its targets."""
     try:
         entries = list(os.scandir(parent))
@@ -382,7 +413,7 @@ def _clean_leftovers(parent: Path) -> None:
         if pid_text.isdigit() and _alive(int(pid_text)):
             continue
         log.info("removing %s left by an interrupted run", entry.path)
-        _remove(Path(entry.path))
+        _remove(entry.path)
 
 
 def _alive(pid: int) -> bool:
@@ -399,10 +430,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _remove(path: Path) -> None:
-    from burrow.seed import _remove_tree
+def _remove(path: str) -> None:
+    from burrow.seed import remove_tree
 
     try:
-        _remove_tree(path)
+        remove_tree(path)
     except OSError as exc:
         log.warning("could not remove %s: %s", path, exc)

@@ -3,43 +3,46 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Dict, Mapping, Optional
 
+from burrow._fast import Record
 from burrow.errors import TargetError
-from burrow.interpreter import PythonInfo
-from burrow.layout import CONFIG_NAME, Layout
+from burrow.layout import CONFIG_NAME
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, Mapping, Optional
+
+    from burrow.interpreter import PythonInfo
+    from burrow.layout import Layout
 
 
-@dataclass
-class Environment:
-    """A virtual environment, e.g. Environment(path=Path('/home/me/app/.venv'), ...)."""
+class Environment(Record):
+    """A virtual environment, e.g. Environment(path='/home/me/app/.venv', ...)."""
 
-    path: Path
+    path: str  # absolute
     layout: Layout
     python: PythonInfo
     prompt: str
-    seeded: Dict[str, str] = field(default_factory=dict)  # {"pip": "24.3.1"}
+    seeded: Dict[str, str]  # {"pip": "24.3.1"}
 
     @property
-    def bin_dir(self) -> Path:
-        return self.path / self.layout.scripts
+    def bin_dir(self) -> str:
+        return os.path.join(self.path, self.layout.scripts)
 
     @property
-    def executable(self) -> Path:
+    def executable(self) -> str:
         """The env's python, e.g. /home/me/app/.venv/bin/python."""
-        return self.bin_dir / ("python.exe" if self.layout.windows else "python")
+        return os.path.join(self.bin_dir, "python.exe" if self.layout.windows else "python")
 
     @property
-    def site_packages(self) -> Path:
-        return self.path / self.layout.purelib
+    def site_packages(self) -> str:
+        return os.path.join(self.path, self.layout.purelib)
 
 
-def read_config(env_dir: Path) -> Dict[str, str]:
+def read_config(env_dir: str) -> Dict[str, str]:
     """Parse pyvenv.cfg like site.py does: ``key = value`` lines, keys lower-cased."""
     config: Dict[str, str] = {}
-    with open(env_dir / CONFIG_NAME, encoding="utf-8") as handle:
+    with open(os.path.join(env_dir, CONFIG_NAME), encoding="utf-8") as handle:
         for line in handle:
             key, sep, value = line.partition("=")
             if sep:
@@ -47,9 +50,9 @@ def read_config(env_dir: Path) -> Dict[str, str]:
     return config
 
 
-def is_environment(path: Path) -> bool:
+def is_environment(path: str) -> bool:
     """True for a directory holding a pyvenv.cfg (a venv, virtualenv, uv or burrow env)."""
-    return os.path.isfile(path / CONFIG_NAME)
+    return os.path.isfile(os.path.join(path, CONFIG_NAME))
 
 
 def quote_prompt(prompt: str) -> str:
@@ -78,7 +81,7 @@ def render_config(
     prompt: Optional[str],
     command: str,
     version: str,
-    extra: Mapping[str, str] = {},  # noqa: B006 - read-only default
+    extra: Optional[Mapping[str, str]] = None,
 ) -> str:
     """The text of pyvenv.cfg; every key venv writes, plus ``burrow = <version>``."""
     base = python.base_executable
@@ -92,7 +95,7 @@ def render_config(
     if prompt is not None:
         lines.append(f"prompt = {quote_prompt(prompt)}")
     lines.append(f"burrow = {version}")
-    lines.extend(f"{key} = {value}" for key, value in extra.items())
+    lines.extend(f"{key} = {value}" for key, value in (extra or {}).items())
     for line in lines:
         if "\n" in line or "\r" in line:
             raise TargetError("a path or prompt with a line break cannot go into pyvenv.cfg")

@@ -7,30 +7,29 @@ is noticed without being asked.
 
 from __future__ import annotations
 
-import logging
 import os
-import subprocess
 import sys
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
 
 from burrow import dirs
+from burrow._fast import Record, getLogger
 from burrow.errors import InterpreterError
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Tuple
+
+log = getLogger(__name__)
 
 #: Oldest interpreter burrow makes environments for (pip no longer supports older ones).
 MINIMUM_VERSION = (3, 8)
 #: Bump when _probe.py changes what it reports, so cached facts are learnt again.
-PROBE_FORMAT = 1
+PROBE_FORMAT = 2
 PROBE_TIMEOUT = 30.0
 
-_PROBE_SOURCE = Path(__file__).with_name("_probe.py")
+_PROBE_SOURCE = os.path.join(os.path.dirname(__file__), "_probe.py")
 
 
-@dataclass(frozen=True)
-class PythonInfo:
+class PythonInfo(Record):
     """What burrow knows about one interpreter, e.g. CPython 3.12.1 at /usr/bin/python3.12."""
 
     implementation: str  # "cpython", "pypy"
@@ -56,7 +55,7 @@ class PythonInfo:
     @property
     def version_str(self) -> str:
         """'3.12.1', or '3.13.0rc1' for a pre-release."""
-        text = "%d.%d.%d" % self.version
+        text = ".".join(str(part) for part in self.version)
         level, serial = self.release
         short = {"alpha": "a", "beta": "b", "candidate": "rc"}.get(level)
         return f"{text}{short}{serial}" if short else text
@@ -71,11 +70,8 @@ class PythonInfo:
     def windows(self) -> bool:
         return self.os_name == "nt"
 
-    def to_json(self) -> Dict[str, Any]:
-        return {key: getattr(self, key) for key in self.__dataclass_fields__}
-
     @classmethod
-    def from_json(cls, data: Dict[str, Any]) -> PythonInfo:
+    def from_facts(cls, data: Dict[str, Any]) -> PythonInfo:
         data = dict(data)
         data["version"] = tuple(data["version"])
         data["release"] = tuple(data["release"])
@@ -87,11 +83,13 @@ def _cache_key(real: str) -> Tuple[str, int, int]:
     return (real, st.st_size, st.st_mtime_ns)
 
 
-def _cache_file(real: str) -> Path:
-    import hashlib
+def _cache_file(real: str) -> str:
+    # A cheap checksum names the file; the full key inside it decides whether it matches.
+    from zlib import crc32
 
-    digest = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:24]
-    return dirs.cache_dir() / "interpreters" / f"{digest}.json"
+    digest = crc32(real.encode("utf-8", "surrogateescape"))
+    name = f"{os.path.basename(real)[:40]}-{digest:08x}.facts"
+    return os.path.join(dirs.cache_dir(), "interpreters", name)
 
 
 def inspect(executable: str | os.PathLike[str]) -> PythonInfo:
@@ -112,41 +110,50 @@ def inspect(executable: str | os.PathLike[str]) -> PythonInfo:
     return info
 
 
-def _read_cache(real: str, key: Tuple[str, int, int], path: str) -> Optional[PythonInfo]:
-    import json
-
+def cached(executable: str | os.PathLike[str]) -> PythonInfo | None:
+    """Facts about ``executable`` if the cache holds them for its current build; runs nothing."""
+    path = os.path.abspath(os.fspath(executable))
+    real = os.path.realpath(path)
     try:
-        with open(_cache_file(real), encoding="utf-8") as handle:
-            record = json.load(handle)
-        if record["format"] != PROBE_FORMAT or tuple(record["key"]) != key:
-            return None
+        key = _cache_key(real)
+    except OSError:
+        return None
+    return _read_cache(real, key, path)
+
+
+def _read_cache(real: str, key: Tuple[str, int, int], path: str) -> Optional[PythonInfo]:
+    from burrow import store
+
+    record = store.load(_cache_file(real))
+    if not isinstance(record, dict) or record.get("format") != PROBE_FORMAT:
+        return None
+    if tuple(record.get("key", ())) != key:
+        return None
+    try:
         # Facts for another spelling of the same interpreter differ in `executable` only.
-        record["facts"]["executable"] = path
-        return PythonInfo.from_json(record["facts"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return PythonInfo.from_facts({**record["facts"], "executable": path})
+    except (KeyError, TypeError):
         return None
 
 
 def _write_cache(real: str, key: Tuple[str, int, int], path: str, info: PythonInfo) -> None:
-    import json
+    from burrow import store
 
-    target = _cache_file(real)
-    record = {"format": PROBE_FORMAT, "key": list(key), "facts": info.to_json()}
+    record = {"format": PROBE_FORMAT, "key": list(key), "facts": info.as_dict()}
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        temp.write_text(json.dumps(record), encoding="utf-8")
-        os.replace(temp, target)
+        store.dump(_cache_file(real), record)
     except OSError as exc:  # a read-only cache only costs speed
-        log.debug("could not cache interpreter facts in %s: %s", target, exc)
+        log.debug("could not cache interpreter facts for %s: %s", real, exc)
 
 
 def _run_probe(path: str) -> PythonInfo:
     import json
+    import subprocess
 
     # -E -s -S keep the user's environment and site-packages out; the probe drops the
     # current directory from sys.path itself (old interpreters lack -I).
-    code = "import sys; del sys.path[0]\n" + _PROBE_SOURCE.read_text(encoding="utf-8")
+    with open(_PROBE_SOURCE, encoding="utf-8") as handle:
+        code = "import sys; del sys.path[0]\n" + handle.read()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     try:
         proc = subprocess.run(
@@ -162,9 +169,9 @@ def _run_probe(path: str) -> PythonInfo:
         raise InterpreterError(f"{path} did not answer within {PROBE_TIMEOUT:.0f}s") from None
     try:
         facts = json.loads(proc.stdout.decode("utf-8", "replace"))
-        if not isinstance(facts, dict):
-            raise TypeError
-    except (ValueError, TypeError):
+    except ValueError:
+        facts = None
+    if not isinstance(facts, dict) or "version" not in facts:
         detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         reason = f": {detail[-1]}" if detail else f" (exit code {proc.returncode})"
         raise InterpreterError(f"{path} is not a working Python interpreter{reason}") from None
@@ -173,7 +180,7 @@ def _run_probe(path: str) -> PythonInfo:
         need = ".".join(str(part) for part in MINIMUM_VERSION)
         raise InterpreterError(f"{path} is Python {found}; burrow needs Python {need} or newer")
     try:
-        return PythonInfo.from_json(facts)
+        return PythonInfo.from_facts(facts)
     except TypeError as exc:
         raise InterpreterError(f"{path} gave unexpected facts: {exc}") from None
 

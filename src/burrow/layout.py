@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Tuple
 
-from burrow.interpreter import PythonInfo
+from burrow._fast import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Tuple
+
+    from burrow.interpreter import PythonInfo
 
 CONFIG_NAME = "pyvenv.cfg"
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Relative paths of one environment, e.g. scripts='bin', purelib='lib/python3.12/site-packages'."""
+class Layout(Record):
+    """Relative paths inside one env, e.g. purelib='lib/python3.12/site-packages'."""
 
     scripts: str
     purelib: str
@@ -41,7 +43,7 @@ def plan(info: PythonInfo) -> Layout:
         include = "Include" if info.windows else "include"
     major, minor, _ = info.version
     if info.windows:
-        stem = Path(info.base_executable).stem
+        stem = os.path.splitext(os.path.basename(info.base_executable))[0]
         exe = ["python.exe", "pythonw.exe"]
         if info.implementation != "cpython":
             exe.insert(0, f"{stem}.exe")

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
 from burrow.errors import TargetError
 
 
-def env_home() -> Path:
+def env_home() -> str:
     """Where named envs live, e.g. ~/.local/share/burrow/envs."""
     for variable in ("BURROW_HOME", "WORKON_HOME"):
         value = os.environ.get(variable)
         if value:
-            return Path(value).expanduser().absolute()
+            return os.path.abspath(os.path.expanduser(value))
     from burrow import dirs
 
-    return dirs.data_dir() / "envs"
+    return os.path.join(dirs.data_dir(), "envs")
 
 
 def check_name(name: str) -> str:
@@ -31,6 +29,6 @@ def check_name(name: str) -> str:
     return name
 
 
-def env_home_path(name: str) -> Path:
+def env_home_path(name: str) -> str:
     """The path of the named env ``name`` (which need not exist yet)."""
-    return env_home() / check_name(name)
+    return os.path.join(env_home(), check_name(name))

@@ -9,71 +9,69 @@ process; the cold path (unpack, compile, download) may.
 
 from __future__ import annotations
 
-import errno
-import logging
 import os
-import shutil
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from burrow import dirs
+from burrow import dirs, store
+from burrow._fast import Record, getLogger
 from burrow.errors import SeedError
-from burrow.interpreter import PythonInfo
-from burrow.layout import Layout
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+    from burrow.interpreter import PythonInfo
+    from burrow.layout import Layout
+
+log = getLogger(__name__)
 
 #: Bump when the layout of a cache entry changes; old entries are then ignored.
 ENTRY_FORMAT = 1
-MANIFEST = "manifest.json"
+MANIFEST = "manifest"
 SYSTEM_WHEEL_DIRS = ("/usr/share/python-wheels",)  # Debian and Fedora ship pip wheels here
 
 
-@dataclass(frozen=True)
-class SeedRequest:
+class SeedRequest(Record):
     """One package to seed: version is 'bundle', 'latest' or an exact version like '24.3.1'."""
 
     name: str
     version: str = "bundle"
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(Record):
     """A version of a package available offline: an unpacked cache entry or a wheel file."""
 
     version: str
-    entry: Optional[Path] = None
-    wheel: Optional[Path] = None
+    entry: Optional[str] = None
+    wheel: Optional[str] = None
 
 
 # --- finding what is available offline ---------------------------------------------
 
 
-def seed_root() -> Path:
-    return dirs.cache_dir() / "seed" / f"v{ENTRY_FORMAT}"
+def seed_root() -> str:
+    return os.path.join(dirs.cache_dir(), "seed", f"v{ENTRY_FORMAT}")
 
 
-def wheel_store() -> Path:
+def wheel_store() -> str:
     """Where wheels fetched from an index are kept for later offline use."""
-    return dirs.cache_dir() / "wheels"
+    return os.path.join(dirs.cache_dir(), "wheels")
 
 
-def _tag_dir(info: PythonInfo) -> Path:
+def _tag_dir(info: PythonInfo) -> str:
     suffix = "t" if info.free_threaded else ""
-    return seed_root() / f"{info.cache_tag}{suffix}"
+    return os.path.join(seed_root(), f"{info.cache_tag}{suffix}")
 
 
-def wheel_dirs(info: PythonInfo, environ: Mapping[str, str]) -> List[Path]:
+def wheel_dirs(info: PythonInfo, environ: Mapping[str, str]) -> List[str]:
     """Directories searched for wheels, e.g. [<stdlib>/ensurepip/_bundled, <cache>/wheels]."""
-    found = [Path(info.ensurepip_bundled), *map(Path, SYSTEM_WHEEL_DIRS), wheel_store()]
+    found = [info.ensurepip_bundled, *SYSTEM_WHEEL_DIRS, wheel_store()]
     for item in environ.get("PIP_FIND_LINKS", "").split():
         if item.startswith("file://"):
             from urllib.parse import unquote, urlparse
 
             item = unquote(urlparse(item).path)
         if "://" not in item:
-            found.append(Path(item))
+            found.append(item)
     return found
 
 
@@ -102,7 +100,7 @@ def offline_candidates(name: str, info: PythonInfo, environ: Mapping[str, str]) 
         with os.scandir(tag_dir) as entries:
             for item in entries:
                 if item.name.startswith(prefix) and item.is_dir():
-                    found.append(Candidate(item.name[len(prefix) :], entry=Path(item.path)))
+                    found.append(Candidate(version=item.name[len(prefix) :], entry=item.path))
     except OSError:
         pass
     for folder in wheel_dirs(info, environ):
@@ -111,7 +109,7 @@ def offline_candidates(name: str, info: PythonInfo, environ: Mapping[str, str]) 
                 for item in entries:
                     split = _split_wheel_name(item.name)
                     if split and split[0] == name and _is_universal(item.name):
-                        found.append(Candidate(split[1], wheel=Path(item.path)))
+                        found.append(Candidate(version=split[1], wheel=item.path))
         except OSError:
             continue
     keys = _version_keys([c.version for c in found])
@@ -138,11 +136,10 @@ def _version_keys(versions: Sequence[str]) -> Dict[str, Any]:
 # --- the cache entry -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Record):
     """An unpacked, byte-compiled package in the cache, ready to be linked."""
 
-    path: Path
+    path: str
     manifest: Dict[str, Any]
 
     @property
@@ -158,136 +155,135 @@ class DamagedEntry(Exception):
     """A cache entry is incomplete or its files changed; it must be rebuilt."""
 
 
-def load_entry(path: Path) -> Entry:
-    import json
-
-    try:
-        with open(path / MANIFEST, encoding="utf-8") as handle:
-            manifest = json.load(handle)
-        if manifest.get("format") != ENTRY_FORMAT:
-            raise DamagedEntry(f"{path}: old format")
-    except (OSError, ValueError) as exc:
-        raise DamagedEntry(f"{path}: {exc}") from None
-    return Entry(path, manifest)
+def load_entry(path: str) -> Entry:
+    manifest = store.load(os.path.join(path, MANIFEST))
+    if not isinstance(manifest, dict) or manifest.get("format") != ENTRY_FORMAT:
+        raise DamagedEntry(f"{path} has no valid manifest")
+    return Entry(path=path, manifest=manifest)
 
 
-def build_entry(wheel: Path, name: str, version: str, info: PythonInfo, *, replace: bool) -> Entry:
+def build_entry(wheel: str, name: str, version: str, info: PythonInfo, *, replace: bool) -> Entry:
     """Unpack and byte-compile ``wheel`` into the cache (once, under a lock) and load it."""
     import filelock
 
     tag_dir = _tag_dir(info)
-    tag_dir.mkdir(parents=True, exist_ok=True)
-    target = tag_dir / f"{name}-{version}"
-    with filelock.FileLock(str(tag_dir / f".{name}-{version}.lock")):
-        if target.exists():
+    os.makedirs(tag_dir, exist_ok=True)
+    target = os.path.join(tag_dir, f"{name}-{version}")
+    with filelock.FileLock(os.path.join(tag_dir, f".{name}-{version}.lock")):
+        if os.path.lexists(target):
             try:
                 if not replace:
                     return load_entry(target)
             except DamagedEntry:
                 pass
-            _remove_tree(target)
-        staging = Path(_unique_dir(tag_dir, f".build-{name}-{version}"))
+            remove_tree(target)
+        staging = _unique_dir(tag_dir, f".build-{name}-{version}")
         try:
             _unpack(wheel, staging, name, version, info)
             os.rename(staging, target)
         except BaseException:
-            _remove_tree(staging)
+            remove_tree(staging)
             raise
     return load_entry(target)
 
 
-def _unique_dir(parent: Path, stem: str) -> str:
-    import secrets
-
-    path = parent / f"{stem}-{os.getpid()}-{secrets.token_hex(4)}"
+def _unique_dir(parent: str, stem: str) -> str:
+    path = os.path.join(parent, f"{stem}-{os.getpid()}-{os.urandom(4).hex()}")
     os.mkdir(path)
-    return str(path)
+    return path
 
 
-def _remove_tree(path: Path) -> None:
+def remove_tree(path: str) -> None:
+    """Delete ``path``; a symlink is removed itself, never followed."""
+    import shutil
+
     def make_writable(func: Callable[..., Any], failed: str, _exc: Any) -> None:
         os.chmod(os.path.dirname(failed), 0o755)
         func(failed)
 
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path, onerror=make_writable)  # noqa: PTH - 3.8 has no onexc
+    if os.path.islink(path) or os.path.isfile(path):
+        os.unlink(path)
+    elif os.path.exists(path):
+        shutil.rmtree(path, onerror=make_writable)
 
 
-def _unpack(wheel: Path, staging: Path, name: str, version: str, info: PythonInfo) -> None:
-    import json
+def _unpack(wheel: str, staging: str, name: str, version: str, info: PythonInfo) -> None:
+    """Install ``wheel`` into ``staging``/site, compile it, and write the manifest last."""
+    from pathlib import Path
 
     from installer import install
     from installer.destinations import SchemeDictionaryDestination
     from installer.sources import WheelFile
 
-    site = staging / "site"
-    spill = staging / "spill"  # scripts/headers/data: regenerated per env or refused
+    site = os.path.join(staging, "site")
+    spill = os.path.join(staging, "spill")  # scripts/headers/data: per env, or refused
     scheme = {
-        "purelib": str(site),
-        "platlib": str(site),
-        "scripts": str(spill / "scripts"),
-        "headers": str(spill / "headers"),
-        "data": str(spill / "data"),
+        "purelib": site,
+        "platlib": site,
+        "scripts": os.path.join(spill, "scripts"),
+        "headers": os.path.join(spill, "headers"),
+        "data": os.path.join(spill, "data"),
     }
     try:
-        with WheelFile.open(wheel) as source:
+        with WheelFile.open(Path(wheel)) as source:
             if hasattr(source, "validate_record"):
                 source.validate_record()
             destination = SchemeDictionaryDestination(
                 scheme, interpreter="python", script_kind="posix", bytecode_optimization_levels=()
             )
             install(source, destination, additional_metadata={})
-    except Exception as exc:  # noqa: BLE001 - any failure here means a bad wheel
-        raise SeedError(f"cannot unpack {wheel.name}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the wheel is unusable
+        raise SeedError(f"cannot unpack {os.path.basename(wheel)}: {exc}") from None
     for kind in ("headers", "data"):
-        if (spill / kind).exists():
-            raise SeedError(f"{wheel.name} installs {kind} files; burrow seeds only plain packages")
-    dist_info = next(site.glob("*.dist-info")).name
-    record_lines = _base_record(site / dist_info)
-    scripts = _entry_points(site / dist_info / "entry_points.txt")
-    requires_python = _requires_python(site / dist_info / "METADATA")
+        if os.path.exists(os.path.join(spill, kind)):
+            raise SeedError(
+                f"{os.path.basename(wheel)} installs {kind} files; burrow seeds only plain packages"
+            )
+    remove_tree(spill)
+    dist_info = next(n for n in os.listdir(site) if n.endswith(".dist-info"))
+    dist_path = os.path.join(site, dist_info)
+    record_lines = _base_record(dist_path)
+    scripts = _entry_points(os.path.join(dist_path, "entry_points.txt"))
     _compile(site, info)
-    dirs_list, files = _walk(site)
+    dir_list, files = _walk(site)
     known = {line.split(",", 1)[0] for line in record_lines}
     for rel, _ in files:
         if rel not in known and rel.endswith(".pyc"):
-            record_lines.append(_record_line(site / rel, rel))
+            record_lines.append(_record_line(os.path.join(site, rel), rel))
     for rel, _ in files:
-        _make_read_only(site / rel)
+        _make_read_only(os.path.join(site, rel))
     manifest = {
         "format": ENTRY_FORMAT,
         "name": name,
         "version": version,
-        "wheel": wheel.name,
+        "wheel": os.path.basename(wheel),
         "dist_info": dist_info,
-        "requires_python": requires_python,
-        "dirs": dirs_list,
+        "dirs": dir_list,
         "files": files,
         "record": record_lines,
         "scripts": scripts,
     }
     # Written last: an entry without its manifest is incomplete and never linked.
-    (staging / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    store.dump(os.path.join(staging, MANIFEST), manifest)
 
 
-def _base_record(dist_info: Path) -> List[str]:
+def _base_record(dist_info: str) -> List[str]:
     """RECORD lines that hold in every env: all but RECORD, INSTALLER and scripts."""
     import csv
 
     lines = []
-    with open(dist_info / "RECORD", newline="", encoding="utf-8") as handle:
+    with open(os.path.join(dist_info, "RECORD"), newline="", encoding="utf-8") as handle:
         for row in csv.reader(handle):
             if not row or row[0].startswith("../") or row[0].endswith(("/RECORD", "/INSTALLER")):
                 continue
             lines.append(",".join(row))
     for per_env in ("RECORD", "INSTALLER"):
-        (dist_info / per_env).unlink(missing_ok=True)
+        if os.path.exists(os.path.join(dist_info, per_env)):
+            os.unlink(os.path.join(dist_info, per_env))
     return lines
 
 
-def _entry_points(path: Path) -> List[List[str]]:
+def _entry_points(path: str) -> List[List[str]]:
     """[[name, module, attr, 'console'|'gui'], ...] from entry_points.txt."""
     import configparser
 
@@ -296,7 +292,7 @@ def _entry_points(path: Path) -> List[List[str]]:
     try:
         parser.read(path, encoding="utf-8")
     except configparser.Error as exc:
-        raise SeedError(f"bad entry points in {path.parent.name}: {exc}") from None
+        raise SeedError(f"bad entry points in {os.path.dirname(path)}: {exc}") from None
     found = []
     for section, kind in (("console_scripts", "console"), ("gui_scripts", "gui")):
         if parser.has_section(section):
@@ -306,29 +302,14 @@ def _entry_points(path: Path) -> List[List[str]]:
     return found
 
 
-def _requires_python(metadata: Path) -> Optional[str]:
-    with open(metadata, encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                break
-            key, _, value = line.partition(":")
-            if key.lower() == "requires-python":
-                return value.strip()
-    return None
-
-
-def _compile(site: Path, info: PythonInfo) -> None:
+def _compile(site: str, info: PythonInfo) -> None:
     """Byte-compile with the target interpreter itself, so the .pyc magic matches."""
     import subprocess
 
-    code = (
-        "import compileall, sys\n"
-        "ok = compileall.compile_dir(sys.argv[1], quiet=1)\n"
-        "sys.exit(0 if ok else 1)\n"
-    )
+    code = "import compileall, sys\nsys.exit(not compileall.compile_dir(sys.argv[1], quiet=1))\n"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     proc = subprocess.run(
-        [info.base_executable, "-E", "-s", "-c", code, str(site)],
+        [info.base_executable, "-E", "-s", "-c", code, site],
         capture_output=True,
         env=env,
         check=False,
@@ -338,7 +319,7 @@ def _compile(site: Path, info: PythonInfo) -> None:
         log.warning("byte-compiling %s reported errors: %s", site, " / ".join(detail))
 
 
-def _walk(root: Path) -> Tuple[List[str], List[List[Any]]]:
+def _walk(root: str) -> Tuple[List[str], List[List[Any]]]:
     """Directories (parents first) and [file, size] pairs under root, '/'-separated."""
     dir_list: List[str] = []
     files: List[List[Any]] = []
@@ -348,25 +329,24 @@ def _walk(root: Path) -> Tuple[List[str], List[List[Any]]]:
         if rel != ".":
             dir_list.append(rel)
         for name in sorted(names):
-            path = os.path.join(current, name)
             relname = name if rel == "." else f"{rel}/{name}"
-            files.append([relname, os.path.getsize(path)])
+            files.append([relname, os.path.getsize(os.path.join(current, name))])
     return dir_list, files
 
 
-def _record_line(path: Path, rel: str) -> str:
+def _record_line(path: str, rel: str) -> str:
     import base64
     import hashlib
 
-    data = path.read_bytes()
+    with open(path, "rb") as handle:
+        data = handle.read()
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"{rel},sha256={digest},{len(data)}"
 
 
-def _make_read_only(path: Path) -> None:
+def _make_read_only(path: str) -> None:
     """Files are shared by hard link between envs: an in-place edit must not spread."""
-    mode = os.stat(path).st_mode
-    os.chmod(path, mode & ~0o222)
+    os.chmod(path, os.stat(path).st_mode & ~0o222)
 
 
 # --- resolving a request to a cache entry ----------------------------------------------
@@ -380,15 +360,17 @@ def resolve(request: SeedRequest, info: PythonInfo, environ: Mapping[str, str]) 
     elif wanted == "latest":
         candidates = [_fetch(name, info, None)]
     else:
-        candidates = [c for c in offline_candidates(name, info, environ) if _same(c.version, wanted)]
+        candidates = [
+            c for c in offline_candidates(name, info, environ) if _same(c.version, wanted)
+        ]
         if not candidates:
             candidates = [_fetch(name, info, wanted)]
     for candidate in candidates:
-        entry = _entry_for(candidate, name, info)
+        entry = _entry_for(candidate, name, info, environ)
         if entry is not None:
             return entry
     if wanted == "bundle":
-        where = ", ".join(str(d) for d in wheel_dirs(info, environ))
+        where = ", ".join(wheel_dirs(info, environ))
         raise SeedError(
             f"no {name} wheel for {info.name} found offline (looked in {where}); "
             f"use --{name} latest to fetch one, or --without-pip"
@@ -407,30 +389,31 @@ def _same(a: str, b: str) -> bool:
         return False
 
 
-def _entry_for(candidate: Candidate, name: str, info: PythonInfo) -> Optional[Entry]:
+def _entry_for(
+    candidate: Candidate, name: str, info: PythonInfo, environ: Mapping[str, str]
+) -> Optional[Entry]:
     if candidate.entry is not None:
         try:
             return load_entry(candidate.entry)
         except DamagedEntry as exc:
             log.info("rebuilding damaged cache entry: %s", exc)
-            wheel = _find_wheel_for(name, candidate.version, info)
+            wheel = next(
+                (
+                    c.wheel
+                    for c in offline_candidates(name, info, environ)
+                    if c.wheel is not None and _same(c.version, candidate.version)
+                ),
+                None,
+            )
             if wheel is None:
                 return None
             return build_entry(wheel, name, candidate.version, info, replace=True)
-    assert candidate.wheel is not None
-    if not _python_allowed(candidate.wheel, info):
+    if candidate.wheel is None or not _python_allowed(candidate.wheel, info):
         return None
     return build_entry(candidate.wheel, name, candidate.version, info, replace=False)
 
 
-def _find_wheel_for(name: str, version: str, info: PythonInfo) -> Optional[Path]:
-    for candidate in offline_candidates(name, info, os.environ):
-        if candidate.wheel is not None and _same(candidate.version, version):
-            return candidate.wheel
-    return None
-
-
-def _python_allowed(wheel: Path, info: PythonInfo) -> bool:
+def _python_allowed(wheel: str, info: PythonInfo) -> bool:
     """Whether the wheel's Requires-Python admits the target (read from the wheel)."""
     import zipfile
 
@@ -455,15 +438,18 @@ def _python_allowed(wheel: Path, info: PythonInfo) -> bool:
 
 def _fetch(name: str, info: PythonInfo, version: Optional[str]) -> Candidate:
     """Download ``name`` (newest, or ``version``) from the configured index, hash checked."""
+    from pathlib import Path
+
     from burrow import index
 
     config = index.pip_config()
     link = index.best_wheel(name, config, python_version=info.version, version=version)
-    store = wheel_store()
-    store.mkdir(parents=True, exist_ok=True)
-    existing = store / link.filename
-    wheel = existing if existing.is_file() else index.download(link, store, config)
-    return Candidate(link.version, wheel=wheel)
+    wheels = wheel_store()
+    os.makedirs(wheels, exist_ok=True)
+    existing = os.path.join(wheels, link.filename)
+    if not os.path.isfile(existing):
+        existing = str(index.download(link, Path(wheels), config))
+    return Candidate(version=link.version, wheel=existing)
 
 
 # --- linking an entry into an environment ----------------------------------------------
@@ -471,36 +457,44 @@ def _fetch(name: str, info: PythonInfo, version: Optional[str]) -> Candidate:
 
 def install(
     entry: Entry,
-    build_root: Path,
+    build_root: str,
     layout: Layout,
     *,
-    final_root: Path,
+    final_root: str,
     info: PythonInfo,
     relocatable: bool,
 ) -> None:
     """Link ``entry`` into the env being built at ``build_root`` (to live at ``final_root``)."""
-    site = build_root / layout.purelib
+    site = os.path.join(build_root, layout.purelib)
     _link_tree(entry, site)
-    scripts = _write_scripts(entry, build_root / layout.scripts, final_root / layout.scripts,
-                             info, layout, relocatable)
-    dist_info = site / entry.manifest["dist_info"]
-    (dist_info / "INSTALLER").write_text("burrow\n", encoding="utf-8")
-    (dist_info / "REQUESTED").write_text("", encoding="utf-8")
+    scripts = _write_scripts(
+        entry,
+        os.path.join(build_root, layout.scripts),
+        os.path.join(final_root, layout.scripts),
+        info,
+        layout,
+        relocatable,
+    )
+    dist_rel = entry.manifest["dist_info"]
+    dist_info = os.path.join(site, dist_rel)
     lines = list(entry.manifest["record"])
     for script in scripts:
-        rel = os.path.relpath(script, site).replace(os.sep, "/")
-        lines.append(_record_line(script, rel))
-    info_rel = entry.manifest["dist_info"]
-    lines.append(_record_line(dist_info / "INSTALLER", f"{info_rel}/INSTALLER"))
-    lines.append(_record_line(dist_info / "REQUESTED", f"{info_rel}/REQUESTED"))
-    lines.append(f"{info_rel}/RECORD,,")
-    (dist_info / "RECORD").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lines.append(_record_line(script, os.path.relpath(script, site).replace(os.sep, "/")))
+    for name, text in (("INSTALLER", "burrow\n"), ("REQUESTED", "")):
+        path = os.path.join(dist_info, name)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        lines.append(_record_line(path, f"{dist_rel}/{name}"))
+    lines.append(f"{dist_rel}/RECORD,,")
+    with open(os.path.join(dist_info, "RECORD"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
 
 
-def _link_tree(entry: Entry, site: Path) -> None:
-    source = entry.path / "site"
+def _link_tree(entry: Entry, site: str) -> None:
+    """Hard-link every cached file into ``site``; copy when the filesystem refuses links."""
+    source = os.path.join(entry.path, "site")
     for rel in entry.manifest["dirs"]:
-        os.makedirs(site / rel, exist_ok=True)
+        os.makedirs(os.path.join(site, rel), exist_ok=True)
     link: Callable[[str, str], Any] = os.link
     for rel, size in entry.manifest["files"]:
         src = os.path.join(source, rel)
@@ -516,40 +510,47 @@ def _link_tree(entry: Entry, site: Path) -> None:
             os.unlink(dst)
             link(src, dst)
         except OSError as exc:
-            if link is not os.link or exc.errno not in _NO_LINK_ERRNOS:
+            if link is not os.link or not _cannot_link(exc):
                 raise
             log.debug("hard links impossible (%s); copying instead", exc)
             link = _copy_writable
             link(src, dst)
 
 
-_NO_LINK_ERRNOS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES, errno.ENOTSUP, errno.ENOSYS}
+def _cannot_link(exc: OSError) -> bool:
+    """Errors that mean 'no hard links here' (other filesystem, no support, too many)."""
+    import errno
+
+    return exc.errno in (
+        errno.EXDEV,
+        errno.EPERM,
+        errno.EMLINK,
+        errno.EACCES,
+        errno.ENOTSUP,
+        errno.ENOSYS,
+    )
 
 
 def _copy_writable(src: str, dst: str) -> None:
     """A private copy (mtime kept, so the cached .pyc stays valid) the user may edit."""
+    import shutil
+
     shutil.copy2(src, dst)
     os.chmod(dst, os.stat(dst).st_mode | 0o200)
 
 
 def _write_scripts(
-    entry: Entry,
-    bin_dir: Path,
-    final_bin: Path,
-    info: PythonInfo,
-    layout: Layout,
-    relocatable: bool,
-) -> List[Path]:
+    entry: Entry, bin_dir: str, final_bin: str, info: PythonInfo, layout: Layout, relocatable: bool
+) -> List[str]:
     written = []
-    python = str(final_bin / layout.python_names[0]) if not layout.windows else str(
-        final_bin / "python.exe"
-    )
+    python = os.path.join(final_bin, "python.exe" if layout.windows else layout.python_names[0])
     for name, module, attr, kind in _script_names(entry, info):
         if layout.windows:
-            written.extend(_windows_script(bin_dir, name, module, attr, kind, python))
+            written.append(_windows_script(bin_dir, name, module, attr, kind, python))
             continue
-        path = bin_dir / name
-        path.write_bytes(_posix_script(python, module, attr, relocatable))
+        path = os.path.join(bin_dir, name)
+        with open(path, "wb") as handle:
+            handle.write(_posix_script(python, module, attr, relocatable))
         os.chmod(path, 0o755)
         written.append(path)
     return written
@@ -566,23 +567,26 @@ def _script_names(entry: Entry, info: PythonInfo) -> Iterator[List[str]]:
             yield [f"pip{major}.{minor}", module, attr, kind]
 
 
+# Shebang lines cannot hold spaces and are cut at 127 bytes; past that, sh runs python.
+# The second line is an sh command to sh and the start of a string to Python.
+_SH_HEAD = "#!/bin/sh\n'''exec' %s \"$0\" \"$@\"\n' '''\n"
+_RELOCATABLE_PYTHON = '"$(dirname -- "$0")/python"'
+
+
 def _posix_script(python: str, module: str, attr: str, relocatable: bool) -> bytes:
     if relocatable:
-        # The env may move: find python next to this script at run time.
-        head = "#!/bin/sh\n'''exec' \"$(dirname -- \"$0\")/python\" \"$0\" \"$@\"\n' '''\n"
+        head = _SH_HEAD % _RELOCATABLE_PYTHON  # the env may move: python is beside the script
     elif _plain_shebang_ok(python):
         head = f"#!{python}\n"
     else:
-        # Kernels split a shebang at spaces and cut it at 127 bytes: go through sh instead.
-        quoted = "'" + python.replace("'", "'\"'\"'") + "'"
-        head = f"#!/bin/sh\n'''exec' {quoted} \"$0\" \"$@\"\n' '''\n"
+        head = _SH_HEAD % ("'" + python.replace("'", "'\"'\"'") + "'")
     top = attr.split(".")[0]
     body = (
-        f"import sys\n"
+        "import sys\n"
         f"from {module} import {top}\n"
-        f"if __name__ == '__main__':\n"
-        f"    if sys.argv[0].endswith('.exe'):\n"
-        f"        sys.argv[0] = sys.argv[0][:-4]\n"
+        "if __name__ == '__main__':\n"
+        "    if sys.argv[0].endswith('.exe'):\n"
+        "        sys.argv[0] = sys.argv[0][:-4]\n"
         f"    sys.exit({attr}())\n"
     )
     return (head + body).encode("utf-8")
@@ -592,21 +596,19 @@ def _plain_shebang_ok(python: str) -> bool:
     return (
         len(python.encode("utf-8")) <= 125
         and not any(ch.isspace() for ch in python)
-        and "'" not in python
         and python.isprintable()
     )
 
 
-def _windows_script(
-    bin_dir: Path, name: str, module: str, attr: str, kind: str, python: str
-) -> List[Path]:
+def _windows_script(bin_dir: str, name: str, module: str, attr: str, kind: str, python: str) -> str:
+    """A .exe launcher, from ``installer``'s, as pip makes on Windows."""
     from installer.scripts import Script
 
-    launcher = "win-arm64" if "arm" in os.environ.get("PROCESSOR_ARCHITECTURE", "").lower() else (
-        "win-amd64"
-    )
+    machine = os.environ.get("PROCESSOR_ARCHITECTURE", "").lower()
+    launcher = "win-arm64" if "arm" in machine else "win-amd64"
     script = Script(name, module, attr, section=kind)  # type: ignore[arg-type]
     filename, data = script.generate(python, launcher)  # type: ignore[arg-type]
-    path = bin_dir / filename
-    path.write_bytes(data)
-    return [path]
+    path = os.path.join(bin_dir, filename)
+    with open(path, "wb") as handle:
+        handle.write(data)
+    return path

@@ -1,0 +1,76 @@
+"""Light stand-ins for ``dataclasses`` and ``logging`` on burrow's hot path.
+
+A warm ``burrow create`` has a budget of a few milliseconds beyond the interpreter's own
+start-up, and importing ``dataclasses`` (with ``inspect``) or ``logging`` costs more than
+that on its own. ``Record`` gives named, typed, keyword-built fields with ``repr`` and
+equality; ``getLogger`` returns a logger that imports ``logging`` on first use.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
+    from typing import Any, Dict, Tuple, TypeVar
+
+    from typing_extensions import dataclass_transform
+
+    R = TypeVar("R", bound="Record")
+else:
+
+    def dataclass_transform(**_kwargs):
+        return lambda cls: cls
+
+
+@dataclass_transform(kw_only_default=True)
+class Record:
+    """Base for plain data classes: fields are the annotated names, defaults class values."""
+
+    _fields: Tuple[str, ...] = ()
+
+    def __init_subclass__(cls) -> None:
+        own = cls.__dict__.get("__annotations__", {})  # noqa: RUF063 - no typing import here
+        names = [n for n in own if not n.startswith("_")]
+        cls._fields = tuple(dict.fromkeys([*cls._fields, *names]))
+
+    def __init__(self, **values: Any) -> None:
+        for name in self._fields:
+            if name in values:
+                object.__setattr__(self, name, values.pop(name))
+            elif not hasattr(type(self), name):
+                raise TypeError(f"{type(self).__name__} needs {name!r}")
+        if values:
+            raise TypeError(f"{type(self).__name__} has no field {sorted(values)[0]!r}")
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields)
+        return f"{type(self).__name__}({inner})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self._fields)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass without frozen
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {n: getattr(self, n) for n in self._fields}
+
+    def replace(self: R, **changes: Any) -> R:
+        return type(self)(**{**self.as_dict(), **changes})
+
+
+class _LazyLogger:
+    """Forwards to ``logging.getLogger(name)``, importing logging only when used."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import logging
+
+        return getattr(logging.getLogger(self._name), attr)
+
+
+def getLogger(name: str) -> logging.Logger:  # mirrors logging.getLogger
+    return _LazyLogger(name)  # type: ignore[return-value]
