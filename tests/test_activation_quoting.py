@@ -7,9 +7,9 @@ import subprocess
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.shells import require_shell
 
 from burrow.activation import quoting
-from tests.shells import require_shell
 
 NASTY = [
     "",

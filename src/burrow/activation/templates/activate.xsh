@@ -23,7 +23,8 @@ if '_BURROW_OLD_PATH' in ${...} and 'deactivate' in aliases:
 $VIRTUAL_ENV = __BURROW_VIRTUAL_ENV__
 if __BURROW_RELOCATABLE__:
     import os.path as _burrow_path
-    $VIRTUAL_ENV = _burrow_path.dirname(_burrow_path.dirname(_burrow_path.abspath($ARGS[0])))
+    # `source` gives the file it runs a __file__.
+    $VIRTUAL_ENV = _burrow_path.dirname(_burrow_path.dirname(_burrow_path.abspath(__file__)))
     del _burrow_path
 $VIRTUAL_ENV_PROMPT = __BURROW_PROMPT__
 
