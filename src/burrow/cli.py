@@ -202,10 +202,10 @@ def cmd_create(args: argparse.Namespace) -> int:
             activators = parse_activators(args.activators)
         except ValueError as exc:
             _usage_error("create", str(exc))
-    shown = args.path or ".venv"
+    shown = ".venv" if args.path is None else args.path
     path = shown
     if args.name:
-        if args.path:
+        if args.path is not None:
             _usage_error("create", "give either PATH or --name, not both")
         from burrow.named import env_home_path
 

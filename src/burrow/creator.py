@@ -75,7 +75,7 @@ def create(
     _clean_leftovers(os.path.dirname(target))
     if is_environment(target) and not opts.clear:
         return _update_in_place(target, info, layout, opts, prompt)
-    if _is_nonempty_dir(target) and not opts.force:
+    if _is_nonempty_dir(target) and not is_environment(target) and not opts.force:
         hint = (
             "use --clear --force to replace its contents" if opts.clear else "choose another path"
         )
@@ -331,10 +331,12 @@ def _mark_damaged(entry_path: str) -> None:
 def _write_activators(bin_dir: str, final: str, layout: Layout, prompt: str, opts: Options) -> None:
     if opts.activators == ():
         return
+    from pathlib import Path
+
     from burrow.activation import write_activators
 
     write_activators(
-        bin_dir,
+        Path(bin_dir),
         env_dir=final,
         prompt=prompt,
         site_packages=layout.site_packages(),

@@ -1,0 +1,24 @@
+"""Shared fixtures: a scratch cache per test session, nothing of the user's touched."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test shares one scratch cache: the user's real cache is never touched."""
+    os.environ["BURROW_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    # A user's machine writes bytecode; the test environment may say otherwise.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ.pop("VIRTUAL_ENV", None)
+
+
+@pytest.fixture
+def cold_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path / "cold-cache"
+    monkeypatch.setenv("BURROW_CACHE_DIR", str(cache))
+    return cache
