@@ -279,12 +279,12 @@ def parse_spec(text: str) -> Spec:
     text = text.strip()
     if not text:
         raise InterpreterError("empty interpreter spec: give a path, a command or a version")
+    if text[0] in _RANGE_START and text[:2] != "~/":  # '~=3.11.2' is a range, '~/py' a path
+        return Spec(text, "version", specifier=_check_range(text, text))
     separators = [sep for sep in (os.sep, os.altsep, "/") if sep]
     looks_like_drive = WINDOWS and len(text) > 1 and text[1] == ":"
     if any(sep in text for sep in separators) or text[0] in "~." or looks_like_drive:
         return Spec(text, "path")
-    if text[0] in _RANGE_START:
-        return Spec(text, "version", specifier=_check_range(text, text))
     lowered = text.lower()
     if lowered.startswith(_COMMANDS):
         guess = parse_name(text)
@@ -358,6 +358,14 @@ def _range_may_hold(specifier: str, prefix: Tuple[int, ...]) -> bool:
     if not prefix:
         return True
     probes = [(*prefix, *(fill,) * (3 - len(prefix)))[:3] for fill in (0, 99, _UNKNOWN)]
+    if specifier not in _RANGES:
+        _check_range(specifier, specifier)
+    for clause in _RANGES[specifier]:  # the range's own edges, and just past them
+        edge = [int(part) for part in clause.version.split(".") if part.isdigit()][:3]
+        edge += [0] * (3 - len(edge))
+        for probe in (tuple(edge), (*edge[:2], edge[2] + 1)):
+            if probe[: len(prefix)] == prefix:
+                probes.append(probe)
     return any(_range_holds(specifier, ".".join(map(str, probe))) for probe in probes)
 
 
@@ -595,15 +603,17 @@ def _scan_installs(installs: str) -> List[Tuple[str, Guess | None]]:
             # mise's '3.12' and uv's 'cpython-3.12-…' are links to the full version's dir
             name = os.path.basename(os.path.realpath(directory))
             found.append((directory, parse_name(name, "cpython")))
-    found.sort(key=lambda item: _install_order(item[1], os.path.basename(item[0])))
+    # The real directory before links to it (uv's 'cpython-3.12-…'), so it names the install.
+    found.sort(key=lambda item: _install_order(item[1], item[0]))
     return found
 
 
-def _install_order(guess: Guess | None, name: str) -> Tuple[int, Tuple[int, ...], str]:
+def _install_order(guess: Guess | None, directory: str) -> Tuple[Any, ...]:
+    name, linked = os.path.basename(directory), os.path.islink(directory)
     if guess is None or not guess.version:
-        return (1, (), name)
+        return (1, (), linked, name)
     level, serial = guess.release or ("final", 0)
-    return (0, (*guess.version, _RELEASE_ORDER[level], serial), name)
+    return (0, (*guess.version, _RELEASE_ORDER[level], serial), linked, name)
 
 
 def _executable_in(directory: str, command: str | None = None) -> str | None:
