@@ -1,0 +1,113 @@
+"""All or nothing: a create killed at any moment leaves no env or a complete, working one."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers import burrow, burrow_env
+
+TRIALS = 10
+
+
+def start(target: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "burrow", "create", str(target), "-q", *args],
+        env=burrow_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def assert_absent_or_complete(target: Path, seeded: bool) -> str:
+    if not target.exists():
+        return "absent"
+    python = target / "bin" / "python"
+    out = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0 and Path(out.stdout.strip()) == target, out.stderr
+    assert (target / "bin" / "activate").is_file()
+    if seeded:
+        pip = subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True)
+        assert pip.returncode == 0, pip.stderr
+    return "complete"
+
+
+def leftovers(parent: Path) -> list[str]:
+    return [p.name for p in parent.iterdir() if p.name.startswith(".burrow-")]
+
+
+def duration(tmp_path: Path, *args: str) -> float:
+    began = time.perf_counter()
+    burrow("create", str(tmp_path / "timing"), "-q", *args)
+    return time.perf_counter() - began
+
+
+@pytest.mark.parametrize("args", [["--without-pip"], []], ids=["bare", "seeded"])
+def test_sigkill_at_random_moments(tmp_path: Path, args: list[str]) -> None:
+    rng = random.Random(1234)
+    took = duration(tmp_path, *args)  # also warms the seed cache
+    outcomes = []
+    for trial in range(TRIALS):
+        parent = tmp_path / f"trial{trial}"
+        parent.mkdir()
+        target = parent / "env"
+        proc = start(target, *args)
+        time.sleep(rng.uniform(0, took * 1.2))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        outcomes.append(assert_absent_or_complete(target, seeded=not args))
+        # The next run succeeds and sweeps what the killed one left.
+        burrow("create", str(target), "-q", "--clear", *args)
+        assert_absent_or_complete(target, seeded=not args)
+        assert leftovers(parent) == []
+    assert "absent" in outcomes  # the kills really landed mid-way
+
+
+def test_sigkill_during_a_cold_seed_keeps_the_cache_sound(tmp_path: Path, cold_cache: Path) -> None:
+    rng = random.Random(99)
+    for trial in range(4):
+        target = tmp_path / f"env{trial}"
+        proc = start(target)
+        time.sleep(rng.uniform(0.05, 1.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert_absent_or_complete(target, seeded=True)
+    burrow("create", str(tmp_path / "after"))
+    assert_absent_or_complete(tmp_path / "after", seeded=True)
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path: Path, cold_cache: Path) -> None:
+    target = tmp_path / "env"
+    proc = start(target)  # a cold cache makes the create slow enough to interrupt
+    time.sleep(0.4)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("create finished before the interrupt arrived")
+    assert proc.returncode == 130, err
+    assert err.strip() == "interrupted"
+    assert not target.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_leftovers_of_live_processes_are_kept(tmp_path: Path) -> None:
+    """Another burrow still building beside us must not have its work removed."""
+    live = tmp_path / f".burrow-build-{os.getppid()}-deadbeef"
+    live.mkdir()
+    dead = tmp_path / ".burrow-build-999999999-deadbeef"
+    dead.mkdir()
+    burrow("create", str(tmp_path / "env"), "--without-pip")
+    assert live.exists()
+    assert not dead.exists()
