@@ -413,9 +413,11 @@ class _Places:
             "asdf": (os.path.join(asdf, "installs", "python"), os.path.join(asdf, "shims")),
             "mise": (os.path.join(mise, "installs", "python"), os.path.join(mise, "shims")),
         }
-        self.shim_dirs = {
-            _same_file_key(shims): manager for manager, (_, shims) in self.managers.items()
-        }
+        self.shim_dirs: Dict[Tuple[int, int], str] = {}
+        for manager, (_, shims) in self.managers.items():
+            identity = _dir_identity(shims)
+            if identity is not None:
+                self.shim_dirs[identity] = manager
         # Shims resolve against the same selection and installs, many times per run.
         self.selected: Dict[Tuple[str, str | None], List[str]] = {}
         self.installs: Dict[str, List[Tuple[str, Guess | None]]] = {}
@@ -430,13 +432,26 @@ def _same_file_key(path: str) -> str:
     return os.path.normcase(os.path.realpath(path))
 
 
-def _path_dirs(environ: Mapping[str, str]) -> List[str]:
+def _dir_identity(path: str) -> Tuple[int, int] | None:
+    """(device, inode) of a directory: '/bin' and '/usr/bin' are often one."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _path_dirs(environ: Mapping[str, str]) -> List[Tuple[str, Tuple[int, int]]]:
+    """PATH's directories with their identity, each directory once."""
     seen = set()
     out = []
     for entry in environ.get("PATH", os.defpath).split(os.pathsep):
-        if entry and entry not in seen:  # an empty entry is the working directory: skip it
-            seen.add(entry)
-            out.append(entry)
+        if not entry:  # the working directory: not a place to find interpreters
+            continue
+        identity = _dir_identity(entry)
+        if identity is not None and identity not in seen:
+            seen.add(identity)
+            out.append((entry, identity))
     return out
 
 
@@ -446,15 +461,18 @@ def _command_order(name: str) -> Tuple[bool, int, str]:
 
 
 def _from_path(places: _Places) -> Iterator[_Candidate]:
-    for directory in _path_dirs(places.environ):
+    for directory, identity in _path_dirs(places.environ):
         if WINDOWS and os.path.basename(directory.rstrip("\\/")).lower() == "windowsapps":
             continue  # Store aliases that may open the Store; its Pythons are in the registry
         try:
-            with os.scandir(directory) as entries:
-                names = [e.name for e in entries if is_command_name(e.name)]
+            listing = os.listdir(directory)
         except OSError:
             continue
-        shim_manager = places.shim_dirs.get(_same_file_key(directory)) if names else None
+        if WINDOWS:
+            names = [n for n in listing if n.lower().startswith(_COMMANDS) and is_command_name(n)]
+        else:  # PATH directories hold thousands of names: let str.startswith sift them
+            names = [n for n in listing if n.startswith(_COMMANDS) and is_command_name(n)]
+        shim_manager = places.shim_dirs.get(identity)
         for name in sorted(names, key=_command_order):
             path = os.path.abspath(os.path.join(directory, name))
             manager, root = (shim_manager, None) if shim_manager else _shim_of(path)
@@ -678,8 +696,8 @@ def _which(places: _Places, command: str, skip_shims: bool = False) -> List[_Can
     if WINDOWS and not os.path.splitext(command)[1]:
         extensions = places.environ.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").split(os.pathsep)
         names = [command + ext.lower() for ext in extensions if ext]
-    for directory in _path_dirs(places.environ):
-        shim_dir = places.shim_dirs.get(_same_file_key(directory))
+    for directory, identity in _path_dirs(places.environ):
+        shim_dir = places.shim_dirs.get(identity)
         if shim_dir and skip_shims:
             continue
         for name in names:
@@ -755,7 +773,7 @@ def _find_path(places: _Places, text: str) -> PythonInfo:
     manager, root = _shim_of(path)
     if manager is None:
         directory = os.path.dirname(path)
-        manager = places.shim_dirs.get(_same_file_key(directory))
+        manager = places.shim_dirs.get(_dir_identity(directory) or (-1, -1))
     if manager is not None:
         resolved = _resolve_shim(places, manager, root, os.path.basename(path), lookup=True)
         if not resolved:
