@@ -651,6 +651,13 @@ def test_too_old_python(home: Path) -> None:
     for item in found:
         assert item.info is None and item.problem is not None
         assert "; burrow needs Python 3.8 or newer" in item.problem
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a refusal learnt once started a process again: {args}")
+
+    with pytest.MonkeyPatch.context() as patch:  # too old is remembered like any fact
+        patch.setattr(subprocess.Popen, "__init__", no_process)
+        assert discovery.discover(fake_env(home, bin_dir)) == found
+        assert interpreter.cached(old[0]) is None
     first = os.path.basename(old[0].parent.parent)
     with pytest.raises(InterpreterError, match=r"burrow needs Python 3\.8"):
         find_python(first.rsplit(".", 1)[0], fake_env(home, bin_dir))

@@ -105,7 +105,11 @@ def inspect(executable: str | os.PathLike[str]) -> PythonInfo:
     cached = _read_cache(real, key, path)
     if cached is not None:
         return cached
-    info = _run_probe(path)
+    try:
+        info = _run_probe(path)
+    except _TooOld as exc:  # as much a fact of this build as its facts: not run again
+        _write_record(real, {"format": PROBE_FORMAT, "key": list(key), "too_old": exc.version})
+        raise
     _write_cache(real, key, path, info)
     return info
 
@@ -115,10 +119,9 @@ def cached(executable: str | os.PathLike[str]) -> PythonInfo | None:
     path = os.path.abspath(os.fspath(executable))
     real = os.path.realpath(path)
     try:
-        key = _cache_key(real)
-    except OSError:
+        return _read_cache(real, _cache_key(real), path)
+    except (OSError, InterpreterError):  # gone, or known to be too old
         return None
-    return _read_cache(real, key, path)
 
 
 def _read_cache(real: str, key: Tuple[str, int, int], path: str) -> Optional[PythonInfo]:
@@ -129,6 +132,8 @@ def _read_cache(real: str, key: Tuple[str, int, int], path: str) -> Optional[Pyt
         return None
     if tuple(record.get("key", ())) != key:
         return None
+    if "too_old" in record:
+        raise _TooOld(path, str(record["too_old"]))
     try:
         # Facts for another spelling of the same interpreter differ in `executable` only.
         return PythonInfo.from_facts({**record["facts"], "executable": path})
@@ -137,13 +142,25 @@ def _read_cache(real: str, key: Tuple[str, int, int], path: str) -> Optional[Pyt
 
 
 def _write_cache(real: str, key: Tuple[str, int, int], path: str, info: PythonInfo) -> None:
+    _write_record(real, {"format": PROBE_FORMAT, "key": list(key), "facts": info.as_dict()})
+
+
+def _write_record(real: str, record: Dict[str, Any]) -> None:
     from burrow import store
 
-    record = {"format": PROBE_FORMAT, "key": list(key), "facts": info.as_dict()}
     try:
         store.dump(_cache_file(real), record)
     except OSError as exc:  # a read-only cache only costs speed
         log.debug("could not cache interpreter facts for %s: %s", real, exc)
+
+
+class _TooOld(InterpreterError):
+    """An interpreter older than MINIMUM_VERSION, e.g. Python 2.7.18."""
+
+    def __init__(self, path: str, version: str) -> None:
+        need = ".".join(str(part) for part in MINIMUM_VERSION)
+        super().__init__(f"{path} is Python {version}; burrow needs Python {need} or newer")
+        self.version = version
 
 
 def _run_probe(path: str) -> PythonInfo:
@@ -176,9 +193,7 @@ def _run_probe(path: str) -> PythonInfo:
         reason = f": {detail[-1]}" if detail else f" (exit code {proc.returncode})"
         raise InterpreterError(f"{path} is not a working Python interpreter{reason}") from None
     if facts.get("too_old") or tuple(facts["version"][:2]) < MINIMUM_VERSION:
-        found = ".".join(str(part) for part in facts["version"])
-        need = ".".join(str(part) for part in MINIMUM_VERSION)
-        raise InterpreterError(f"{path} is Python {found}; burrow needs Python {need} or newer")
+        raise _TooOld(path, ".".join(str(part) for part in facts["version"]))
     try:
         return PythonInfo.from_facts(facts)
     except TypeError as exc:
