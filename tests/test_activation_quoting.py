@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.shells import require_shell
+from shells import require_shell
 
 from burrow.activation import quoting
 
@@ -47,7 +47,7 @@ NASTY = [
 TEXT = st.text(
     alphabet=st.one_of(
         st.sampled_from(list("'\"$`\\;#%!*?[]{}()&|<>^~-= \n\t")),
-        st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"),
+        st.characters(exclude_categories=["Cs"], exclude_characters="\0"),
     ),
     max_size=20,
 )
@@ -146,7 +146,7 @@ def test_cmd_prompt_uses_prompt_codes() -> None:
 def test_prompt_escapes() -> None:
     assert quoting.bash_ps1("$x", promptvars=True) == "\\\\$x"
     assert quoting.zsh_ps1("%!", percent=True, subst=False, bang=True) == "%%!!"
-    assert quoting.tcsh_prompt("%!") == "%%\\!"
+    assert quoting.tcsh_prompt("%!\\") == "%%\\!\\\\"
 
 
 def _printed(argv: list[str]) -> str:

@@ -158,8 +158,8 @@ def yash_ps1_value(text: str) -> str:
 
 
 def tcsh_prompt(text: str) -> str:
-    """tcsh's ``prompt`` treats ``%`` sequences and ``!`` (the event number) specially."""
-    return _escape(text, {"%": "%%", "!": "\\!"})
+    """tcsh's ``prompt`` treats ``%`` sequences, ``!`` (the event number) and ``\\`` specially."""
+    return _escape(text, {"%": "%%", "!": "\\!", "\\": "\\\\"})
 
 
 _CMD_PROMPT_CODES = {
