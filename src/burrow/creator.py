@@ -223,13 +223,13 @@ def _link_python(bin_dir: str, info: PythonInfo, layout: Layout, symlinks: bool)
 
 def _place(source: str, dest: str, symlinks: bool) -> None:
     """Make ``dest`` a symlink to (or copy of) ``source``, replacing it atomically."""
-    import shutil
-
     folder, name = os.path.split(dest)
     temp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     if symlinks:
         os.symlink(source, temp)
     else:
+        import shutil
+
         shutil.copyfile(os.path.join(folder, source), temp)  # join keeps an absolute source
         os.chmod(temp, 0o755)
     os.replace(temp, dest)
