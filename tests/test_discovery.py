@@ -651,6 +651,7 @@ def test_too_old_python(home: Path) -> None:
     for item in found:
         assert item.info is None and item.problem is not None
         assert "; burrow needs Python 3.8 or newer" in item.problem
+
     def no_process(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"a refusal learnt once started a process again: {args}")
 
