@@ -44,7 +44,7 @@ def _write(tmp_path: Path, **kwargs: object) -> list[Path]:
         "site_packages": ["lib/python3.12/site-packages"],
     }
     options.update(kwargs)
-    return write_activators(bin_dir, **options)  # type: ignore[arg-type]
+    return [Path(p) for p in write_activators(bin_dir, **options)]  # type: ignore[arg-type]
 
 
 def test_all_files_off_windows(tmp_path: Path) -> None:

@@ -268,27 +268,26 @@ def _command_for_config() -> str:
 def activation_hint(
     path: str, scripts: str, *, windows: bool = False, shell: Optional[str] = None
 ) -> str:
-    """What the user types to activate, for their shell, e.g. 'source .venv/bin/activate'."""
-    if windows:
-        return f'"{path.rstrip(chr(92) + "/")}\\{scripts}\\activate.bat"'
-    import shlex
+    """What the user types to activate, in their shell: 'source .venv/bin/activate'."""
+    from burrow.activation import quoting
 
+    if windows:
+        return quoting.batch(path.rstrip("\\/") + "\\" + scripts + "\\activate.bat")
     name = os.path.basename(shell or os.environ.get("SHELL", "") or "sh")
-    script = f"{path.rstrip('/') or '/'}/{scripts}/activate"
-    suffix = {
-        "fish": ".fish",
-        "csh": ".csh",
-        "tcsh": ".csh",
-        "nu": ".nu",
-        "xonsh": ".xsh",
-        "elvish": ".elv",
-        "pwsh": ".ps1",
-    }.get(name, "")
-    if name == "pwsh":
-        return "& '" + script.replace("/activate", "/Activate").replace("'", "''") + ".ps1'"
-    verb = {"nu": "overlay use", "elvish": "eval (slurp <"}.get(name, "source")
-    closing = ")" if name == "elvish" else ""
-    return f"{verb} {shlex.quote(script + suffix)}{closing}"
+    script = f"{path.rstrip('/') or '/'}/{scripts}/"
+    if name == "fish":
+        return f"source {quoting.fish(script + 'activate.fish')}"
+    if name in ("csh", "tcsh"):
+        return f"source {quoting.csh(script + 'activate.csh')}"
+    if name == "nu":
+        return f"overlay use {quoting.nushell(script + 'activate.nu')}"
+    if name == "xonsh":
+        return f"source {quoting.python(script + 'activate.xsh')}"
+    if name == "elvish":
+        return f"eval (slurp < {quoting.elvish(script + 'activate.elv')})"
+    if name in ("pwsh", "powershell"):
+        return f"& {quoting.powershell(script + 'Activate.ps1')}"
+    return f"source {quoting.posix(script + 'activate')}"
 
 
 def _dash() -> str:

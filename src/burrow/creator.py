@@ -312,38 +312,43 @@ def _seed_one(
             if attempt == 2:
                 raise BurrowError(f"the seed cache keeps changing under burrow: {exc}") from None
             log.info("cache entry damaged (%s): rebuilding it", exc)
-            _mark_damaged(entry.path)
+            _mark_damaged(seed, entry)
             continue
         return entry
     raise AssertionError("unreachable")
 
 
-def _mark_damaged(entry_path: str) -> None:
-    """Drop the manifest so the next resolve rebuilds the entry instead of linking it."""
-    from burrow.seed import MANIFEST
+def _mark_damaged(seed: Any, entry: Any) -> None:
+    """Drop the manifest so the next resolve rebuilds the entry instead of linking it.
 
+    Only when the entry there is still the one that failed: one that was removed
+    (``cache clean``) or already rebuilt by another run is left alone.
+    """
     try:
-        os.unlink(os.path.join(entry_path, MANIFEST))
-    except FileNotFoundError:
+        if seed.load_entry(entry.path).ident != entry.ident:
+            return
+        os.unlink(os.path.join(entry.path, seed.MANIFEST))
+    except (seed.DamagedEntry, FileNotFoundError):
         pass
 
 
 def _write_activators(bin_dir: str, final: str, layout: Layout, prompt: str, opts: Options) -> None:
     if opts.activators == ():
         return
-    from pathlib import Path
-
     from burrow.activation import write_activators
 
-    write_activators(
-        Path(bin_dir),
-        env_dir=final,
-        prompt=prompt,
-        site_packages=layout.site_packages(),
-        relocatable=opts.relocatable,
-        names=opts.activators,
-        windows=layout.windows,
-    )
+    try:
+        write_activators(
+            bin_dir,
+            env_dir=final,
+            prompt=prompt,
+            site_packages=layout.site_packages(),
+            relocatable=opts.relocatable,
+            names=opts.activators,
+            windows=layout.windows,
+        )
+    except ValueError as exc:  # a value one shell cannot hold (a line break for cmd.exe)
+        raise TargetError(str(exc)) from None
 
 
 # --- updating an existing environment ----------------------------------------------------

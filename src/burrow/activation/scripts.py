@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
 
 from burrow.activation import quoting
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than a warm create may spend
+    from typing import Callable, Iterable, Mapping, Sequence
 
 ACTIVATORS: tuple[str, ...] = (
     "posix",
@@ -48,7 +50,7 @@ _FILES: Mapping[str, tuple[str, ...]] = {
     "python": ("activate_this.py",),
 }
 
-_TEMPLATES = Path(__file__).parent / "templates"
+_TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 _PLACEHOLDER = re.compile(r"__BURROW_([A-Z0-9_]+?)__")
 
 
@@ -73,7 +75,7 @@ def parse_activators(text: str) -> tuple[str, ...]:
 
 
 def write_activators(
-    bin_dir: Path,
+    bin_dir: str | os.PathLike[str],
     *,
     env_dir: str,
     prompt: str,
@@ -81,29 +83,31 @@ def write_activators(
     relocatable: bool = False,
     names: Iterable[str] | None = None,
     windows: bool = os.name == "nt",
-) -> list[Path]:
+) -> list[str]:
     """Write the activation scripts into bin_dir and return the files written.
 
     bin_dir may be inside a temporary directory; env_dir is the environment's final
     absolute path, embedded in the scripts. names=None writes all but, off Windows, the
-    cmd.exe ones. Example: ``write_activators(Path("/tmp/x/bin"), env_dir="/srv/env",
+    cmd.exe ones. Example: ``write_activators("/tmp/x/bin", env_dir="/srv/env",
     prompt="env", site_packages=["lib/python3.12/site-packages"])``.
     """
     if names is None:
         selected = tuple(n for n in ACTIVATORS if windows or n != "batch")
     else:
         selected = parse_activators(",".join(names))
-    values = _Values(env_dir, prompt, bin_dir.name, site_packages, relocatable)
+    bin_dir = os.fspath(bin_dir)
+    values = _Values(env_dir, prompt, os.path.basename(bin_dir), site_packages, relocatable)
     written = []
     for name in selected:
         for file_name in _FILES[name]:
-            source = _TEMPLATES / (file_name + ".in" if file_name.endswith(".py") else file_name)
-            template = source.read_text(encoding="utf-8")
+            source = file_name + ".in" if file_name.endswith(".py") else file_name
+            with open(os.path.join(_TEMPLATES, source), encoding="utf-8") as stream:
+                template = stream.read()
             text = render(template, values.for_activator(name))
-            target = bin_dir / file_name
+            target = os.path.join(bin_dir, file_name)
             # newline="" keeps \n in every file but the cmd.exe ones, which want \r\n.
             newline = "\r\n" if name == "batch" else "\n"
-            with target.open("w", encoding="utf-8", newline=newline) as stream:
+            with open(target, "w", encoding="utf-8", newline=newline) as stream:
                 stream.write(text)
             written.append(target)
     return written
