@@ -224,7 +224,7 @@ def _link_python(bin_dir: str, info: PythonInfo, layout: Layout, symlinks: bool)
 def _place(source: str, dest: str, symlinks: bool) -> None:
     """Make ``dest`` a symlink to (or copy of) ``source``, replacing it atomically."""
     folder, name = os.path.split(dest)
-    temp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    temp = _fresh_temp(folder, name)
     if symlinks:
         os.symlink(source, temp)
     else:
@@ -251,6 +251,15 @@ def _copy_windows_python(bin_dir: str, info: PythonInfo, layout: Layout) -> None
         source = next((c for c in candidates if os.path.isfile(c)), None)
         if source is not None:
             shutil.copyfile(source, os.path.join(bin_dir, name))
+
+
+def _fresh_temp(folder: str, name: str) -> str:
+    """A temporary name beside ``name`` where nothing is: in an existing env, something
+    left there (a dead run's file, a planted symlink) must never be written through."""
+    temp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    if os.path.lexists(temp):
+        os.unlink(temp)
+    return temp
 
 
 def _write_text(path: str, text: str) -> None:
@@ -373,7 +382,7 @@ def _update_in_place(
         command=opts.command or _command_line(target, opts),
         version=__version__,
     )
-    temp = os.path.join(target, f".{CONFIG_NAME}.{os.getpid()}.tmp")
+    temp = _fresh_temp(target, CONFIG_NAME)
     _write_text(temp, config)
     os.replace(temp, os.path.join(target, CONFIG_NAME))
     env = Environment(
@@ -417,13 +426,14 @@ def _clean_leftovers(parent: str) -> None:
         if not entry.name.startswith((BUILD_PREFIX, TRASH_PREFIX)):
             continue
         pid_text = entry.name.split("-")[2] if entry.name.count("-") >= 3 else ""
-        if pid_text.isdigit() and _alive(int(pid_text)):
+        if pid_text.isdigit() and pid_alive(int(pid_text)):
             continue
         log.info("removing %s left by an interrupted run", entry.path)
         _remove(entry.path)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` may still run (and use what it made); True when unsure."""
     if pid == os.getpid():
         return True
     if os.name == "nt":  # os.kill would terminate it: keep anything that may be in use

@@ -49,12 +49,12 @@ class Candidate(Record):
 
 
 def seed_root() -> str:
-    return os.path.join(dirs.cache_dir(), "seed", f"v{ENTRY_FORMAT}")
+    return os.path.join(dirs.private_cache_dir(), "seed", f"v{ENTRY_FORMAT}")
 
 
 def wheel_store() -> str:
     """Where wheels fetched from an index are kept for later offline use."""
-    return os.path.join(dirs.cache_dir(), "wheels")
+    return os.path.join(dirs.private_cache_dir(), "wheels")
 
 
 def _tag_dir(info: PythonInfo) -> str:
@@ -99,7 +99,8 @@ def offline_candidates(name: str, info: PythonInfo, environ: Mapping[str, str]) 
     try:
         with os.scandir(tag_dir) as entries:
             for item in entries:
-                if item.name.startswith(prefix) and item.is_dir():
+                # A symlink is not an entry burrow made: never link from where it points.
+                if item.name.startswith(prefix) and item.is_dir(follow_symlinks=False):
                     found.append(Candidate(version=item.name[len(prefix) :], entry=item.path))
     except OSError:
         pass
@@ -141,6 +142,8 @@ class Entry(Record):
 
     path: str
     manifest: Dict[str, Any]
+    #: (st_dev, st_ino) of its site dir when loaded: a rebuilt entry has another.
+    ident: Tuple[int, int] = (0, 0)
 
     @property
     def name(self) -> str:
@@ -159,24 +162,39 @@ def load_entry(path: str) -> Entry:
     manifest = store.load(os.path.join(path, MANIFEST))
     if not isinstance(manifest, dict) or manifest.get("format") != ENTRY_FORMAT:
         raise DamagedEntry(f"{path} has no valid manifest")
-    return Entry(path=path, manifest=manifest)
+    return Entry(path=path, manifest=manifest, ident=_ident(os.path.join(path, "site")))
 
 
-def build_entry(wheel: str, name: str, version: str, info: PythonInfo, *, replace: bool) -> Entry:
-    """Unpack and byte-compile ``wheel`` into the cache (once, under a lock) and load it."""
+def _ident(path: str) -> Tuple[int, int]:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        raise DamagedEntry(f"{path} is missing") from None
+    return (st.st_dev, st.st_ino)
+
+
+def entry_lock(tag_dir: str, entry_name: str) -> Any:
+    """The lock held while an entry is built or removed, e.g. for 'pip-24.3.1'."""
     import filelock
 
+    return filelock.FileLock(os.path.join(tag_dir, f".{entry_name}.lock"))
+
+
+def build_entry(wheel: str, name: str, version: str, info: PythonInfo) -> Entry:
+    """Unpack and byte-compile ``wheel`` into the cache (once, under a lock) and load it.
+
+    Under the lock, an entry another run finished meanwhile is taken as it is; a damaged
+    one is renamed away before it is deleted, so that nobody links from it half-deleted.
+    """
     tag_dir = _tag_dir(info)
     os.makedirs(tag_dir, exist_ok=True)
     target = os.path.join(tag_dir, f"{name}-{version}")
-    with filelock.FileLock(os.path.join(tag_dir, f".{name}-{version}.lock")):
+    with entry_lock(tag_dir, f"{name}-{version}"):
         if os.path.lexists(target):
             try:
-                if not replace:
-                    return load_entry(target)
+                return load_entry(target)
             except DamagedEntry:
-                pass
-            remove_tree(target)
+                discard(target)
         staging = _unique_dir(tag_dir, f".build-{name}-{version}")
         try:
             _unpack(wheel, staging, name, version, info)
@@ -185,6 +203,19 @@ def build_entry(wheel: str, name: str, version: str, info: PythonInfo, *, replac
             remove_tree(staging)
             raise
     return load_entry(target)
+
+
+def discard(path: str) -> None:
+    """Rename ``path`` to a hidden trash name beside it, then delete it.
+
+    Whoever still reads the old path sees it whole or missing, never half-deleted.
+    """
+    trash = os.path.join(os.path.dirname(path), f".trash-{os.getpid()}-{os.urandom(4).hex()}")
+    try:
+        os.rename(path, trash)
+    except FileNotFoundError:
+        return
+    remove_tree(trash)
 
 
 def _unique_dir(parent: str, stem: str) -> str:
@@ -197,8 +228,15 @@ def remove_tree(path: str) -> None:
     """Delete ``path``; a symlink is removed itself, never followed."""
     import shutil
 
-    def make_writable(func: Callable[..., Any], failed: str, _exc: Any) -> None:
-        os.chmod(os.path.dirname(failed), 0o755)
+    inside = os.path.join(path, "")
+
+    def make_writable(func: Callable[..., Any], failed: str, exc: Any) -> None:
+        # Only folders inside the tree (read-only cache dirs); never its parent, which
+        # is the user's, and never through a link.
+        folder = os.path.dirname(failed)
+        if not os.path.join(folder, "").startswith(inside) or os.path.islink(folder):
+            raise exc[1] if isinstance(exc, tuple) else exc
+        os.chmod(folder, 0o755)
         func(failed)
 
     if os.path.islink(path) or os.path.isfile(path):
@@ -407,10 +445,10 @@ def _entry_for(
             )
             if wheel is None:
                 return None
-            return build_entry(wheel, name, candidate.version, info, replace=True)
+            return build_entry(wheel, name, candidate.version, info)
     if candidate.wheel is None or not _python_allowed(candidate.wheel, info):
         return None
-    return build_entry(candidate.wheel, name, candidate.version, info, replace=False)
+    return build_entry(candidate.wheel, name, candidate.version, info)
 
 
 def _python_allowed(wheel: str, info: PythonInfo) -> bool:
@@ -515,6 +553,9 @@ def _link_tree(entry: Entry, site: str) -> None:
             log.debug("hard links impossible (%s); copying instead", exc)
             link = _copy_writable
             link(src, dst)
+    if _ident(source) != entry.ident:
+        # Rebuilt while we linked: some files may come from each build.
+        raise DamagedEntry(f"{entry.path} was replaced while being linked")
 
 
 def _cannot_link(exc: OSError) -> bool:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 #: marshal format 4 is read by every Python burrow supports as a host.
 _MARSHAL_VERSION = 4
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def load(path: str) -> Any:
@@ -31,9 +32,12 @@ def dump(path: str, record: Any) -> None:
     """Write ``record`` so that readers see the old file or the whole new one."""
     data = marshal.dumps(record, _MARSHAL_VERSION)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    temp = f"{path}.{os.getpid()}.tmp"
+    # A fresh name, created exclusively: a planted symlink or a dead run's file there
+    # is never written through.
+    temp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
     try:
-        with open(temp, "wb") as handle:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
+        with open(fd, "wb") as handle:
             handle.write(data)
         os.replace(temp, path)
     except BaseException:
