@@ -6,8 +6,8 @@ This is the one place that prints, exits, and turns a ``BurrowError`` into
 
 from __future__ import annotations
 
-import argparse
 import os
+import re  # already loaded: the console-script wrapper imports it
 import sys
 import time
 
@@ -15,6 +15,7 @@ from burrow import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from typing import Any, Callable, Dict, List, Optional, Sequence
 
     Handler = Callable[[argparse.Namespace], int]
@@ -25,13 +26,16 @@ EXIT_INTERRUPTED = 130
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = _fast_create(words)
+    if args is None:
+        parser = build_parser()
+        args = parser.parse_args(words)
     debug = getattr(args, "debug", False) or os.environ.get("BURROW_DEBUG") == "1"
     _configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", 0), debug)
     handler: Optional[Handler] = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help()
+        build_parser().print_help()
         return EXIT_USAGE
     from burrow.errors import BurrowError
 
@@ -66,6 +70,10 @@ def _configure_logging(verbose: int, quiet: int, debug: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here, not at the top: the fast path for a plain create never needs it.
+    global argparse  # the _add_* functions below use the module too
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="burrow",
         description="Create and manage Python virtual environments.",
@@ -74,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     _add_create(commands)
+    _add_cache(commands)
     return parser
 
 
@@ -86,6 +95,8 @@ def _common(parser: argparse.ArgumentParser, *, json: bool = True) -> None:
 
 
 def _add_create(commands: Any) -> None:
+    from burrow import fastargs
+
     p = commands.add_parser(
         "create",
         help="create a virtual environment",
@@ -94,96 +105,160 @@ def _add_create(commands: Any) -> None:
     p.add_argument(
         "path", nargs="?", default=None, metavar="PATH", help="where to create it (default: .venv)"
     )
-    p.add_argument(
-        "-p",
-        "--python",
-        metavar="SPEC",
-        help="interpreter: path, command, version (3.12), range, or cpython3.12",
-    )
-    p.add_argument("-n", "--name", help="create in the named-env home instead of PATH")
-    p.add_argument(
-        "--system-site-packages",
-        action="store_true",
-        help="give the env access to the interpreter's site-packages",
-    )
-    links = p.add_mutually_exclusive_group()
-    links.add_argument(
-        "--symlinks",
-        dest="symlinks",
-        action="store_true",
-        default=None,
-        help="symlink the interpreter (default except on Windows)",
-    )
-    links.add_argument(
-        "--copies",
-        dest="symlinks",
-        action="store_false",
-        help="copy the interpreter instead of symlinking it",
-    )
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--clear",
-        action="store_true",
-        help="replace the env if it exists (refuses a non-env without --force)",
-    )
-    mode.add_argument(
-        "--upgrade",
-        action="store_true",
-        help="re-point an existing env at the (upgraded) interpreter",
-    )
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="with --clear: also replace a directory that is not an env",
-    )
-    seeding = p.add_mutually_exclusive_group()
-    seeding.add_argument(
-        "--without-pip", "--no-seed", dest="seed", action="store_false", help="do not seed pip"
-    )
-    seeding.add_argument(
-        "--pip",
-        metavar="VERSION",
-        default="bundle",
-        help="pip to seed: bundle (newest offline, default), latest, or X.Y.Z",
-    )
-    p.add_argument(
-        "--setuptools",
-        nargs="?",
-        const="bundle",
-        metavar="VERSION",
-        help="also seed setuptools (optionally a version)",
-    )
-    p.add_argument(
-        "--wheel",
-        nargs="?",
-        const="bundle",
-        metavar="VERSION",
-        help="also seed wheel (optionally a version)",
-    )
-    p.add_argument(
-        "--prompt", metavar="TEXT", help="prompt shown when active ('.' = current directory's name)"
-    )
-    p.add_argument(
-        "--upgrade-deps", action="store_true", help="seed the newest pip from the package index"
-    )
-    p.add_argument(
-        "--without-scm-ignore-files",
-        dest="scm_ignore_files",
-        action="store_false",
-        help="do not write a .gitignore into the env",
-    )
-    p.add_argument(
-        "--relocatable",
-        action="store_true",
-        help="keep working after the env is moved (activation, scripts)",
-    )
-    p.add_argument(
-        "--activators",
-        metavar="LIST",
-        help="activation scripts to write, e.g. bash,fish (default: all)",
-    )
-    _common(p)
+    fastargs.add_to(p, create_options())
     p.set_defaults(handler=cmd_create)
+
+
+def create_options() -> List[Any]:
+    """Every option of `burrow create`, declared once for argparse and the fast path."""
+    from burrow.fastargs import (
+        COUNT,
+        FLAG_FALSE,
+        FLAG_TRUE,
+        OPTIONAL_VALUE,
+        VALUE,
+        Option,
+    )
+
+    return [
+        Option(
+            flags=("-p", "--python"),
+            dest="python",
+            kind=VALUE,
+            metavar="SPEC",
+            help="interpreter: path, command, version (3.12), range, or cpython3.12",
+        ),
+        Option(
+            flags=("-n", "--name"),
+            dest="name",
+            kind=VALUE,
+            metavar="NAME",
+            help="create in the named-env home instead of PATH",
+        ),
+        Option(
+            flags=("--system-site-packages",),
+            dest="system_site_packages",
+            kind=FLAG_TRUE,
+            help="give the env access to the interpreter's site-packages",
+        ),
+        Option(
+            flags=("--symlinks",),
+            dest="symlinks",
+            kind=FLAG_TRUE,
+            default=None,
+            group="links",
+            help="symlink the interpreter (default except on Windows)",
+        ),
+        Option(
+            flags=("--copies",),
+            dest="symlinks",
+            kind=FLAG_FALSE,
+            group="links",
+            help="copy the interpreter instead of symlinking it",
+        ),
+        Option(
+            flags=("--clear",),
+            dest="clear",
+            kind=FLAG_TRUE,
+            group="mode",
+            help="replace the env if it exists (refuses a non-env without --force)",
+        ),
+        Option(
+            flags=("--upgrade",),
+            dest="upgrade",
+            kind=FLAG_TRUE,
+            group="mode",
+            help="re-point an existing env at the (upgraded) interpreter",
+        ),
+        Option(
+            flags=("--force",),
+            dest="force",
+            kind=FLAG_TRUE,
+            help="with --clear: also replace a directory that is not an env",
+        ),
+        Option(
+            flags=("--without-pip", "--no-seed"),
+            dest="seed",
+            kind=FLAG_FALSE,
+            group="seeding",
+            help="do not seed pip",
+        ),
+        Option(
+            flags=("--pip",),
+            dest="pip",
+            kind=VALUE,
+            default="bundle",
+            metavar="VERSION",
+            group="seeding",
+            help="pip to seed: bundle (newest offline, default), latest, or X.Y.Z",
+        ),
+        Option(
+            flags=("--setuptools",),
+            dest="setuptools",
+            kind=OPTIONAL_VALUE,
+            const="bundle",
+            metavar="VERSION",
+            help="also seed setuptools (optionally a version)",
+        ),
+        Option(
+            flags=("--wheel",),
+            dest="wheel",
+            kind=OPTIONAL_VALUE,
+            const="bundle",
+            metavar="VERSION",
+            help="also seed wheel (optionally a version)",
+        ),
+        Option(
+            flags=("--prompt",),
+            dest="prompt",
+            kind=VALUE,
+            metavar="TEXT",
+            help="prompt shown when active ('.' = current directory's name)",
+        ),
+        Option(
+            flags=("--upgrade-deps",),
+            dest="upgrade_deps",
+            kind=FLAG_TRUE,
+            help="seed the newest pip from the package index",
+        ),
+        Option(
+            flags=("--without-scm-ignore-files",),
+            dest="scm_ignore_files",
+            kind=FLAG_FALSE,
+            help="do not write a .gitignore into the env",
+        ),
+        Option(
+            flags=("--relocatable",),
+            dest="relocatable",
+            kind=FLAG_TRUE,
+            help="keep working after the env is moved (activation, scripts)",
+        ),
+        Option(
+            flags=("--activators",),
+            dest="activators",
+            kind=VALUE,
+            metavar="LIST",
+            help="activation scripts to write, e.g. bash,fish (default: all)",
+        ),
+        Option(flags=("-q", "--quiet"), dest="quiet", kind=COUNT, help="print less"),
+        Option(flags=("-v", "--verbose"), dest="verbose", kind=COUNT, help="print more"),
+        Option(flags=("--debug",), dest="debug", kind=FLAG_TRUE, help="show tracebacks"),
+        Option(flags=("--json",), dest="json", kind=FLAG_TRUE, help="print JSON instead of text"),
+    ]
+
+
+def _fast_create(argv: Sequence[str]) -> Optional[Any]:
+    """`burrow create …` read without argparse when it is plainly unambiguous, else None."""
+    if not argv or argv[0] != "create":
+        return None
+    from burrow import fastargs
+
+    values = fastargs.parse(argv[1:], create_options(), "path")
+    if values is None:
+        return None
+    import types
+
+    return types.SimpleNamespace(handler=cmd_create, **values)
 
 
 # --- create --------------------------------------------------------------------------
@@ -207,9 +282,10 @@ def cmd_create(args: argparse.Namespace) -> int:
     if args.name:
         if args.path is not None:
             _usage_error("create", "give either PATH or --name, not both")
-        from burrow.named import env_home_path
+        from burrow.named import env_home_path, make_home
 
         path = env_home_path(args.name)
+        make_home()
         shown = path
     options = Options(
         python=args.python,
@@ -265,29 +341,36 @@ def _command_for_config() -> str:
     return " ".join(shlex.quote(w) for w in words).replace("\n", "\\n").replace("\r", "\\r")
 
 
+# Words every shell reads literally; anything else is quoted by the shell's own rules.
+_PLAIN = re.compile(r"[\w./][\w./-]*", re.ASCII)
+
+
 def activation_hint(
     path: str, scripts: str, *, windows: bool = False, shell: Optional[str] = None
 ) -> str:
     """What the user types to activate, in their shell: 'source .venv/bin/activate'."""
     from burrow.activation import quoting
 
+    def plain_or(quote: Callable[[str], str], text: str) -> str:
+        return text if _PLAIN.fullmatch(text) else quote(text)
+
     if windows:
         return quoting.batch(path.rstrip("\\/") + "\\" + scripts + "\\activate.bat")
     name = os.path.basename(shell or os.environ.get("SHELL", "") or "sh")
     script = f"{path.rstrip('/') or '/'}/{scripts}/"
     if name == "fish":
-        return f"source {quoting.fish(script + 'activate.fish')}"
+        return f"source {plain_or(quoting.fish, script + 'activate.fish')}"
     if name in ("csh", "tcsh"):
-        return f"source {quoting.csh(script + 'activate.csh')}"
+        return f"source {plain_or(quoting.csh, script + 'activate.csh')}"
     if name == "nu":
-        return f"overlay use {quoting.nushell(script + 'activate.nu')}"
+        return f"overlay use {plain_or(quoting.nushell, script + 'activate.nu')}"
     if name == "xonsh":
-        return f"source {quoting.python(script + 'activate.xsh')}"
+        return f"source {plain_or(quoting.python, script + 'activate.xsh')}"
     if name == "elvish":
-        return f"eval (slurp < {quoting.elvish(script + 'activate.elv')})"
+        return f"eval (slurp < {plain_or(quoting.elvish, script + 'activate.elv')})"
     if name in ("pwsh", "powershell"):
-        return f"& {quoting.powershell(script + 'Activate.ps1')}"
-    return f"source {quoting.posix(script + 'activate')}"
+        return f"& {plain_or(quoting.powershell, script + 'Activate.ps1')}"
+    return f"source {plain_or(quoting.posix, script + 'activate')}"
 
 
 def _dash() -> str:
@@ -297,6 +380,84 @@ def _dash() -> str:
     except (UnicodeEncodeError, LookupError):
         return "-"
     return "\u2014"
+
+
+# --- cache ---------------------------------------------------------------------------
+
+
+def _add_cache(commands: Any) -> None:
+    p = commands.add_parser(
+        "cache", help="the seed cache", description="Show or empty burrow's seed cache."
+    )
+    actions = p.add_subparsers(title="actions", metavar="ACTION", dest="action")
+    actions.required = True
+    for name, text in (
+        ("dir", "print where the cache is"),
+        ("info", "list what the cache holds, and its size"),
+        ("clean", "empty the cache (safe while other burrow runs use it)"),
+    ):
+        action = actions.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        _common(action, json=name != "dir")
+        action.set_defaults(handler=cmd_cache)
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from burrow import cache
+
+    if args.action == "dir":
+        print(cache.location())
+        return 0
+    if args.action == "clean":
+        done = cache.clean()
+        if args.json:
+            _print_json(done.as_dict())
+        elif not args.quiet:
+            print(f"Removed {done.removed} cached items ({_human_size(done.freed)})")
+            for path in done.kept:
+                print(f"kept {path}: another burrow run is still building it")
+        return 0
+    found = cache.summary()
+    if args.json:
+        _print_json(
+            {
+                "path": found.path,
+                "packages": [p.as_dict() for p in found.packages],
+                "wheels": [w.as_dict() for w in found.wheels],
+                "interpreters": found.interpreters,
+                "total_size": found.total_size,
+            }
+        )
+        return 0
+    print(f"cache: {found.path}")
+    if found.packages:
+        print_table(
+            [
+                {
+                    "package": p.name,
+                    "version": p.version,
+                    "tag": p.tag,
+                    "size": _human_size(p.size),
+                    "state": "ready" if p.complete else "incomplete",
+                }
+                for p in found.packages
+            ],
+            ["package", "version", "tag", "size", "state"],
+        )
+    for wheel in found.wheels:
+        print(f"wheel {wheel.filename} ({_human_size(wheel.size)})")
+    print(f"interpreters known: {found.interpreters}")
+    print(f"total: {_human_size(found.total_size)}")
+    return 0
+
+
+def _human_size(size: int) -> str:
+    """1536 -> '1.5 KiB'."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
 
 
 # --- helpers -------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def _cache_file(real: str) -> str:
 
     digest = crc32(real.encode("utf-8", "surrogateescape"))
     name = f"{os.path.basename(real)[:40]}-{digest:08x}.facts"
-    return os.path.join(dirs.cache_dir(), "interpreters", name)
+    return os.path.join(dirs.private_cache_dir(), "interpreters", name)
 
 
 def inspect(executable: str | os.PathLike[str]) -> PythonInfo:
@@ -127,7 +127,11 @@ def cached(executable: str | os.PathLike[str]) -> PythonInfo | None:
 def _read_cache(real: str, key: Tuple[str, int, int], path: str) -> Optional[PythonInfo]:
     from burrow import store
 
-    record = store.load(_cache_file(real))
+    try:
+        record = store.load(_cache_file(real))
+    except (OSError, dirs.UntrustedCache) as exc:  # unusable cache: learn the facts again
+        log.debug("%s", exc)
+        return None
     if not isinstance(record, dict) or record.get("format") != PROBE_FORMAT:
         return None
     if tuple(record.get("key", ())) != key:
@@ -150,7 +154,7 @@ def _write_record(real: str, record: Dict[str, Any]) -> None:
 
     try:
         store.dump(_cache_file(real), record)
-    except OSError as exc:  # a read-only cache only costs speed
+    except (OSError, dirs.UntrustedCache) as exc:  # an unusable cache only costs speed
         log.debug("could not cache interpreter facts for %s: %s", real, exc)
 
 

@@ -18,6 +18,15 @@ def env_home() -> str:
     return os.path.join(dirs.data_dir(), "envs")
 
 
+def make_home() -> str:
+    """The named-env home, created readable by its owner only (0o700) when missing."""
+    from burrow import dirs
+
+    home = env_home()
+    dirs.make_private_dir(home)
+    return home
+
+
 def check_name(name: str) -> str:
     """A name is one plain path component: 'web-api' yes, '../x', '.', 'a/b' no."""
     if (

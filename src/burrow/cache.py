@@ -1,0 +1,223 @@
+"""The seed cache as its user sees it: where it is, what it holds, and emptying it safely.
+
+``clean`` may run while other burrow processes build or link entries. Each entry is
+renamed away under the lock its builder takes, then deleted: a concurrent run sees the
+entry whole or missing (and rebuilds it), never half-deleted. Only what burrow makes is
+removed, and a symlink is removed itself, never followed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from burrow import dirs
+from burrow._fast import Record, getLogger
+from burrow.seed import discard, entry_lock, remove_tree
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator, List, Set, Tuple
+
+log = getLogger(__name__)
+
+#: How long ``clean`` waits for a run that is building an entry before leaving it be.
+LOCK_TIMEOUT = 60.0
+
+
+class CachedPackage(Record):
+    """One unpacked package, e.g. pip 24.3.1 for cpython-312, 12 MiB."""
+
+    name: str
+    version: str
+    tag: str
+    size: int
+    path: str
+    complete: bool  # False: no manifest yet (being built, or interrupted)
+
+
+class CachedWheel(Record):
+    """A wheel fetched from an index and kept for offline use."""
+
+    filename: str
+    size: int
+    path: str
+
+
+class CacheSummary(Record):
+    path: str
+    packages: List[CachedPackage]
+    wheels: List[CachedWheel]
+    interpreters: int  # facts about interpreters, one small file each
+    total_size: int
+
+
+class Cleaned(Record):
+    removed: int  # packages, wheels and interpreter facts removed
+    freed: int  # bytes
+    kept: List[str]  # in use by a run that did not let go in time
+
+
+def location() -> str:
+    """The cache directory (which need not exist yet), e.g. ~/.cache/burrow."""
+    return dirs.cache_dir()
+
+
+def summary() -> CacheSummary:
+    """What the cache holds; an empty summary when it does not exist."""
+    root = location()
+    if not os.path.isdir(root):
+        return CacheSummary(path=root, packages=[], wheels=[], interpreters=0, total_size=0)
+    _check_owner(root)
+    packages = []
+    for tag_dir, item in _seed_items(root):
+        if item.name.startswith(".") or not item.is_dir(follow_symlinks=False):
+            continue
+        name, _, version = item.name.rpartition("-")
+        packages.append(
+            CachedPackage(
+                name=name,
+                version=version,
+                tag=os.path.basename(tag_dir),
+                size=tree_size(item.path),
+                path=item.path,
+                complete=os.path.isfile(os.path.join(item.path, "manifest")),
+            )
+        )
+    wheels = [
+        CachedWheel(
+            filename=item.name, size=item.stat(follow_symlinks=False).st_size, path=item.path
+        )
+        for item in _scan(os.path.join(root, "wheels"))
+        if item.name.endswith(".whl") and item.is_file(follow_symlinks=False)
+    ]
+    facts = sum(
+        1 for item in _scan(os.path.join(root, "interpreters")) if item.name.endswith(".facts")
+    )
+    packages.sort(key=lambda p: (p.name, p.tag, p.version))
+    wheels.sort(key=lambda w: w.filename)
+    return CacheSummary(
+        path=root, packages=packages, wheels=wheels, interpreters=facts, total_size=tree_size(root)
+    )
+
+
+def clean() -> Cleaned:
+    """Remove every package, wheel and interpreter fact burrow cached; safe while it runs."""
+    root = location()
+    done = Cleaned(removed=0, freed=0, kept=[])
+    if not os.path.isdir(root):
+        return done
+    _check_owner(root)
+    for tag_dir, item in _seed_items(root):
+        _clean_seed_item(tag_dir, item, done)
+    for folder, suffix in (("wheels", ".whl"), ("interpreters", ".facts")):
+        for item in _scan(os.path.join(root, folder)):
+            if item.name.endswith(suffix) or item.is_symlink() or _stale_temp(item.name):
+                done.freed += _size_of(item)
+                _unlink(item.path)
+                done.removed += item.name.endswith(suffix)
+    return done
+
+
+def _clean_seed_item(tag_dir: str, item: os.DirEntry[str], done: Cleaned) -> None:
+    import filelock
+
+    name = item.name
+    if item.is_symlink():  # not burrow's: remove the link, never what it points to
+        _unlink(item.path)
+    elif name.endswith(".lock"):
+        pass  # builders lock these files: deleting one could let two builders in at once
+    elif name.startswith((".build-", ".trash-")):
+        if not _owner_alive(name):  # a live run is still writing or deleting it
+            done.freed += tree_size(item.path)
+            remove_tree(item.path)
+    elif item.is_dir(follow_symlinks=False):
+        size = tree_size(item.path)
+        try:
+            with entry_lock(tag_dir, name).acquire(timeout=LOCK_TIMEOUT):
+                discard(item.path)
+        except filelock.Timeout:
+            done.kept.append(item.path)
+            return
+        done.freed += size
+        done.removed += 1
+    else:
+        done.freed += _size_of(item)
+        _unlink(item.path)
+
+
+def _seed_items(root: str) -> Iterator[Tuple[str, os.DirEntry[str]]]:
+    """(tag dir, item) for everything in <cache>/seed/v*/<tag>/."""
+    for fmt in _scan(os.path.join(root, "seed")):
+        if fmt.is_symlink() or not fmt.is_dir():
+            continue
+        for tag in _scan(fmt.path):
+            if tag.is_symlink() or not tag.is_dir():
+                continue
+            for item in _scan(tag.path):
+                yield tag.path, item
+
+
+def _scan(folder: str) -> List[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _check_owner(root: str) -> None:
+    problem = dirs.ownership_problem(root)
+    if problem:
+        raise dirs.UntrustedCache(f"refusing to touch the cache {root}: {problem}")
+
+
+def _owner_alive(name: str) -> bool:
+    """Whether the run that made '.build-pip-24.3.1-<pid>-<hex>' may still be at work."""
+    from burrow.creator import pid_alive
+
+    parts = name.split("-")
+    return len(parts) >= 3 and parts[-2].isdigit() and pid_alive(int(parts[-2]))
+
+
+def _stale_temp(name: str) -> bool:
+    """A record's temporary file ('x.facts.<pid>.<hex>.tmp') whose writer is gone."""
+    from burrow.creator import pid_alive
+
+    parts = name.split(".")
+    return (
+        name.endswith(".tmp")
+        and len(parts) >= 4
+        and parts[-3].isdigit()
+        and not pid_alive(int(parts[-3]))
+    )
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _size_of(item: os.DirEntry[str]) -> int:
+    try:
+        return item.stat(follow_symlinks=False).st_size
+    except OSError:
+        return 0
+
+
+def tree_size(path: str) -> int:
+    """Bytes under ``path``, each file once however many links it has; links not followed."""
+    seen: Set[Tuple[int, int]] = set()
+    total = 0
+    for current, _subdirs, names in os.walk(path):
+        for name in names:
+            try:
+                st = os.lstat(os.path.join(current, name))
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_size
+    return total
