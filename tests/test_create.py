@@ -71,6 +71,7 @@ def test_python_names_and_lib64(tmp_path: Path) -> None:
     minor = "python{}.{}".format(*sys.version_info[:2])
     for name in ("python", "python3", minor):
         assert (tmp_path / "env" / "bin" / name).exists()
+        assert (tmp_path / "env" / "bin" / name).is_symlink()  # symlinks by default, as venv
     if sys.platform.startswith("linux") and sys.maxsize > 2**32:
         assert os.readlink(tmp_path / "env" / "lib64") == "lib"
 

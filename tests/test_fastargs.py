@@ -1,0 +1,88 @@
+"""The fast path for `burrow create` reads exactly what argparse would, or steps aside."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from helpers import burrow_env
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from burrow import fastargs
+from burrow.cli import _fast_create, build_parser, create_options
+
+OPTIONS = create_options()
+FLAGS = [flag for option in OPTIONS for flag in option.flags]
+WORDS = st.one_of(
+    st.sampled_from(FLAGS),
+    st.sampled_from(["env", ".", "-", "--", "-qv", "--sys", "--pip=1", "-h", "3.12", "", "-x"]),
+    st.text(max_size=6),
+)
+
+
+def argparse_values(argv: list[str]) -> dict[str, object] | None:
+    parser = build_parser()
+    try:
+        namespace = parser.parse_args(["create", *argv])
+    except SystemExit:
+        return None
+    return vars(namespace)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(WORDS, max_size=6))
+def test_fast_path_agrees_with_argparse(argv: list[str]) -> None:
+    fast = _fast_create(["create", *argv])
+    if fast is None:
+        return  # argparse decides: nothing to compare
+    expected = argparse_values(argv)
+    assert expected is not None, f"fast path accepted what argparse refuses: {argv}"
+    assert vars(fast) == expected
+
+
+def test_common_forms_take_the_fast_path() -> None:
+    for argv in (
+        [],
+        ["env"],
+        ["env", "-q", "--without-pip"],
+        ["-p", "3.12", "--prompt", "my app", "--clear", "env"],
+        ["--copies", "--system-site-packages", "--json", "env"],
+    ):
+        fast = _fast_create(["create", *argv])
+        assert fast is not None, argv
+        assert vars(fast) == argparse_values(argv)
+
+
+def test_unusual_forms_are_left_to_argparse() -> None:
+    for argv in (
+        ["--help"],
+        ["--sys"],  # an abbreviation argparse would accept
+        ["--prompt", "-x"],
+        ["--clear", "--upgrade"],
+        ["--setuptools", "env"],  # argparse takes "env" as the version
+        ["a", "b"],
+    ):
+        assert _fast_create(["create", *argv]) is None, argv
+
+
+def test_defaults_match_argparse() -> None:
+    parser = argparse.ArgumentParser()
+    fastargs.add_to(parser, OPTIONS)
+    assert vars(parser.parse_args([])) == fastargs.defaults(OPTIONS)
+
+
+def test_plain_create_does_not_import_argparse(tmp_path: object) -> None:
+    code = (
+        "import sys; from burrow.cli import main; "
+        "main(['create', sys.argv[1], '-q', '--without-pip']); "
+        "print('argparse' in sys.modules)"
+    )
+    target = os.path.join(str(tmp_path), "env")
+    out = subprocess.run(
+        [sys.executable, "-c", code, target], env=burrow_env(), capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
