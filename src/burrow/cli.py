@@ -335,10 +335,9 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def _command_for_config() -> str:
     """The command line as typed, for pyvenv.cfg's ``command`` key."""
-    import shlex
+    from burrow.creator import format_command
 
-    words = [sys.executable, "-m", "burrow", *sys.argv[1:]]
-    return " ".join(shlex.quote(w) for w in words).replace("\n", "\\n").replace("\r", "\\r")
+    return format_command([sys.executable, "-m", "burrow", *sys.argv[1:]])
 
 
 # Words every shell reads literally; anything else is quoted by the shell's own rules.

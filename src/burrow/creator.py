@@ -269,8 +269,6 @@ def _write_text(path: str, text: str) -> None:
 
 def _command_line(final: str, opts: Options) -> str:
     """How to make this env again, for pyvenv.cfg: 'python -m burrow create …'."""
-    import shlex
-
     words: List[str] = [sys.executable, "-m", "burrow", "create"]
     flags = [
         (opts.system_site_packages, "--system-site-packages"),
@@ -287,6 +285,13 @@ def _command_line(final: str, opts: Options) -> str:
     if opts.prompt is not None:
         words += ["--prompt", opts.prompt]
     words.append(final)
+    return format_command(words)
+
+
+def format_command(words: List[str]) -> str:
+    """A shell-quoted command on one line, for pyvenv.cfg's ``command`` key."""
+    import shlex
+
     # pyvenv.cfg is line based: a line break inside a word is written escaped.
     return " ".join(shlex.quote(w) for w in words).replace("\n", "\\n").replace("\r", "\\r")
 

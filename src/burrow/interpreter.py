@@ -84,11 +84,11 @@ def _cache_key(real: str) -> Tuple[str, int, int]:
 
 
 def _cache_file(real: str) -> str:
-    # A cheap checksum names the file; the full key inside it decides whether it matches.
-    from zlib import crc32
-
-    digest = crc32(real.encode("utf-8", "surrogateescape"))
-    name = f"{os.path.basename(real)[:40]}-{digest:08x}.facts"
+    # A cheap checksum (FNV-1a, no import) names the file; the key inside decides a match.
+    digest = 0xCBF29CE484222325
+    for byte in real.encode("utf-8", "surrogateescape"):
+        digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    name = f"{os.path.basename(real)[:40]}-{digest:016x}.facts"
     return os.path.join(dirs.private_cache_dir(), "interpreters", name)
 
 
