@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     _add_create(commands)
+    _add_python(commands)
     _add_cache(commands)
     return parser
 
@@ -259,6 +260,34 @@ def _fast_create(argv: Sequence[str]) -> Optional[Any]:
     import types
 
     return types.SimpleNamespace(handler=cmd_create, **values)
+
+
+def _add_python(commands: Any) -> None:
+    p = commands.add_parser("python", help="the interpreters burrow can build on")
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+    listing = sub.add_parser(
+        "list", help="list every interpreter found", description="List every interpreter found."
+    )
+    _common(listing)
+    listing.set_defaults(handler=cmd_python_list)
+    p.set_defaults(handler=lambda _args: _usage_error("python", "say 'burrow python list'"))
+
+
+def cmd_python_list(args: argparse.Namespace) -> int:
+    """Every interpreter found: version, implementation, arch, where, and whether usable."""
+    from burrow.discovery import python_list_rows
+
+    rows = python_list_rows()
+    if args.json:
+        _print_json(rows)
+        return 0
+    for row in rows:
+        # The path has its own column: the reason need not repeat it.
+        problem = str(row["problem"]).replace(f"{row['path']} ", "", 1)
+        row["status"] = "" if row["usable"] else f"unusable: {problem}"
+        row["arch"] = row.get("architecture") or "?"
+    print_table(rows, ["version", "implementation", "arch", "source", "path", "status"])
+    return 0
 
 
 # --- create --------------------------------------------------------------------------
