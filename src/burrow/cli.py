@@ -84,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_create(commands)
     _add_python(commands)
     _add_cache(commands)
+    _add_list(commands)
+    _add_info(commands)
+    _add_check(commands)
+    _add_remove(commands)
+    _add_run(commands)
+    _add_shell(commands)
+    _add_activate(commands)
+    _add_shell_init(commands)
     return parser
 
 
@@ -107,6 +115,26 @@ def _add_create(commands: Any) -> None:
         "path", nargs="?", default=None, metavar="PATH", help="where to create it (default: .venv)"
     )
     fastargs.add_to(p, create_options())
+    # Not in create_options: lists the fast path leaves to argparse. SUPPRESS keeps them out
+    # of the namespace unless given, so both paths give the same values.
+    p.add_argument(
+        "-r",
+        "--requirement",
+        dest="requirements",
+        action="append",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="then install from this requirements file with the env's pip (repeatable)",
+    )
+    p.add_argument(
+        "--install",
+        dest="packages",
+        nargs="+",
+        action="extend",
+        metavar="PKG",
+        default=argparse.SUPPRESS,
+        help="then install these packages with the env's pip (put PATH before it)",
+    )
     p.set_defaults(handler=cmd_create)
 
 
@@ -335,7 +363,21 @@ def cmd_create(args: argparse.Namespace) -> int:
         command=_command_for_config(),
     )
     started = time.perf_counter()
-    env = create(path, options)
+    requirements = getattr(args, "requirements", None) or []
+    packages = getattr(args, "packages", None) or []
+    if requirements or packages:
+        from burrow.installing import create_and_install
+
+        if not args.seed:
+            _usage_error("create", "-r/--install need pip: drop --without-pip")
+        pip_args = ["-q"] * args.quiet + ["-v"] * args.verbose
+        stdout = sys.stderr if args.json else None  # stdout carries the JSON alone
+        sys.stdout.flush()
+        env = create_and_install(
+            path, options, requirements, packages, pip_args=pip_args, stdout=stdout
+        )
+    else:
+        env = create(path, options)
     elapsed_ms = (time.perf_counter() - started) * 1000
     hint = activation_hint(shown, env.layout.scripts, windows=env.layout.windows)
     if args.json:
@@ -486,6 +528,321 @@ def _human_size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+# --- living with envs: list, info, check, remove, run, shell, activate, shell-init ----
+
+
+_ENV_HELP = (
+    "a path, or the name of an env in the named-env home (default: $VIRTUAL_ENV, else .venv)"
+)
+
+
+def _add_list(commands: Any) -> None:
+    p = commands.add_parser(
+        "list",
+        help="list named envs and this project's .venv",
+        description="List the envs in the named-env home, plus the current project's .venv.",
+    )
+    _common(p)
+    p.set_defaults(handler=cmd_list)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from burrow.envs import list_envs
+
+    rows = list_envs()
+    if args.json:
+        _print_json(rows)
+        return 0
+    if args.quiet:
+        for row in rows:
+            print(row["name"] or row["path"])
+        return 0
+    if not rows:
+        from burrow.named import env_home
+
+        print(f"no environments in {env_home()} and no .venv here", file=sys.stderr)
+        return 0
+    print_table(
+        [
+            {
+                "name": row["name"] or os.path.relpath(row["path"]),
+                "python": row["python"] or "?",
+                "size": _human_size(row["size"]),
+                "health": row["health"],
+                "path": row["path"],
+            }
+            for row in rows
+        ],
+        ["name", "python", "size", "health", "path"],
+    )
+    return 0
+
+
+def _add_info(commands: Any) -> None:
+    p = commands.add_parser(
+        "info",
+        help="describe one env",
+        description="Show an env's interpreter, version, prompt, seed packages, size and health.",
+    )
+    p.add_argument("env", nargs="?", metavar="ENV", help=_ENV_HELP)
+    p.add_argument(
+        "--requirements",
+        action="store_true",
+        help="print its packages as requirements (like pip freeze, without running pip)",
+    )
+    _common(p)
+    p.set_defaults(handler=cmd_info)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from burrow import envs
+
+    path = envs.resolve(args.env, allow_broken=True)
+    if args.requirements:
+        for line in envs.requirements(path):
+            print(line)
+        return 0
+    data = envs.info(path)
+    if args.json:
+        _print_json(data)
+        return 0
+    python = data["python"]
+    seeded = ", ".join(f"{k} {v}" for k, v in data["seeded"].items()) or "none"
+    lines = [
+        ("path", data["path"]),
+        ("python", f"{python['version'] or '?'} ({python['executable'] or python['home']})"),
+        ("prompt", data["prompt"] if data["prompt"] is not None else "(directory name)"),
+        ("system site-packages", "yes" if data["system_site_packages"] else "no"),
+        ("made by", data["made_by"]),
+        ("seeded", seeded),
+        ("packages", str(data["packages"])),
+        ("size", f"{_human_size(data['size'])} ({_human_size(data['own_size'])} its own)"),
+        ("health", data["health"]),
+    ]
+    width = max(len(key) for key, _ in lines)
+    for key, value in lines:
+        print(f"{key + ':':<{width + 1}} {value}")
+    for problem in data["problems"]:
+        print(f"  - {problem['message']}")
+    return 0
+
+
+def _add_check(commands: Any) -> None:
+    p = commands.add_parser(
+        "check",
+        help="find (and --fix) broken envs",
+        description="Check envs for a vanished or changed interpreter, dangling links and a "
+        "missing or malformed pyvenv.cfg. Exit code 1 when any is left broken.",
+    )
+    p.add_argument("envs", nargs="*", metavar="ENV", help=_ENV_HELP)
+    p.add_argument("--all", action="store_true", help="every named env and this project's .venv")
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="re-link to an interpreter of the same major.minor, keeping packages",
+    )
+    _common(p)
+    p.set_defaults(handler=cmd_check)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from burrow import envs, health
+    from burrow.errors import BurrowError
+
+    if args.all and args.envs:
+        _usage_error("check", "give either ENV… or --all, not both")
+    if args.all:
+        paths = [path for _, path in envs.named_envs()]
+        project = envs.find_project_env(os.getcwd())
+        if project is not None and project not in paths:
+            paths.append(project)
+    else:
+        paths = [envs.resolve(env, allow_broken=True) for env in args.envs or [None]]
+    results = []
+    for path in paths:
+        result: Dict[str, Any] = {"path": path, "fixed": False, "error": None}
+        problems = [p.as_dict() for p in health.diagnose(path, probe=True)]
+        if problems and args.fix:
+            try:
+                done = health.fix(path)
+            except BurrowError as exc:
+                result["error"] = str(exc)
+            else:
+                result["fixed"] = done["changed"]
+                result["python"] = done["python"]
+                result["before"] = problems
+                problems = done["problems"]
+        result["problems"] = problems
+        result["health"] = problems[0]["code"] if problems else "ok"
+        results.append(result)
+    if args.json:
+        _print_json(results)
+    else:
+        for result in results:
+            _print_check(result, args.quiet)
+    return EXIT_ERROR if any(r["problems"] for r in results) else 0
+
+
+def _print_check(result: Dict[str, Any], quiet: int) -> None:
+    path = result["path"]
+    if result["fixed"]:
+        fixed = "; ".join(p["message"] for p in result["before"])
+        print(f"{path}: fixed ({fixed}): re-linked to {result['python']}")
+    if not result["problems"]:
+        if not quiet and not result["fixed"]:
+            print(f"{path}: ok")
+        return
+    for problem in result["problems"]:
+        print(f"{path}: {problem['code']}: {problem['message']}")
+    if result["error"]:
+        print(f"{path}: cannot fix: {result['error']}", file=sys.stderr)
+
+
+def _add_remove(commands: Any) -> None:
+    p = commands.add_parser(
+        "remove",
+        help="delete envs",
+        description="Delete envs. Refuses anything that is not a virtual environment; a "
+        "symlink given as ENV is removed itself, never followed.",
+    )
+    p.add_argument("envs", nargs="+", metavar="ENV", help="a path, or a named env's name")
+    _common(p)
+    p.set_defaults(handler=cmd_remove)
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from burrow.envs import remove
+    from burrow.errors import BurrowError
+
+    done, failed = [], 0
+    for env in args.envs:
+        try:
+            result = remove(env)
+        except BurrowError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        done.append(result)
+        if args.json or args.quiet:
+            continue
+        if result["removed"] == "link":
+            print(f"Removed the link {result['path']} (its target {result['target']} is kept)")
+        else:
+            print(f"Removed {result['path']}")
+    if args.json:
+        _print_json(done)
+    return EXIT_ERROR if failed else 0
+
+
+def _add_run(commands: Any) -> None:
+    p = commands.add_parser(
+        "run",
+        help="run a command with an env active",
+        description="Run CMD with the env's bin first on PATH, VIRTUAL_ENV set and PYTHONHOME "
+        "unset. Its exit code (and a signal that ends it) passes through.",
+    )
+    p.add_argument("-e", "--env", metavar="ENV", help=_ENV_HELP)
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="CMD [ARGS…]")
+    _common(p, json=False)
+    p.set_defaults(handler=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from burrow import envs, running
+
+    command = list(args.command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        _usage_error("run", "give the command to run")
+    path = envs.resolve(args.env)
+    try:
+        return running.run(path, command)
+    except running.CommandFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+def _add_shell(commands: Any) -> None:
+    p = commands.add_parser(
+        "shell",
+        help="start your shell with an env active",
+        description="Start $SHELL with the env activated after your own rc files; `exit` returns.",
+    )
+    p.add_argument("env", nargs="?", metavar="ENV", help=_ENV_HELP)
+    _common(p, json=False)
+    p.set_defaults(handler=cmd_shell)
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    from burrow import envs, running
+
+    path = envs.resolve(args.env)
+    argv, environ, folder, full = running.shell_plan(path)
+    shell = os.path.basename(argv[0])
+    if not full:
+        print(
+            f"note: {shell} gets the env's PATH and VIRTUAL_ENV, but no prompt or deactivate",
+            file=sys.stderr,
+        )
+    if not args.quiet:
+        print(f"Starting {shell} with {path} active; type exit to leave", file=sys.stderr)
+    return running.start(argv, environ, folder)
+
+
+def _add_activate(commands: Any) -> None:
+    p = commands.add_parser(
+        "activate",
+        help="print the command that activates an env (for eval)",
+        description='Print what SHELL must evaluate to activate ENV: eval "$(burrow activate)"',
+    )
+    p.add_argument("env", nargs="?", metavar="ENV", help=_ENV_HELP)
+    p.add_argument("-n", "--name", metavar="NAME", help="a named env (never a path)")
+    p.add_argument(
+        "--shell", metavar="SHELL", help="bash, zsh, fish, tcsh, nu, … (default: $SHELL)"
+    )
+    _common(p, json=False)
+    p.set_defaults(handler=cmd_activate)
+
+
+def cmd_activate(args: argparse.Namespace) -> int:
+    from burrow import envs, running
+
+    if args.name is not None:
+        if args.env is not None:
+            _usage_error("activate", "give either ENV or --name, not both")
+        path = envs.resolve_named(args.name)
+    else:
+        path = envs.resolve(args.env)
+    print(running.activation_command(path, args.shell or running.user_shell()))
+    return 0
+
+
+def _add_shell_init(commands: Any) -> None:
+    p = commands.add_parser(
+        "shell-init",
+        help="print shell functions: workon NAME, optional .venv auto-activation",
+        description='Print functions for your shell rc: eval "$(burrow shell-init bash)". '
+        "`workon NAME` activates a named env (tab completes names).",
+    )
+    p.add_argument(
+        "shell", choices=["bash", "zsh", "fish"], metavar="SHELL", help="bash, zsh or fish"
+    )
+    p.add_argument(
+        "--auto",
+        action="store_true",
+        help="also activate ./.venv (here or above) on cd, and deactivate it on leaving",
+    )
+    p.set_defaults(handler=cmd_shell_init)
+
+
+def cmd_shell_init(args: argparse.Namespace) -> int:
+    from burrow.shell_init import render
+
+    sys.stdout.write(render(args.shell, auto=args.auto))
+    return 0
 
 
 # --- helpers -------------------------------------------------------------------------

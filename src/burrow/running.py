@@ -1,0 +1,310 @@
+"""Use an env without activating it by hand: run a command in it, start a shell in it, or
+print what a shell must evaluate to activate it.
+
+On POSIX ``run`` and ``shell`` replace burrow's process (``exec``), so exit codes, signals
+and the terminal belong to the command itself, exactly as if the user had typed it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from burrow.errors import BurrowError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Mapping, NoReturn, Optional, Tuple
+
+WINDOWS = os.name == "nt"
+
+#: The activation script each shell sources, and how it quotes a path.
+_POSIX_SHELLS = frozenset(["sh", "bash", "zsh", "dash", "ksh", "ksh93", "mksh", "yash", "ash"])
+_SCRIPTS = {
+    "posix": "activate",
+    "fish": "activate.fish",
+    "csh": "activate.csh",
+    "nushell": "activate.nu",
+    "xonsh": "activate.xsh",
+    "elvish": "activate.elv",
+    "powershell": "Activate.ps1",
+    "batch": "activate.bat",
+}
+_FAMILIES = {
+    **dict.fromkeys(_POSIX_SHELLS | {"busybox"}, "posix"),
+    "fish": "fish",
+    "csh": "csh",
+    "tcsh": "csh",
+    "nu": "nushell",
+    "nushell": "nushell",
+    "xonsh": "xonsh",
+    "elvish": "elvish",
+    "pwsh": "powershell",
+    "powershell": "powershell",
+    "cmd": "batch",
+}
+
+
+class CommandFailed(BurrowError):
+    """The command to run could not be started; ``exit_code`` is what a shell would return."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# --- the environment variables of an active env ---------------------------------------------
+
+
+def _bin_dir(env_path: str) -> str:
+    from burrow.health import scripts_dir
+
+    return os.path.join(env_path, scripts_dir(env_path))
+
+
+def _prompt(env_path: str) -> str:
+    from burrow.environment import unquote_prompt
+    from burrow.envs import config_of
+
+    value = config_of(env_path).get("prompt")
+    return unquote_prompt(value) if value else os.path.basename(env_path)
+
+
+def outside_environ(environ: Mapping[str, str]) -> Dict[str, str]:
+    """``environ`` with any active env taken off: its bin/ out of PATH, VIRTUAL_ENV unset."""
+    result = dict(environ)
+    active = result.pop("VIRTUAL_ENV", None)
+    result.pop("VIRTUAL_ENV_PROMPT", None)
+    if active and "PATH" in result:
+        drop = {os.path.join(active, "bin"), os.path.join(active, "Scripts")}
+        kept = [p for p in result["PATH"].split(os.pathsep) if p not in drop]
+        result["PATH"] = os.pathsep.join(kept)
+    return result
+
+
+def active_environ(env_path: str, environ: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """The variables activation would set: env's bin first on PATH, VIRTUAL_ENV, no PYTHONHOME.
+
+    Example: {'PATH': '/app/.venv/bin:/usr/bin', 'VIRTUAL_ENV': '/app/.venv', …}.
+    """
+    result = outside_environ(os.environ if environ is None else environ)
+    bin_dir = _bin_dir(env_path)
+    rest = [p for p in result.get("PATH", os.defpath).split(os.pathsep) if p and p != bin_dir]
+    result["PATH"] = os.pathsep.join([bin_dir, *rest])
+    result["VIRTUAL_ENV"] = env_path
+    result["VIRTUAL_ENV_PROMPT"] = _prompt(env_path)
+    result.pop("PYTHONHOME", None)
+    return result
+
+
+# --- burrow run ------------------------------------------------------------------------------
+
+
+def run(env_path: str, command: List[str], environ: Optional[Mapping[str, str]] = None) -> int:
+    """Run ``command`` in the env. On POSIX this never returns: burrow becomes the command.
+
+    Raises CommandFailed (exit code 127 or 126, as a shell) when it cannot start.
+    """
+    if not command:
+        raise CommandFailed("no command to run", 2)
+    env = active_environ(env_path, environ)
+    if WINDOWS:
+        return _run_waiting(command, env)
+    return _exec(command, env)
+
+
+def _exec(command: List[str], env: Dict[str, str]) -> NoReturn:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvpe(command[0], command, env)  # noqa: S606 - running the user's command is the point
+    except FileNotFoundError:
+        raise CommandFailed(f"{command[0]}: command not found", 127) from None
+    except PermissionError:
+        raise CommandFailed(f"{command[0]}: permission denied", 126) from None
+    except OSError as exc:
+        raise CommandFailed(f"{command[0]}: {exc.strerror or exc}", 126) from None
+
+
+def _run_waiting(command: List[str], env: Dict[str, str]) -> int:
+    """Windows has no exec: run the command, ignoring Ctrl-C meant for it, and return its code."""
+    import shutil
+    import signal
+    import subprocess
+
+    program = shutil.which(command[0], path=env["PATH"])
+    if program is None:
+        raise CommandFailed(f"{command[0]}: command not found", 127)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return subprocess.call([program, *command[1:]], env=env)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# --- burrow activate -------------------------------------------------------------------------
+
+
+def shell_family(shell: str) -> str:
+    """'posix', 'fish', 'csh', … for a shell name or path, e.g. '/bin/zsh' -> 'posix'."""
+    name = os.path.basename(shell).lstrip("-").lower()
+    if name.endswith(".exe"):
+        name = name[:-4]
+    family = _FAMILIES.get(name)
+    if family is None:
+        known = ", ".join(sorted(_FAMILIES))
+        raise BurrowError(f"unknown shell {shell!r} (known: {known})")
+    return family
+
+
+def user_shell(environ: Optional[Mapping[str, str]] = None) -> str:
+    """The user's shell: $SHELL, else sh (cmd on Windows)."""
+    environ = os.environ if environ is None else environ
+    return environ.get("SHELL") or ("cmd" if WINDOWS else "sh")
+
+
+def activation_script(env_path: str, shell: str) -> str:
+    """The env's activation script for ``shell``; BurrowError when the env has none."""
+    family = shell_family(shell)
+    script = os.path.join(_bin_dir(env_path), _SCRIPTS[family])
+    if not os.path.isfile(script):
+        raise BurrowError(
+            f"{env_path} has no activation script for {os.path.basename(shell)} ({script}); "
+            f"add it with: burrow create --activators {family} {env_path}"
+        )
+    return script
+
+
+def activation_command(env_path: str, shell: str) -> str:
+    """What ``shell`` must evaluate to activate the env, every value quoted for that shell.
+
+    Example: activation_command('/srv/my env', 'bash') -> ". '/srv/my env/bin/activate'".
+    """
+    from burrow.activation import quoting
+
+    family = shell_family(shell)
+    script = activation_script(env_path, shell)
+    if family == "posix":
+        return f". {quoting.posix(script)}"
+    if family == "fish":
+        return f"source {quoting.fish(script)}"
+    if family == "csh":
+        return f"source {quoting.csh(script)}"
+    if family == "nushell":
+        return f"overlay use {quoting.nushell(script)}"
+    if family == "xonsh":
+        return f"source @({quoting.python(script)})"
+    if family == "elvish":
+        return f"eval (slurp < {quoting.elvish(script)})"
+    if family == "powershell":
+        return f"& {quoting.powershell(script)}"
+    return f'call "{script}"'  # cmd.exe: a Windows path cannot hold a double quote
+
+
+# --- burrow shell ----------------------------------------------------------------------------
+
+
+def shell_plan(
+    env_path: str, shell: Optional[str] = None, environ: Optional[Mapping[str, str]] = None
+) -> Tuple[List[str], Dict[str, str], Optional[str], bool]:
+    """How to start ``shell`` (default $SHELL) with the env active, after its own rc files.
+
+    Returns (argv, environ, temporary directory to remove if the shell cannot start,
+    whether the shell gets full activation — prompt and ``deactivate`` — or only the
+    variables). The rc file written for bash, zsh and sh removes that directory itself.
+    """
+    source = os.environ if environ is None else environ
+    program = shell or user_shell(source)
+    name = os.path.basename(program).lstrip("-").lower()
+    base = outside_environ(source)
+    try:
+        family = shell_family(name)
+    except BurrowError:
+        family = "other"
+    if family == "fish":
+        from burrow.activation import quoting
+
+        script = activation_script(env_path, "fish")
+        return [program, "--init-command", f"source {quoting.fish(script)}"], base, None, True
+    if family == "nushell":
+        from burrow.activation import quoting
+
+        script = activation_script(env_path, "nu")
+        return [program, "-e", f"overlay use {quoting.nushell(script)}"], base, None, True
+    if name in ("bash", "zsh", "yash") or name in _POSIX_SHELLS:
+        script = activation_script(env_path, "sh")
+        return _posix_plan(program, name, script, base)
+    # No way to run commands first and stay interactive: give it the variables only.
+    return [program], active_environ(env_path, source), None, False
+
+
+def _posix_plan(
+    program: str, name: str, script: str, environ: Dict[str, str]
+) -> Tuple[List[str], Dict[str, str], Optional[str], bool]:
+    import tempfile
+
+    from burrow.activation.quoting import posix as q
+
+    folder = tempfile.mkdtemp(prefix="burrow-shell-")
+    # Remove the folder first: the shell has the file open and reads it to the end.
+    cleanup = f"command rm -rf -- {q(folder)}\n"
+    activate = f". {q(script)}\n"
+    if name == "zsh":
+        user = environ.get("ZDOTDIR")
+        restore = f"ZDOTDIR={q(user)}\n" if user is not None else "unset ZDOTDIR\n"
+        _write(
+            os.path.join(folder, ".zshenv"),
+            restore
+            + '[ -f "${ZDOTDIR:-$HOME}/.zshenv" ] && . "${ZDOTDIR:-$HOME}/.zshenv"\n'
+            + "_burrow_zdotdir=${ZDOTDIR-}; _burrow_zdotdir_set=${ZDOTDIR+x}\n"
+            + f"ZDOTDIR={q(folder)}\n",
+        )
+        _write(
+            os.path.join(folder, ".zshrc"),
+            'if [ -n "$_burrow_zdotdir_set" ]; then ZDOTDIR=$_burrow_zdotdir; '
+            "else unset ZDOTDIR; fi\n"
+            "unset _burrow_zdotdir _burrow_zdotdir_set\n"
+            + cleanup
+            + '[ -f "${ZDOTDIR:-$HOME}/.zshrc" ] && . "${ZDOTDIR:-$HOME}/.zshrc"\n'
+            + activate,
+        )
+        environ["ZDOTDIR"] = folder
+        return [program, "-i"], environ, folder, True
+    rc = os.path.join(folder, "rc")
+    if name == "bash":
+        _write(rc, cleanup + '[ -f "$HOME/.bashrc" ] && . "$HOME/.bashrc"\n' + activate)
+        return [program, "--rcfile", rc, "-i"], environ, folder, True
+    if name == "yash":
+        _write(rc, cleanup + '[ -f "$HOME/.yashrc" ] && . "$HOME/.yashrc"\n' + activate)
+        return [program, "--rcfile", rc, "-i"], environ, folder, True
+    # POSIX sh, dash, ksh, mksh read the file named by $ENV when interactive.
+    user_env = environ.get("ENV")
+    if user_env is not None:
+        own = f"ENV={q(user_env)}; export ENV\n" + '[ -f "$ENV" ] && . "$ENV"\n'
+    else:
+        default = {"ksh": ".kshrc", "ksh93": ".kshrc", "mksh": ".mkshrc"}.get(name)
+        own = "unset ENV\n" + (
+            f'[ -f "$HOME/{default}" ] && . "$HOME/{default}"\n' if default else ""
+        )
+    _write(rc, cleanup + own + activate)
+    environ["ENV"] = rc
+    return [program, "-i"], environ, folder, True
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+def start(argv: List[str], env: Dict[str, str], folder: Optional[str]) -> int:
+    """Start a shell planned by ``shell_plan``; on POSIX burrow becomes it (never returns)."""
+    try:
+        if WINDOWS:
+            return _run_waiting(argv, env)
+        _exec(argv, env)
+    except BaseException:
+        if folder is not None:
+            from burrow.seed import remove_tree
+
+            remove_tree(folder)
+        raise
