@@ -74,3 +74,22 @@ class _LazyLogger:
 
 def getLogger(name: str) -> logging.Logger:  # mirrors logging.getLogger
     return _LazyLogger(name)  # type: ignore[return-value]
+
+
+def record_hash(data: bytes) -> str:
+    """The RECORD form of a file's hash, e.g. 'sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU'.
+
+    ``hashlib`` loads OpenSSL, which costs more than a warm seeded create may spend; the
+    interpreter's own SHA-256 (what hashlib itself falls back to) gives the same digest.
+    """
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found]  # 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # 3.8-3.11
+        except ImportError:  # a build without the builtin hashes
+            from hashlib import sha256
+    import binascii
+
+    encoded = binascii.b2a_base64(sha256(data).digest(), newline=False)
+    return "sha256=" + encoded.decode("ascii").rstrip("=").replace("+", "-").replace("/", "_")

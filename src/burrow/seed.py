@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from burrow import dirs, store
-from burrow._fast import Record, getLogger
+from burrow._fast import Record, getLogger, record_hash
 from burrow.errors import SeedError
 
 TYPE_CHECKING = False
@@ -373,13 +373,9 @@ def _walk(root: str) -> Tuple[List[str], List[List[Any]]]:
 
 
 def _record_line(path: str, rel: str) -> str:
-    import base64
-    import hashlib
-
     with open(path, "rb") as handle:
         data = handle.read()
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{rel},sha256={digest},{len(data)}"
+    return f"{rel},{record_hash(data)},{len(data)}"
 
 
 def _make_read_only(path: str) -> None:
@@ -531,8 +527,11 @@ def install(
 def _link_tree(entry: Entry, site: str) -> None:
     """Hard-link every cached file into ``site``; copy when the filesystem refuses links."""
     source = os.path.join(entry.path, "site")
-    for rel in entry.manifest["dirs"]:
-        os.makedirs(os.path.join(site, rel), exist_ok=True)
+    for rel in entry.manifest["dirs"]:  # parents first: one mkdir each
+        try:
+            os.mkdir(os.path.join(site, rel))
+        except FileExistsError:
+            pass
     link: Callable[[str, str], Any] = os.link
     for rel, size in entry.manifest["files"]:
         src = os.path.join(source, rel)
