@@ -86,7 +86,7 @@ def record_hash(data: bytes) -> str:
         from _sha2 import sha256  # type: ignore[import-not-found]  # 3.12+
     except ImportError:
         try:
-            from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # 3.8-3.11
+            from _sha256 import sha256  # type: ignore[import-not-found]  # 3.8-3.11
         except ImportError:  # a build without the builtin hashes
             from hashlib import sha256
     import binascii
