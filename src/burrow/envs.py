@@ -392,8 +392,9 @@ def remove(
     if os.path.islink(path):
         if not is_environment(path):
             raise TargetError(f"{path} is a symbolic link to something that is not an env")
+        target = os.path.realpath(path)
         os.unlink(path)
-        return {"path": path, "removed": "link", "target": os.path.realpath(path)}
+        return {"path": path, "removed": "link", "target": target}
     if not os.path.lexists(path):
         raise EnvironmentNotFound(f"{path} does not exist")
     if not os.path.isdir(path):

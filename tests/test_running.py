@@ -1,0 +1,216 @@
+"""`burrow run`, `burrow activate` and `burrow create -r/--install`, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Dict
+
+import pytest
+from helpers import burrow, burrow_env, run_in
+from shells import require_shell
+
+from burrow.activation import quoting
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Dict[str, str]:
+    return {"BURROW_HOME": str(tmp_path / "home"), "WORKON_HOME": ""}
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Path:
+    path = tmp_path / "env"
+    burrow("create", "-q", "--without-pip", str(path))
+    return path
+
+
+# --- run ---------------------------------------------------------------------------------
+
+
+def test_run_sets_the_environment(env: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    code = (
+        "import os, sys; print(sys.prefix); print(os.environ['VIRTUAL_ENV']);"
+        "print(os.environ.get('PYTHONHOME', '<unset>')); print(os.environ['PATH'])"
+    )
+    outside = {
+        "PYTHONHOME": sys.base_prefix,  # valid for burrow itself, gone for the command
+        "VIRTUAL_ENV": str(other),
+        "PATH": f"{other}/bin{os.pathsep}{os.environ['PATH']}",
+    }
+    result = burrow("run", "-e", str(env), "python", "-c", code, env=outside)
+    prefix, virtual_env, pythonhome, path = result.stdout.splitlines()
+    assert prefix == virtual_env == str(env)
+    assert pythonhome == "<unset>"
+    entries = path.split(os.pathsep)
+    assert entries[0] == str(env / "bin")
+    assert f"{other}/bin" not in entries  # the env that was active is taken off
+
+
+def test_run_passes_arguments_through_untouched(env: Path) -> None:
+    args = ["-q", "--json", "--", "$HOME", "a b", ""]
+    code = "import sys, json; print(json.dumps(sys.argv[1:]))"
+    result = burrow("run", "-e", str(env), "--", "python", "-c", code, *args)
+    assert json.loads(result.stdout) == args
+
+
+def test_run_exit_code_passes_through(env: Path) -> None:
+    result = burrow("run", "-e", str(env), "python", "-c", "raise SystemExit(7)", check=False)
+    assert result.returncode == 7
+    missing = burrow("run", "-e", str(env), "no-such-command-xyz", check=False)
+    assert missing.returncode == 127
+    assert missing.stderr.strip() == "error: no-such-command-xyz: command not found"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
+def test_run_signal_passes_through(env: Path) -> None:
+    kill_self = "import os, signal; os.kill(os.getpid(), signal.SIGTERM)"
+    result = burrow("run", "-e", str(env), "python", "-c", kill_self, check=False)
+    assert result.returncode == -signal.SIGTERM  # burrow itself died of the signal
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
+def test_run_signal_from_outside_reaches_the_command(env: Path, tmp_path: Path) -> None:
+    ready = tmp_path / "ready"
+    code = (
+        "import signal, sys, time, pathlib\n"
+        "signal.signal(signal.SIGINT, lambda *a: sys.exit(42))\n"
+        f"pathlib.Path({str(ready)!r}).touch()\n"
+        "time.sleep(30)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "burrow", "run", "-e", str(env), "python", "-c", code],
+        env=burrow_env(),
+    )
+    for _ in range(300):
+        if ready.exists():
+            break
+        proc.poll()
+        assert proc.returncode is None
+        import time
+
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)  # the pid is the command's own: burrow exec'd it
+    assert proc.wait(timeout=30) == 42
+
+
+def test_run_needs_a_command(env: Path) -> None:
+    result = burrow("run", "-e", str(env), check=False)
+    assert result.returncode == 2
+
+
+# --- activate --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "dash", "fish", "tcsh"])
+def test_activate_output_evals_in_the_shell(shell: str, tmp_path: Path) -> None:
+    program = require_shell(shell)
+    path = tmp_path / "it's $(touch CANARY) `x` env"
+    burrow("create", "-q", "--without-pip", str(path))
+    line = burrow("activate", str(path), "--shell", shell, cwd=tmp_path).stdout.strip()
+    if shell == "fish":
+        script = f"{line}\nprintf '%s\\n' $VIRTUAL_ENV\n"
+    elif shell == "tcsh":
+        script = f"{line}\nprintf '%s\\n' $VIRTUAL_ENV:q\n"
+    else:
+        script = f'eval {quoting.posix(line)}\nprintf "%s\\n" "$VIRTUAL_ENV"\n'
+    done = subprocess.run(
+        [program], input=script, capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert done.stdout.strip() == str(path), done.stderr
+    assert not (tmp_path / "CANARY").exists()
+
+
+def test_activate_defaults_to_the_user_shell(env: Path) -> None:
+    out = burrow("activate", str(env), env={"SHELL": "/usr/bin/fish"}).stdout
+    assert out.strip() == f"source {quoting.fish(str(env / 'bin' / 'activate.fish'))}"
+
+
+def test_activate_names_a_missing_script(tmp_path: Path) -> None:
+    path = tmp_path / "env"
+    burrow("create", "-q", "--without-pip", "--activators", "bash", str(path))
+    result = burrow("activate", str(path), "--shell", "fish", check=False)
+    assert result.returncode == 1 and "no activation script for fish" in result.stderr
+
+
+# --- create -r / --install -------------------------------------------------------------------
+
+
+def make_wheel(folder: Path, name: str = "demo_pkg", version: str = "1.0") -> Path:
+    """A minimal pure-Python wheel, built by hand: pip installs it offline."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / f"{name}-{version}-py3-none-any.whl"
+    info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": "VALUE = 'installed'\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    record = "".join(f"{path},,\n" for path in files) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+        archive.writestr(f"{info}/RECORD", record)
+    return wheel
+
+
+OFFLINE = {"PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+
+def test_install_and_requirements(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path / "wheels")
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text(f"{wheel}\n")
+    env = tmp_path / "env"
+    result = burrow("create", str(env), "-r", str(reqs), env=OFFLINE)
+    assert "Created" in result.stdout
+    assert "demo_pkg" in result.stdout + result.stderr  # pip's own progress is shown
+    assert run_in(env, "import demo_pkg; print(demo_pkg.VALUE)").strip() == "installed"
+    frozen = burrow("info", str(env), "--requirements").stdout.splitlines()
+    assert frozen == [f"demo_pkg @ {wheel.as_uri()}"]
+    # --json keeps stdout for the JSON; pip talks on stderr.
+    other = tmp_path / "other"
+    out = burrow("create", str(other), "--json", "--install", str(wheel), env=OFFLINE)
+    assert json.loads(out.stdout)["path"] == str(other)
+
+
+def test_failed_install_leaves_no_env(tmp_path: Path) -> None:
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text(f"{tmp_path / 'does-not-exist'}\n")
+    env = tmp_path / "env"
+    result = burrow("create", str(env), "-r", str(reqs), env=OFFLINE, check=False)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: pip could not install") and "removed" in last
+    assert not env.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["requirements.txt"]
+    # A named env too.
+    home = {**OFFLINE, "BURROW_HOME": str(tmp_path / "home")}
+    bad = burrow("create", "-n", "x", "--install", str(tmp_path / "nope"), env=home, check=False)
+    assert bad.returncode == 1 and not (tmp_path / "home" / "x").exists()
+
+
+def test_failed_install_keeps_an_env_that_existed(tmp_path: Path) -> None:
+    env = tmp_path / "env"
+    burrow("create", "-q", str(env))
+    (env / "mine.txt").write_text("keep")
+    result = burrow(
+        "create", str(env), "--install", str(tmp_path / "nope"), env=OFFLINE, check=False
+    )
+    assert result.returncode == 1 and "existed before" in result.stderr
+    assert (env / "mine.txt").read_text() == "keep"
+
+
+def test_install_refusals(tmp_path: Path) -> None:
+    missing = burrow("create", str(tmp_path / "env"), "-r", str(tmp_path / "x.txt"), check=False)
+    assert missing.returncode == 1 and "not found" in missing.stderr
+    assert not (tmp_path / "env").exists()
+    no_pip = burrow("create", str(tmp_path / "env"), "--without-pip", "--install", "x", check=False)
+    assert no_pip.returncode == 2 and not (tmp_path / "env").exists()
