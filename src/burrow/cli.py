@@ -26,6 +26,14 @@ EXIT_INTERRUPTED = 130
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also while parsing or importing, before a handler runs
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     args = _fast_create(words)
     if args is None:
