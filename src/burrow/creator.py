@@ -74,6 +74,7 @@ def create(
     prompt = _prompt(opts.prompt, target)
     _clean_leftovers(os.path.dirname(target))
     if is_environment(target) and not opts.clear:
+        _check_config(target)
         return _update_in_place(target, info, layout, opts, prompt)
     if _is_nonempty_dir(target) and not is_environment(target) and not opts.force:
         hint = (
@@ -97,6 +98,25 @@ def _check_target(path: str | os.PathLike[str]) -> str:
     if os.path.exists(target) and not os.path.isdir(target):
         raise TargetError(f"{target} exists and is not a directory")
     return target
+
+
+def _check_config(target: str) -> None:
+    """Refuse to update an env whose pyvenv.cfg is unreadable or names no base ``home``:
+    it may not be an env at all, and rewriting it would lose what the user had there."""
+    from burrow.environment import read_config
+
+    try:
+        config = read_config(target)
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = getattr(exc, "strerror", None) or "not UTF-8 text"
+    else:
+        if config.get("home"):
+            return
+        problem = "no 'home' line"
+    raise TargetError(
+        f"{os.path.join(target, CONFIG_NAME)} is malformed ({problem}); "
+        "fix it, or use --clear to replace the environment"
+    )
 
 
 def _is_nonempty_dir(path: str) -> bool:
@@ -131,7 +151,7 @@ def _build_and_swap(
     build = _make_private_dir(parent, BUILD_PREFIX)
     try:
         env = _populate(build, target, info, layout, opts, prompt)
-        _move_into_place(build, target)
+        _move_into_place(build, target, replace=opts.clear)
     except BaseException:
         _remove(build)
         raise
@@ -153,8 +173,26 @@ def _make_private_dir(parent: str, prefix: str) -> str:
     raise TargetError(f"cannot make a temporary directory in {parent}")
 
 
-def _move_into_place(build: str, target: str) -> None:
-    """Rename the finished env onto ``target``; a replaced env goes to the trash first."""
+def _move_into_place(build: str, target: str, *, replace: bool) -> None:
+    """Rename the finished env onto ``target``; a replaced env goes to the trash first.
+
+    Without ``replace`` (--clear), whatever appeared at ``target`` since it was checked
+    (another run's env, the user's files) is never moved aside: the rename fails instead.
+    """
+    if not replace:
+        try:
+            os.rename(build, target)  # onto nothing or an empty dir only
+        except OSError as exc:
+            import errno
+
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise TargetError(
+                    f"cannot move the new environment to {target}: {exc.strerror}"
+                ) from None
+            raise TargetError(
+                f"{target} was created by something else while burrow built it; left as it is"
+            ) from None
+        return
     trash: Optional[str] = None
     if os.path.exists(target):
         if not _is_nonempty_dir(target):
@@ -166,7 +204,10 @@ def _move_into_place(build: str, target: str) -> None:
         os.rename(build, target)
     except OSError as exc:
         if trash is not None:
-            os.rename(trash, target)  # put the old env back
+            try:
+                os.rename(trash, target)  # put the old env back
+            except OSError:  # another run put its env there meanwhile: keep that one
+                _remove(trash)
         raise TargetError(f"cannot move the new environment to {target}: {exc.strerror}") from None
     if trash is not None:
         _remove(trash)
