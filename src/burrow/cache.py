@@ -149,10 +149,10 @@ def _clean_seed_item(tag_dir: str, item: os.DirEntry[str], done: Cleaned) -> Non
 def _seed_items(root: str) -> Iterator[Tuple[str, os.DirEntry[str]]]:
     """(tag dir, item) for everything in <cache>/seed/v*/<tag>/."""
     for fmt in _scan(os.path.join(root, "seed")):
-        if fmt.is_symlink() or not fmt.is_dir():
-            continue
+        if not fmt.is_dir(follow_symlinks=False):
+            continue  # a link here is not burrow's: what it points to is never touched
         for tag in _scan(fmt.path):
-            if tag.is_symlink() or not tag.is_dir():
+            if not tag.is_dir(follow_symlinks=False):
                 continue
             for item in _scan(tag.path):
                 yield tag.path, item

@@ -96,14 +96,18 @@ def offline_candidates(name: str, info: PythonInfo, environ: Mapping[str, str]) 
     found: List[Candidate] = []
     tag_dir = _tag_dir(info)
     prefix = f"{name}-"
+    leftovers = False
     try:
         with os.scandir(tag_dir) as entries:
             for item in entries:
                 # A symlink is not an entry burrow made: never link from where it points.
                 if item.name.startswith(prefix) and item.is_dir(follow_symlinks=False):
                     found.append(Candidate(version=item.name[len(prefix) :], entry=item.path))
+                leftovers = leftovers or item.name.startswith((".build-", ".trash-"))
     except OSError:
         pass
+    if leftovers:  # a killed run's staging or trash: cleaned on the next run
+        _sweep_staging(tag_dir, ".build-")
     for folder in wheel_dirs(info, environ):
         try:
             with os.scandir(folder) as entries:
@@ -190,6 +194,7 @@ def build_entry(wheel: str, name: str, version: str, info: PythonInfo) -> Entry:
     os.makedirs(tag_dir, exist_ok=True)
     target = os.path.join(tag_dir, f"{name}-{version}")
     with entry_lock(tag_dir, f"{name}-{version}"):
+        _sweep_staging(tag_dir, f".build-{name}-{version}-")
         if os.path.lexists(target):
             try:
                 return load_entry(target)
@@ -203,6 +208,25 @@ def build_entry(wheel: str, name: str, version: str, info: PythonInfo) -> Entry:
             remove_tree(staging)
             raise
     return load_entry(target)
+
+
+def _sweep_staging(tag_dir: str, prefix: str) -> None:
+    """Remove what killed runs left: their staging dirs for this entry, and trash."""
+    from burrow.creator import pid_alive
+
+    try:
+        names = os.listdir(tag_dir)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if not name.startswith((prefix, ".trash-")) or not parts[-2].isdigit():
+            continue
+        if not pid_alive(int(parts[-2])):
+            try:
+                remove_tree(os.path.join(tag_dir, name))
+            except OSError as exc:  # e.g. an orphaned compiler still writing there
+                log.info("could not remove %s: %s", name, exc)
 
 
 def discard(path: str) -> None:
@@ -352,9 +376,16 @@ def _compile(site: str, info: PythonInfo) -> None:
         env=env,
         check=False,
     )
-    if proc.returncode:
-        detail = proc.stdout.decode("utf-8", "replace").strip().splitlines()[-3:]
-        log.warning("byte-compiling %s reported errors: %s", site, " / ".join(detail))
+    if not proc.returncode:
+        return
+    output = proc.stdout.decode("utf-8", "replace").strip().splitlines()
+    failure = next((line for line in output if line.startswith("OSError")), None)
+    if proc.returncode < 0 or failure:
+        # Not a file pip ships that does not compile (that is only a warning) but the
+        # compiler killed or the disk full: an entry without its bytecode is not cached.
+        why = failure or f"the compiler was stopped by signal {-proc.returncode}"
+        raise SeedError(f"cannot byte-compile into the cache: {why}")
+    log.warning("byte-compiling %s reported errors: %s", site, " / ".join(output[-3:]))
 
 
 def _walk(root: str) -> Tuple[List[str], List[List[Any]]]:
