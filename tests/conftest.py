@@ -7,6 +7,14 @@ from pathlib import Path
 
 import pytest
 
+# The fault suite's tally: summed over xdist workers, printed at the end of the run.
+from faults import (  # noqa: F401
+    guard,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    pytest_testnodedown,
+)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
