@@ -1,0 +1,130 @@
+"""``burrow cache dir|info|clean``, and what burrow refuses to trust or follow."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from faults import Guard, assert_one_line_error, check_env, count, require_root
+from helpers import burrow
+
+
+def _entry(cache: Path) -> Path:
+    return next(p for p in cache.glob("seed/*/*/pip-*") if not p.name.startswith("."))
+
+
+def test_dir_info_clean(tmp_path: Path, cold_cache: Path) -> None:
+    assert burrow("cache", "dir").stdout.strip() == str(cold_cache)
+    burrow("create", str(tmp_path / "env"), "-q")
+    info = json.loads(burrow("cache", "info", "--json").stdout)
+    assert info["path"] == str(cold_cache)
+    [package] = info["packages"]
+    assert package["name"] == "pip" and package["complete"] and package["size"] > 1_000_000
+    assert package["tag"].startswith("cpython-")
+    assert info["interpreters"] >= 1
+    assert info["total_size"] >= package["size"]
+    text = burrow("cache", "info").stdout
+    assert f"pip      {package['version']}" in text and "total:" in text
+    cleaned = json.loads(burrow("cache", "clean", "--json").stdout)
+    assert cleaned["removed"] >= 2 and cleaned["freed"] >= package["size"]
+    after = json.loads(burrow("cache", "info", "--json").stdout)
+    assert after["packages"] == [] and after["interpreters"] == 0
+    check_env(tmp_path / "env", seeded=True)  # envs keep their hard-linked files
+    burrow("create", str(tmp_path / "again"), "-q")
+    check_env(tmp_path / "again", seeded=True)
+
+
+def test_clean_and_info_of_a_missing_cache(cold_cache: Path) -> None:
+    assert "Removed 0" in burrow("cache", "clean").stdout
+    assert json.loads(burrow("cache", "info", "--json").stdout)["total_size"] == 0
+    assert not cold_cache.exists()
+
+
+def test_clean_removes_only_what_burrow_makes(
+    tmp_path: Path, cold_cache: Path, guard: Guard
+) -> None:
+    burrow("create", str(tmp_path / "env"), "-q")
+    guard.plant(cold_cache / "notes")  # the user's own files in the cache dir
+    live = _entry(cold_cache).parent / f".build-pip-1.0-{os.getpid()}-abcd1234"
+    live.mkdir()  # a live run's staging dir
+    burrow("cache", "clean")
+    assert live.exists()
+    assert list(cold_cache.glob("seed/*/*/.pip-*.lock"))  # builders may hold these
+
+
+def test_cache_and_home_are_created_private(tmp_path: Path, cold_cache: Path) -> None:
+    home = tmp_path / "deep" / "home"
+    burrow("create", "-n", "one", "--without-pip", "-q", env={"BURROW_HOME": str(home)})
+    assert home.stat().st_mode & 0o777 == 0o700
+    assert cold_cache.stat().st_mode & 0o777 == 0o700
+
+
+def _evil_entry(cache: Path, tmp_path: Path) -> None:
+    """A complete-looking entry whose pip runs someone else's code."""
+    burrow("create", str(tmp_path / "first"), "-q")
+    init = _entry(cache) / "site" / "pip" / "__init__.py"
+    init.chmod(0o644)
+    evil = "raise SystemExit('someone else s code')\n"
+    init.write_text(evil + "#" * (init.stat().st_size - len(evil) - 1) + "\n")  # same size
+
+
+@pytest.mark.parametrize("how", ["group-writable", "world-writable", "other-owner"])
+def test_a_cache_others_can_change_is_refused(tmp_path: Path, cold_cache: Path, how: str) -> None:
+    _evil_entry(cold_cache, tmp_path)
+    facts = sorted(cold_cache.glob("interpreters/*"))
+    if how == "other-owner":
+        require_root("giving the cache to another user")
+        shutil.chown(cold_cache, "nobody")
+    else:
+        cold_cache.chmod(0o770 if how == "group-writable" else 0o777)
+    for args in (["create", str(tmp_path / "env")], ["cache", "info"], ["cache", "clean"]):
+        result = burrow(*args, check=False)
+        count("bad_inputs")
+        assert_one_line_error(result)
+        assert "cache" in result.stderr
+    assert not (tmp_path / "env").exists()
+    assert _entry(cold_cache).exists()  # not cleaned either
+    # Without pip, nothing is needed from it: facts are learnt again, not read or written.
+    for fact in facts:
+        fact.write_bytes(b"not read")
+    burrow("create", str(tmp_path / "bare"), "--without-pip", "-q")
+    check_env(tmp_path / "bare", seeded=False)
+    assert sorted(cold_cache.glob("interpreters/*")) == facts
+
+
+def test_a_symlinked_entry_is_never_linked_nor_followed(
+    tmp_path: Path, cold_cache: Path, guard: Guard
+) -> None:
+    burrow("create", str(tmp_path / "first"), "-q")
+    outside = tmp_path / "outside"
+    shutil.copytree(_entry(cold_cache), outside, symlinks=True)
+    guard.watch(outside)
+    link = _entry(cold_cache).parent / "pip-999.0"
+    link.symlink_to(outside)
+    result = burrow("create", str(tmp_path / "env"), "--json")
+    assert json.loads(result.stdout)["seeded"]["pip"] != "999.0"
+    info = json.loads(burrow("cache", "info", "--json").stdout)
+    assert [p["version"] for p in info["packages"]] != ["999.0"]
+    burrow("cache", "clean")
+    assert not os.path.lexists(link)
+    assert outside.is_dir()  # the guard checks every file in it
+
+
+@pytest.mark.parametrize("prefix", [".burrow-build-", ".burrow-trash-"])
+def test_symlinked_leftovers_are_unlinked_not_followed(
+    tmp_path: Path, guard: Guard, prefix: str
+) -> None:
+    outside = guard.plant(tmp_path / "outside")
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    link = parent / f"{prefix}999999999-deadbeef"
+    link.symlink_to(outside)
+    inner = parent / f"{prefix}999999998-deadbeef"
+    inner.mkdir()
+    (inner / "escape").symlink_to(outside)
+    burrow("create", str(parent / "env"), "--without-pip", "-q")
+    count("bad_inputs", 2)
+    assert not os.path.lexists(link) and not os.path.lexists(inner)
