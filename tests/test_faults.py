@@ -42,10 +42,10 @@ from pythons import in_ci
 
 #: scenario -> (extra create arguments, cache state, trials per signal)
 SCENARIOS = {
-    "bare": (["--without-pip"], "warm", 16),
-    "seeded-warm": ([], "warm", 16),
-    "seeded-cold": ([], "cold", 5),
-    "requirement": (["-r", "REQUIREMENTS"], "warm", 6),
+    "bare": (["--without-pip"], "warm", 30),
+    "seeded-warm": ([], "warm", 30),
+    "seeded-cold": ([], "cold", 8),
+    "requirement": (["-r", "REQUIREMENTS"], "warm", 8),
 }
 
 
