@@ -84,6 +84,20 @@ def test_patch_version_change_is_rewritten(tmp_path: Path, home: Dict[str, str])
     assert f"version = {real}" in text and "prompt = 'keep me'" in text
 
 
+def test_fix_keeps_keys_other_tools_wrote(tmp_path: Path, home: Dict[str, str]) -> None:
+    env = tmp_path / "env"
+    burrow("create", "-q", "--without-pip", str(env))
+    cfg = env / "pyvenv.cfg"
+    real = ".".join(map(str, sys.version_info[:3]))
+    text = cfg.read_text().replace(f"version = {real}", f"version = {MINOR}.0rc9")
+    cfg.write_text(text + f"uv = 0.4.0\nversion_info = {MINOR}.0rc9\n")
+    assert check(env, "--fix", home=home).returncode == 0
+    lines = cfg.read_text().splitlines()
+    assert "uv = 0.4.0" in lines
+    assert f"version_info = {real}" in lines
+    assert f"version = {real}" in lines
+
+
 def test_missing_config_is_rewritten(tmp_path: Path, home: Dict[str, str]) -> None:
     env = tmp_path / "env"
     burrow("create", "-q", "--without-pip", str(env))

@@ -15,7 +15,7 @@ from burrow.layout import CONFIG_NAME, plan
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional, Tuple
+    from typing import Any, Dict, List, Mapping, Optional, Tuple
 
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
@@ -409,8 +409,29 @@ def _write_activators(bin_dir: str, final: str, layout: Layout, prompt: str, opt
 # --- updating an existing environment ----------------------------------------------------
 
 
+def repoint(
+    target: str,
+    info: PythonInfo,
+    options: Options,
+    prompt: Optional[str],
+    extra_config: Optional[Mapping[str, str]] = None,
+) -> Environment:
+    """Re-link an existing env to ``info`` in place, keeping its packages and activators.
+
+    What ``check --fix`` does after an interpreter moved or was upgraded; keys other tools
+    wrote into pyvenv.cfg (``extra_config``) are kept.
+    """
+    opts = options.replace(upgrade=True, seed=False)
+    return _update_in_place(target, info, plan(info), opts, prompt, extra_config)
+
+
 def _update_in_place(
-    target: str, info: PythonInfo, layout: Layout, opts: Options, prompt: Optional[str]
+    target: str,
+    info: PythonInfo,
+    layout: Layout,
+    opts: Options,
+    prompt: Optional[str],
+    extra_config: Optional[Mapping[str, str]] = None,
 ) -> Environment:
     """venv's behaviour on an existing env: re-point it at the interpreter, keep packages.
 
@@ -427,6 +448,7 @@ def _update_in_place(
         prompt=prompt,
         command=opts.command or _command_line(target, opts),
         version=__version__,
+        extra=extra_config,
     )
     temp = _fresh_temp(target, CONFIG_NAME)
     _write_text(temp, config)

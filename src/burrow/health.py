@@ -281,9 +281,8 @@ def _recreate_hint(path: str, spec: Optional[str]) -> str:
 
 
 def _relink(path: str, info: PythonInfo, config: Mapping[str, str]) -> None:
-    from burrow.creator import Options, _update_in_place
+    from burrow.creator import Options, repoint
     from burrow.environment import unquote_prompt
-    from burrow.layout import plan
 
     python = env_python(path)
     symlinks = os.path.islink(python) if os.path.lexists(python) else None
@@ -291,34 +290,19 @@ def _relink(path: str, info: PythonInfo, config: Mapping[str, str]) -> None:
         python=info.executable,
         system_site_packages=config.get("include-system-site-packages", "").lower() == "true",
         symlinks=symlinks,
-        upgrade=True,  # links and pyvenv.cfg only: activators and packages stay as they are
-        seed=False,
         command=config.get("command") or None,
     )
     prompt = unquote_prompt(config["prompt"]) if "prompt" in config else None
     log.info("re-linking %s to %s", path, info.base_executable)
-    _update_in_place(path, info, plan(info), options, prompt)
-    _carry_over_keys(path, info, config)
+    repoint(path, info, options, prompt, _other_tools_keys(info, config))
 
 
-def _carry_over_keys(path: str, info: PythonInfo, old: Mapping[str, str]) -> None:
-    """Put back the keys other tools wrote (virtualenv's, uv's), with version_info updated."""
+def _other_tools_keys(info: PythonInfo, old: Mapping[str, str]) -> Dict[str, str]:
+    """The keys other tools wrote (virtualenv's, uv's), with version_info updated."""
     extra = {k: v for k, v in old.items() if k not in _CREATOR_KEYS and k != "burrow"}
-    if not extra:
-        return
     if "version_info" in extra:
         level, serial = info.release
         long_form = len(extra["version_info"].split(".")) > 3
         short = ".".join(map(str, info.version))
         extra["version_info"] = f"{short}.{level}.{serial}" if long_form else short
-    cfg = os.path.join(path, CONFIG_NAME)
-    with open(cfg, encoding="utf-8") as handle:
-        text = handle.read()
-    present = {line.partition("=")[0].strip().lower() for line in text.splitlines()}
-    added = "".join(f"{k} = {v}\n" for k, v in extra.items() if k not in present)
-    if not added:
-        return
-    temp = f"{cfg}.{os.getpid()}.tmp"
-    with open(temp, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text + added)
-    os.replace(temp, cfg)
+    return extra
