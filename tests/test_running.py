@@ -129,7 +129,9 @@ def test_activate_output_evals_in_the_shell(shell: str, tmp_path: Path) -> None:
 
 def test_activate_defaults_to_the_user_shell(env: Path) -> None:
     out = burrow("activate", str(env), env={"SHELL": "/usr/bin/fish"}).stdout
-    assert out.strip() == f"source {quoting.fish(str(env / 'bin' / 'activate.fish'))}"
+    script = str(env / "bin" / "activate.fish")
+    plain = all(ch.isalnum() or ch in "_./-" for ch in script)
+    assert out.strip() == f"source {script if plain else quoting.fish(script)}"
 
 
 def test_activate_names_a_missing_script(tmp_path: Path) -> None:

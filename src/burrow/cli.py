@@ -7,7 +7,6 @@ This is the one place that prints, exits, and turns a ``BurrowError`` into
 from __future__ import annotations
 
 import os
-import re  # already loaded: the console-script wrapper imports it
 import sys
 import time
 
@@ -419,36 +418,21 @@ def _command_for_config() -> str:
     return format_command([sys.executable, "-m", "burrow", *sys.argv[1:]])
 
 
-# Words every shell reads literally; anything else is quoted by the shell's own rules.
-_PLAIN = re.compile(r"[\w./][\w./-]*", re.ASCII)
-
-
 def activation_hint(
     path: str, scripts: str, *, windows: bool = False, shell: Optional[str] = None
 ) -> str:
     """What the user types to activate, in their shell: 'source .venv/bin/activate'."""
-    from burrow.activation import quoting
+    from burrow import running
+    from burrow.errors import BurrowError
 
-    def plain_or(quote: Callable[[str], str], text: str) -> str:
-        return text if _PLAIN.fullmatch(text) else quote(text)
-
-    if windows:
-        return quoting.batch(path.rstrip("\\/") + "\\" + scripts + "\\activate.bat")
-    name = os.path.basename(shell or os.environ.get("SHELL", "") or "sh")
-    script = f"{path.rstrip('/') or '/'}/{scripts}/"
-    if name == "fish":
-        return f"source {plain_or(quoting.fish, script + 'activate.fish')}"
-    if name in ("csh", "tcsh"):
-        return f"source {plain_or(quoting.csh, script + 'activate.csh')}"
-    if name == "nu":
-        return f"overlay use {plain_or(quoting.nushell, script + 'activate.nu')}"
-    if name == "xonsh":
-        return f"source {plain_or(quoting.python, script + 'activate.xsh')}"
-    if name == "elvish":
-        return f"eval (slurp < {plain_or(quoting.elvish, script + 'activate.elv')})"
-    if name in ("pwsh", "powershell"):
-        return f"& {plain_or(quoting.powershell, script + 'Activate.ps1')}"
-    return f"source {plain_or(quoting.posix, script + 'activate')}"
+    shell = shell or ("cmd" if windows else running.user_shell())
+    try:
+        name = running.script_name(shell)
+    except BurrowError:  # a $SHELL burrow has no script for: show the sh form
+        shell, name = "sh", "activate"
+    separator = "\\" if windows else "/"
+    script = separator.join([path.rstrip("\\/") or separator, scripts, name])
+    return running.source_command(script, shell)
 
 
 def _dash() -> str:

@@ -14,7 +14,7 @@ from burrow.errors import BurrowError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, List, Mapping, NoReturn, Optional, Tuple
+    from typing import Callable, Dict, List, Mapping, NoReturn, Optional, Tuple
 
 WINDOWS = os.name == "nt"
 
@@ -178,26 +178,49 @@ def activation_script(env_path: str, shell: str) -> str:
 def activation_command(env_path: str, shell: str) -> str:
     """What ``shell`` must evaluate to activate the env, every value quoted for that shell.
 
-    Example: activation_command('/srv/my env', 'bash') -> ". '/srv/my env/bin/activate'".
+    Example: activation_command('/srv/my env', 'bash') -> "source '/srv/my env/bin/activate'".
+    """
+    return source_command(activation_script(env_path, shell), shell)
+
+
+def script_name(shell: str) -> str:
+    """The activation script for ``shell``, e.g. 'activate.fish' for fish."""
+    return _SCRIPTS[shell_family(shell)]
+
+
+# Words every shell reads literally; anything else is quoted by the shell's own rules.
+_PLAIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-")
+
+
+def source_command(script: str, shell: str) -> str:
+    """The line that makes ``shell`` run ``script`` in itself, quoted only where needed.
+
+    Example: source_command('.venv/bin/activate.fish', 'fish') -> 'source .venv/bin/activate.fish'.
     """
     from burrow.activation import quoting
 
+    def word(quote: Callable[[str], str]) -> str:
+        plain = script[:1] != "-" and all(ch in _PLAIN_CHARS for ch in script)
+        return script if plain and script else quote(script)
+
     family = shell_family(shell)
-    script = activation_script(env_path, shell)
     if family == "posix":
-        return f". {quoting.posix(script)}"
+        # `source` reads better, but plain sh (dash, busybox) only knows `.`.
+        name = os.path.basename(shell).lstrip("-").lower()
+        verb = "source" if name in ("bash", "zsh", "ksh", "ksh93", "mksh", "yash") else "."
+        return f"{verb} {word(quoting.posix)}"
     if family == "fish":
-        return f"source {quoting.fish(script)}"
+        return f"source {word(quoting.fish)}"
     if family == "csh":
-        return f"source {quoting.csh(script)}"
+        return f"source {word(quoting.csh)}"
     if family == "nushell":
-        return f"overlay use {quoting.nushell(script)}"
+        return f"overlay use {word(quoting.nushell)}"
     if family == "xonsh":
         return f"source @({quoting.python(script)})"
     if family == "elvish":
-        return f"eval (slurp < {quoting.elvish(script)})"
+        return f"eval (slurp < {word(quoting.elvish)})"
     if family == "powershell":
-        return f"& {quoting.powershell(script)}"
+        return f"& {word(quoting.powershell)}"
     return f'call "{script}"'  # cmd.exe: a Windows path cannot hold a double quote
 
 
