@@ -471,6 +471,16 @@ def test_pyenv_shims_resolved_never_run(
 
 
 @POSIX_ONLY
+def test_pyenv_version_bin_on_path_is_labelled_pyenv(
+    pyenv: Path, real: PythonInfo, home: Path
+) -> None:
+    """pyenv puts the selected version's bin on PATH for what it runs: still a pyenv install."""
+    bin_dir = pyenv / "versions" / real.version_str / "bin"
+    found = discovery.discover(fake_env(home, bin_dir, PYENV_ROOT=str(pyenv)))
+    assert [(f.source, Path(f.path).parent) for f in found] == [("pyenv", bin_dir)]
+
+
+@POSIX_ONLY
 def test_pyenv_selection(pyenv: Path, real: PythonInfo, home: Path, tmp_path: Path) -> None:
     """Which version a shim means: PYENV_VERSION, .python-version, root/version, 'system'."""
     system = home / "system-bin"

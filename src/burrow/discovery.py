@@ -477,9 +477,21 @@ def _from_path(places: _Places) -> Iterator[_Candidate]:
             path = os.path.abspath(os.path.join(directory, name))
             manager, root = (shim_manager, None) if shim_manager else _shim_of(path)
             if manager is None:
-                yield _Candidate(path, "PATH", parse_name(name))
+                yield _Candidate(path, _installed_by(places, directory), parse_name(name))
             else:
                 yield from _resolve_shim(places, manager, root, name, lookup=False)
+
+
+def _installed_by(places: _Places, directory: str) -> str:
+    """'pyenv' for a PATH directory inside pyenv's installs (pyenv puts the selected
+    version's bin on PATH for the programs it runs), likewise asdf, mise, uv; else 'PATH'."""
+    folder = os.path.normcase(os.path.realpath(directory))
+    roots = [(m, installs) for m, (installs, _) in places.managers.items()]
+    for manager, installs in [*roots, ("uv", places.uv)]:
+        root = os.path.normcase(os.path.realpath(installs))
+        if folder.startswith(root + os.sep):
+            return manager
+    return "PATH"
 
 
 def _shim_of(path: str) -> Tuple[str | None, str | None]:
