@@ -5,6 +5,7 @@ old interpreters (no f-strings, no annotations) so that a too-old
 Python still answers and burrow can say why it refuses it. Imports nothing that a
 stripped-down distribution may lack (no venv, no ensurepip, no platform).
 """
+
 import json
 import os
 import sys
@@ -33,7 +34,7 @@ def relative_paths(scheme):
         value = paths[key]
         if not value.startswith(PLACEHOLDER):
             raise SystemExit("sysconfig path %r is not inside the environment" % key)
-        out[key] = value[len(PLACEHOLDER):].lstrip("/\\")
+        out[key] = value[len(PLACEHOLDER) :].lstrip("/\\")
     return out
 
 
