@@ -276,3 +276,25 @@ def test_module_and_console_script_are_the_same_program(tmp_path: Path) -> None:
 
     assert main(["create", str(tmp_path / "env"), "-q", "--without-pip"]) == 0
     assert (tmp_path / "env" / "pyvenv.cfg").is_file()
+
+
+def test_library_prints_nothing(tmp_path: Path) -> None:
+    """Even a warning (an unreadable wheel on the find-links path) stays in logging."""
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "pip-999.0-py3-none-any.whl").write_bytes(b"not a zip")
+    code = "import sys, burrow; burrow.create(sys.argv[1], activators=())"
+    from helpers import burrow_env
+
+    env = burrow_env({"PIP_FIND_LINKS": str(links)})
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "env")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and proc.stderr == ""
+    cli = burrow("create", str(tmp_path / "cli-env"), env={"PIP_FIND_LINKS": str(links)})
+    assert cli.stderr.startswith("warning: ignoring unreadable wheel")

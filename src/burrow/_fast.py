@@ -60,6 +60,31 @@ class Record:
         return type(self)(**{**self.as_dict(), **changes})
 
 
+#: Set by the CLI: the library's warnings then reach stderr as one 'warning: …' line each.
+_cli_warnings = False
+
+
+def warnings_to_stderr() -> None:
+    """Called by the CLI; a library user's program decides for itself where logs go."""
+    global _cli_warnings  # one switch, set once by the CLI
+    _cli_warnings = True
+
+
+def _logger(name: str) -> logging.Logger:
+    import logging
+
+    top = logging.getLogger("burrow")
+    if not top.handlers:  # the first message: the library prints nothing unless asked
+        if _cli_warnings:
+            handler: logging.Handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("warning: %(message)s"))
+            handler.setLevel(logging.WARNING)
+        else:
+            handler = logging.NullHandler()
+        top.addHandler(handler)
+    return logging.getLogger(name)
+
+
 class _LazyLogger:
     """Forwards to ``logging.getLogger(name)``, importing logging only when used."""
 
@@ -67,9 +92,7 @@ class _LazyLogger:
         self._name = name
 
     def __getattr__(self, attr: str) -> Any:
-        import logging
-
-        return getattr(logging.getLogger(self._name), attr)
+        return getattr(_logger(self._name), attr)
 
 
 def getLogger(name: str) -> logging.Logger:  # mirrors logging.getLogger

@@ -65,8 +65,11 @@ def _main(argv: Optional[Sequence[str]]) -> int:
 
 
 def _configure_logging(verbose: int, quiet: int, debug: bool) -> None:
+    from burrow._fast import warnings_to_stderr
+
+    warnings_to_stderr()
     if not (verbose or debug):
-        return  # warnings reach stderr through logging's last-resort handler
+        return  # logging itself is imported only if something is logged
     import logging
 
     level = logging.DEBUG if debug or verbose > 1 else logging.INFO

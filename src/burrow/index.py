@@ -6,7 +6,6 @@ or `--upgrade-deps` needs one: `best_wheel("pip", pip_config(), python_version=(
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from burrow._fast import getLogger
 from burrow.errors import SeedError
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
         def update(self, data: bytes, /) -> None: ...
 
 
-logger = logging.getLogger(__name__)
+logger = getLogger(__name__)
 
 DEFAULT_INDEX = "https://pypi.org/simple/"
 _ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
