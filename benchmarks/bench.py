@@ -72,6 +72,10 @@ class Tool:
         where = str(target)
         if self.name == BURROW:
             flags = [] if seed else ["--without-pip"]
+            if seed and not offline:
+                # Like uv's online warm-up: fetch the newest pip once, so that the offline
+                # default (`bundle`, the newest pip on disk) seeds the same pip as uv does.
+                flags = ["--pip", "latest"]
             return [*self.program, "create", "-p", python, *flags, where]
         if self.name == UV:
             flags = ["--seed", *(["--offline"] if offline else [])] if seed else []
@@ -344,10 +348,24 @@ def warm_seed_caches(tools: Dict[str, Tool], python: str, scratch: Path) -> Dict
         try:
             run_timed([tool.create(python, target, True, offline=False)], tool.env, scratch)
             errors[name] = ""
+            SEEDED_PIP[name] = pip_version(target)
         except CommandFailed as exc:
             errors[name] = f"warm-up {exc}"
         remove(target)
     return errors
+
+
+#: The pip each tool seeds, e.g. {"uv": "26.3"}: timings compare like with like only if equal.
+SEEDED_PIP: Dict[str, str] = {}
+
+
+def pip_version(env_dir: Path) -> str:
+    python = bin_dir(env_dir) / ("python.exe" if os.name == "nt" else "python")
+    done = subprocess.run(
+        [str(python), "-m", "pip", "--version"], capture_output=True, text=True, check=False
+    )
+    words = done.stdout.split()
+    return words[1] if done.returncode == 0 and len(words) > 1 else "?"
 
 
 def disk_usage(root: Path) -> int:
@@ -830,6 +848,7 @@ def run(args: argparse.Namespace, python: str, env: Dict[str, str], scratch: Pat
             cold = measure_cold(tools, python, scratch)
         log("warming the seed caches ...")
         warmed = warm_seed_caches(tools, python, scratch)
+        report["meta"]["seeded_pip"] = dict(SEEDED_PIP)
         if "seeded" in only:
             log("measuring seeded create ...")
             seeded = measure_create(tools, python, True, False, limits, scratch, warmed)
@@ -871,6 +890,8 @@ def run(args: argparse.Namespace, python: str, env: Dict[str, str], scratch: Pat
             f"{meta['cpus']} CPUs; rounds {args.rounds}"
         )
         print(f"versions: {versions}")
+        if SEEDED_PIP:
+            print("pip seeded: " + ", ".join(f"{k} {v}" for k, v in SEEDED_PIP.items()))
         missing = [name for name in (UV, VIRTUALENV) if name not in tools]
         if missing:
             print(f"not measured: {', '.join(missing)} (not found); {PEERS_HINT}")
