@@ -128,6 +128,12 @@ def _is_nonempty_dir(path: str) -> bool:
 
 
 def _resolve_python(spec: Optional[str]) -> PythonInfo:
+    if spec is None and not os.environ.get("BURROW_PYTHON"):
+        # The usual case, burrow's own interpreter, needs none of discovery's machinery
+        # (whose import alone is a millisecond of a warm create).
+        from burrow.interpreter import current
+
+        return current()
     from burrow.discovery import find_python
 
     return find_python(spec)
@@ -331,10 +337,11 @@ def _command_line(final: str, opts: Options) -> str:
 
 def format_command(words: List[str]) -> str:
     """A shell-quoted command on one line, for pyvenv.cfg's ``command`` key."""
-    import shlex
+    from burrow.activation.quoting import as_word, posix
 
     # pyvenv.cfg is line based: a line break inside a word is written escaped.
-    return " ".join(shlex.quote(w) for w in words).replace("\n", "\\n").replace("\r", "\\r")
+    line = " ".join(as_word(word, posix) for word in words)
+    return line.replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _seed(root: str, final: str, info: PythonInfo, layout: Layout, opts: Options) -> Dict[str, str]:

@@ -188,10 +188,6 @@ def script_name(shell: str) -> str:
     return _SCRIPTS[shell_family(shell)]
 
 
-# Words every shell reads literally; anything else is quoted by the shell's own rules.
-_PLAIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-")
-
-
 def source_command(script: str, shell: str) -> str:
     """The line that makes ``shell`` run ``script`` in itself, quoted only where needed.
 
@@ -200,8 +196,7 @@ def source_command(script: str, shell: str) -> str:
     from burrow.activation import quoting
 
     def word(quote: Callable[[str], str]) -> str:
-        plain = script[:1] != "-" and all(ch in _PLAIN_CHARS for ch in script)
-        return script if plain and script else quote(script)
+        return quoting.as_word(script, quote)
 
     family = shell_family(shell)
     if family == "posix":

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import re
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+
 __all__ = [
+    "as_word",
     "batch",
     "csh",
     "elvish",
@@ -18,6 +23,19 @@ __all__ = [
     "powershell",
     "python",
 ]
+
+
+# Characters every shell reads literally in a word (none of them starts an expansion).
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-")
+
+
+def as_word(text: str, quote: Callable[[str], str]) -> str:
+    """``text`` as is when every shell reads it literally, else ``quote(text)``.
+
+    Example: ``as_word(".venv/bin/activate", posix)`` -> ``.venv/bin/activate``.
+    """
+    plain = bool(text) and text[0] != "-" and all(ch in _PLAIN for ch in text)
+    return text if plain else quote(text)
 
 
 def posix(text: str) -> str:
