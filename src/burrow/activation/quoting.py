@@ -6,8 +6,6 @@ Example: ``posix("it's $HOME")`` -> ``'it'\\''s $HOME'``.
 
 from __future__ import annotations
 
-import re
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable
@@ -71,7 +69,9 @@ def nushell(text: str) -> str:
     (More than strictly needed: nushell 0.108 misreads ``r#'#x'#``.)
     Example: ``nushell("a'#b")`` -> ``r##'a'#b'##``.
     """
-    longest = max((len(m) for m in re.findall(r"#+", text)), default=0)
+    longest = 0
+    while "#" * (longest + 1) in text:
+        longest += 1
     hashes = "#" * (longest + 1)
     return "r" + hashes + "'" + text + "'" + hashes
 
