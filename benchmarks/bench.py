@@ -70,7 +70,7 @@ class Tool:
     def create(self, python: str, target: Path, seed: bool, offline: bool = True) -> Argv:
         """The command creating ``target``, e.g. ``uv venv --seed --offline -p PY DIR``."""
         where = str(target)
-        if self.name == BURROW:
+        if self.name.startswith(BURROW):
             flags = [] if seed else ["--without-pip"]
             if seed and not offline:
                 # Like uv's online warm-up: fetch the newest pip once, so that the offline
@@ -290,6 +290,20 @@ def race(
 
 
 # --- the measurements ------------------------------------------------------------------
+
+
+BURROW_MODULE = "burrow -m"
+
+
+def with_module_form(tools: Dict[str, Tool]) -> Dict[str, Tool]:
+    """Also time `python -m burrow`: the console-script wrapper that pip and installer
+    generate imports `re` before a line of burrow runs, which this row leaves out."""
+    script = Path(tools[BURROW].program[0])
+    python = script.with_name("python.exe" if os.name == "nt" else "python")
+    if not python.exists():
+        return tools
+    module = Tool(BURROW_MODULE, [str(python), "-m", "burrow"], tools[BURROW].env)
+    return {BURROW: tools[BURROW], BURROW_MODULE: module, **tools}
 
 
 def measure_create(
@@ -625,7 +639,7 @@ def render_timed(key: str, series: Dict[str, Series], cold: Dict[str, Series]) -
         factor = ratio(series, name)
         shown = "-" if factor is None else f"{factor:.2f}"
         bar = ""
-        if name == BURROW:
+        if name in (BURROW, BURROW_MODULE):
             bar = f"   <= {BARS[key]:.2f} x uv  {verdict(factor, BARS[key])}"
         low = min(result.samples)
         lines.append(
@@ -837,9 +851,10 @@ def run(args: argparse.Namespace, python: str, env: Dict[str, str], scratch: Pat
 
     if "nopip" in only:
         log("measuring create --without-pip ...")
-        nopip = measure_create(tools, python, False, False, limits, scratch)
+        nopip = measure_create(with_module_form(tools), python, False, False, limits, scratch)
         report["nopip"] = {name: s.to_json() for name, s in nopip.items()}
         report["nopip"]["burrow_vs_uv"] = ratio(nopip, BURROW)
+        report["nopip"]["burrow_module_vs_uv"] = ratio(nopip, BURROW_MODULE)
         lines += [*render_timed("nopip", nopip, {}), ""]
     if {"seeded", "pip", "footprint"} & set(only):
         cold: Dict[str, Series] = {}
