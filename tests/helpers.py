@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
@@ -82,3 +82,69 @@ def wheel_dir_with(tmp_path: Path, version_prefix: str = "") -> Path:
     assert wheels, "no pip wheel in any interpreter's ensurepip bundle"
     shutil.copy(wheels[-1], folder)
     return folder
+
+
+def make_wheel(
+    folder: Path,
+    name: str,
+    version: str = "1.0",
+    *,
+    tag: str = "py3-none-any",
+    console_scripts: Optional[Dict[str, str]] = None,
+) -> Path:
+    """A small but real wheel built by hand (RECORD with hashes), e.g. demo-1.0-py3-none-any.whl.
+
+    The package's ``VALUE`` is its version; ``main()`` prints '<name> ran'.
+    """
+    import base64
+    import hashlib
+    import zipfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    dist = f"{name.replace('-', '_')}-{version}"
+    package = name.replace("-", "_").replace(".", "_")
+    files = {
+        f"{package}/__init__.py": f"VALUE = {version!r}\n\ndef main():\n    print('{name} ran')\n",
+        f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist}.dist-info/WHEEL": (
+            f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n"
+        ),
+    }
+    if console_scripts:
+        lines = "".join(f"{k} = {v}\n" for k, v in console_scripts.items())
+        files[f"{dist}.dist-info/entry_points.txt"] = f"[console_scripts]\n{lines}"
+    record = []
+    for path, text in files.items():
+        data = text.encode()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{dist}.dist-info/RECORD,,")
+    wheel = folder / f"{dist}-{tag}.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+        archive.writestr(f"{dist}.dist-info/RECORD", "\n".join(record) + "\n")
+    return wheel
+
+
+def copy_interpreter(
+    python: str, where: Path, *, without: Tuple[str, ...] = ()
+) -> Tuple[Path, Path]:
+    """A real interpreter at a new place: its installation hard-linked into ``where``
+    (so its stdlib is found beside it), minus the stdlib modules named in ``without``.
+
+    Returns (the copy's executable, the copy's prefix).
+    """
+    import shutil
+
+    prefix = subprocess.run(
+        [python, "-c", "import sys; print(sys.base_prefix)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    subprocess.run(["cp", "-al", prefix, str(where)], check=True)
+    stdlib = next(where.glob("lib/python3.*"))
+    for module in without:
+        shutil.rmtree(stdlib / module)
+    return where / "bin" / Path(os.path.realpath(python)).name, where

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
-from helpers import burrow, run_in
+from helpers import burrow, copy_interpreter, run_in
 
 MINOR = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
@@ -23,13 +23,7 @@ def home(tmp_path: Path) -> Dict[str, str]:
 @pytest.fixture
 def python_copy(tmp_path: Path) -> Path:
     """A private copy (hard links) of the running interpreter's installation."""
-    prefix = tmp_path / "python-copy"
-    done = subprocess.run(["cp", "-al", sys.base_prefix, str(prefix)], check=False)
-    if done.returncode != 0:
-        pytest.skip("cannot hard-link a copy of this Python (another filesystem?)")
-    exe = prefix / "bin" / f"python{MINOR}"
-    assert exe.exists()
-    return exe
+    return copy_interpreter(sys.executable, tmp_path / "python-copy")[0]
 
 
 def site_packages(env: Path) -> Path:

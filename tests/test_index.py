@@ -10,12 +10,12 @@ import re
 import socket
 import sys
 import threading
-import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
+import helpers
 import pytest
 
 from burrow import index
@@ -40,22 +40,7 @@ PY312 = (3, 12, 1)
 
 
 def make_wheel(directory: Path, name: str, version: str, tag: str = "py3-none-any") -> Path:
-    """A small but real wheel, e.g. directory/demo-1.0-py3-none-any.whl."""
-    directory.mkdir(parents=True, exist_ok=True)
-    dist = f"{name.replace('-', '_')}-{version}"
-    path = directory / f"{dist}-{tag}.whl"
-    with zipfile.ZipFile(path, "w") as wheel:
-        wheel.writestr(f"{name}/__init__.py", f"__version__ = {version!r}\n")
-        wheel.writestr(
-            f"{dist}.dist-info/METADATA",
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        )
-        wheel.writestr(
-            f"{dist}.dist-info/WHEEL",
-            f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n",
-        )
-        wheel.writestr(f"{dist}.dist-info/RECORD", "")
-    return path
+    return helpers.make_wheel(directory, name, version, tag=tag)
 
 
 def sha256(path: Path) -> str:

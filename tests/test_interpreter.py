@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import burrow_env
+from helpers import burrow_env, copy_interpreter
 
 from burrow import interpreter
 from burrow.errors import InterpreterError
@@ -56,16 +56,12 @@ def test_facts_match_the_interpreter(cold_cache: Path) -> None:
     assert interpreter.inspect(sys.executable) == info  # second time from the cache
 
 
-def copy_interpreter(tmp_path: Path) -> Path:
-    """A real interpreter at a new path (hard-linked tree, so its stdlib is found)."""
-    prefix = Path(sys.base_prefix)
-    copy = tmp_path / "copy"
-    subprocess.run(["cp", "-al", str(prefix), str(copy)], check=True)
-    return copy / "bin" / Path(os.path.realpath(sys._base_executable)).name  # type: ignore[attr-defined]
+def copy_of_running_python(tmp_path: Path) -> Path:
+    return copy_interpreter(sys.executable, tmp_path / "copy")[0]
 
 
 def test_changed_interpreter_is_probed_again(tmp_path: Path, cold_cache: Path) -> None:
-    python = copy_interpreter(tmp_path)
+    python = copy_of_running_python(tmp_path)
     first = interpreter.inspect(python)
     cached = list((cold_cache / "interpreters").iterdir())
     assert len(cached) == 1
@@ -81,7 +77,7 @@ def test_changed_interpreter_is_probed_again(tmp_path: Path, cold_cache: Path) -
 
 
 def test_deleted_interpreter_is_an_error(tmp_path: Path, cold_cache: Path) -> None:
-    python = copy_interpreter(tmp_path)
+    python = copy_of_running_python(tmp_path)
     interpreter.inspect(python)
     python.unlink()
     with pytest.raises(InterpreterError, match="not found"):

@@ -7,12 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 from typing import Dict
 
 import pytest
-from helpers import burrow, burrow_env, run_in
+from helpers import burrow, burrow_env, make_wheel, run_in
 from shells import require_shell
 
 from burrow.activation import quoting
@@ -144,37 +143,18 @@ def test_activate_names_a_missing_script(tmp_path: Path) -> None:
 # --- create -r / --install -------------------------------------------------------------------
 
 
-def make_wheel(folder: Path, name: str = "demo_pkg", version: str = "1.0") -> Path:
-    """A minimal pure-Python wheel, built by hand: pip installs it offline."""
-    folder.mkdir(parents=True, exist_ok=True)
-    wheel = folder / f"{name}-{version}-py3-none-any.whl"
-    info = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}/__init__.py": "VALUE = 'installed'\n",
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\n"
-        "Tag: py3-none-any\n",
-    }
-    record = "".join(f"{path},,\n" for path in files) + f"{info}/RECORD,,\n"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, text in files.items():
-            archive.writestr(path, text)
-        archive.writestr(f"{info}/RECORD", record)
-    return wheel
-
-
 OFFLINE = {"PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
 
 def test_install_and_requirements(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path / "wheels")
+    wheel = make_wheel(tmp_path / "wheels", "demo_pkg", "1.0")
     reqs = tmp_path / "requirements.txt"
     reqs.write_text(f"{wheel}\n")
     env = tmp_path / "env"
     result = burrow("create", str(env), "-r", str(reqs), env=OFFLINE)
     assert "Created" in result.stdout
     assert "demo_pkg" in result.stdout + result.stderr  # pip's own progress is shown
-    assert run_in(env, "import demo_pkg; print(demo_pkg.VALUE)").strip() == "installed"
+    assert run_in(env, "import demo_pkg; print(demo_pkg.VALUE)").strip() == "1.0"
     frozen = burrow("info", str(env), "--requirements").stdout.splitlines()
     assert frozen == [f"demo_pkg @ {wheel.as_uri()}"]
     # --json keeps stdout for the JSON; pip talks on stderr.

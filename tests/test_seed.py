@@ -9,12 +9,11 @@ import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers import bundled_wheels, burrow, run_in, wheel_dir_with
+from helpers import bundled_wheels, burrow, copy_interpreter, make_wheel, run_in, wheel_dir_with
 from pythons import cpythons
 
 SITE_CODE = "import sysconfig; print(sysconfig.get_path('purelib'))"
@@ -107,39 +106,15 @@ def test_pip_upgrade_and_uninstall_work(tmp_path: Path) -> None:
     assert pip(tmp_path / "again", "--version").returncode == 0
 
 
-def make_wheel(folder: Path, name: str = "tiny_pkg", version: str = "1.0") -> Path:
-    wheel = folder / f"{name}-{version}-py3-none-any.whl"
-    dist = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}/__init__.py": "VALUE = 42\n",
-        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\n"
-        "Tag: py3-none-any\n",
-        f"{dist}/entry_points.txt": f"[console_scripts]\ntiny = {name}:main\n",
-    }
-    files[f"{name}/__init__.py"] += "def main():\n    print('tiny ran')\n"
-    record = []
-    for path, text in files.items():
-        data = text.encode()
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(data)}")
-    record.append(f"{dist}/RECORD,,")
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, text in files.items():
-            archive.writestr(path, text)
-        archive.writestr(f"{dist}/RECORD", "\n".join(record) + "\n")
-    return wheel
-
-
 def test_installing_other_packages_works(tmp_path: Path) -> None:
     env = tmp_path / "env"
     burrow("create", str(env))
-    wheel = make_wheel(tmp_path)
+    wheel = make_wheel(tmp_path, "tiny_pkg", "4.2", console_scripts={"tiny": "tiny_pkg:main"})
     result = pip(env, "install", "--no-index", str(wheel))
     assert result.returncode == 0, result.stderr
-    assert run_in(env, "import tiny_pkg; print(tiny_pkg.VALUE)").strip() == "42"
+    assert run_in(env, "import tiny_pkg; print(tiny_pkg.VALUE)").strip() == "4.2"
     tiny = subprocess.run([str(env / "bin" / "tiny")], capture_output=True, text=True)
-    assert tiny.stdout.strip() == "tiny ran"
+    assert tiny.stdout.strip() == "tiny_pkg ran"
 
 
 def test_setuptools_and_wheel_seeding(tmp_path: Path) -> None:
@@ -229,20 +204,7 @@ def test_copy_fallback_across_filesystems(tmp_path: Path, monkeypatch: pytest.Mo
 def test_interpreter_without_ensurepip_or_venv(tmp_path: Path, cold_cache: Path) -> None:
     """A real CPython whose stdlib lacks ensurepip and venv, as on Debian."""
     python = cpythons().get("3.12") or next(iter(cpythons().values()))
-    prefix = Path(
-        subprocess.run(
-            [python, "-c", "import sys; print(sys.base_prefix)"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    )
-    copy = tmp_path / "stripped"
-    subprocess.run(["cp", "-al", str(prefix), str(copy)], check=True)
-    stdlib = next(copy.glob("lib/python3.*"))
-    shutil.rmtree(stdlib / "ensurepip")
-    shutil.rmtree(stdlib / "venv")
-    stripped = copy / "bin" / Path(python).name
+    stripped, copy = copy_interpreter(python, tmp_path / "stripped", without=("ensurepip", "venv"))
     probe = subprocess.run([str(stripped), "-c", "import ensurepip"], capture_output=True)
     assert probe.returncode != 0
     links = wheel_dir_with(tmp_path)
@@ -254,18 +216,7 @@ def test_interpreter_without_ensurepip_or_venv(tmp_path: Path, cold_cache: Path)
 
 def test_no_pip_anywhere_offline_is_a_clear_error(tmp_path: Path, cold_cache: Path) -> None:
     python = cpythons().get("3.12") or next(iter(cpythons().values()))
-    prefix = Path(
-        subprocess.run(
-            [python, "-c", "import sys; print(sys.base_prefix)"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    )
-    copy = tmp_path / "stripped"
-    subprocess.run(["cp", "-al", str(prefix), str(copy)], check=True)
-    shutil.rmtree(next(copy.glob("lib/python3.*")) / "ensurepip")
-    stripped = copy / "bin" / Path(python).name
+    stripped, _ = copy_interpreter(python, tmp_path / "stripped", without=("ensurepip",))
     if Path("/usr/share/python-wheels").is_dir() and list(
         Path("/usr/share/python-wheels").glob("pip-*")
     ):
