@@ -148,3 +148,28 @@ def copy_interpreter(
     for module in without:
         shutil.rmtree(stdlib / module)
     return where / "bin" / Path(os.path.realpath(python)).name, where
+
+
+def assert_record_matches(env_dir: Path, project: str) -> set[str]:
+    """Every file ``project``'s RECORD lists exists with the hash and size it gives.
+
+    Returns the listed paths, normalized and absolute.
+    """
+    import base64
+    import csv
+    import hashlib
+
+    site = Path(run_in(env_dir, "import sysconfig; print(sysconfig.get_path('purelib'))").strip())
+    dist = next(site.glob(f"{project}-*.dist-info"))
+    with open(dist / "RECORD", newline="") as handle:
+        rows = [row for row in csv.reader(handle) if row]
+    for row in rows:
+        path = site / row[0]
+        assert path.exists(), row[0]
+        if row[1]:
+            algo, digest = row[1].split("=", 1)
+            data = path.read_bytes()
+            expected = base64.urlsafe_b64encode(hashlib.new(algo, data).digest()).rstrip(b"=")
+            assert digest == expected.decode(), row[0]
+            assert int(row[2]) == len(data), row[0]
+    return {os.path.normpath(site / row[0]) for row in rows}

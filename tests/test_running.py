@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
-from helpers import burrow, burrow_env, make_wheel, run_in
+from helpers import assert_record_matches, burrow, burrow_env, make_wheel, run_in
 from shells import require_shell
 
 from burrow.activation import quoting
@@ -170,7 +170,7 @@ def test_failed_install_leaves_no_env(tmp_path: Path) -> None:
     result = burrow("create", str(env), "-r", str(reqs), env=OFFLINE, check=False)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: pip could not install") and "removed" in last
+    assert last.startswith("error: pip could not install") and "was not created" in last
     assert not env.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["requirements.txt"]
     # A named env too.
@@ -196,3 +196,60 @@ def test_install_refusals(tmp_path: Path) -> None:
     assert not (tmp_path / "env").exists()
     no_pip = burrow("create", str(tmp_path / "env"), "--without-pip", "--install", "x", check=False)
     assert no_pip.returncode == 2 and not (tmp_path / "env").exists()
+
+
+DEMO_SCRIPT = {"demo": "demo_tool:main"}
+
+
+def test_install_scripts_name_the_final_path(tmp_path: Path) -> None:
+    """pip runs before the env is moved into place; its scripts must not name the build dir."""
+    wheel = make_wheel(
+        tmp_path / "w", "demo_tool", "2.0", console_scripts={"demo": "demo_tool:main"}
+    )
+    for env in (tmp_path / "env", tmp_path / ("long " + "x" * 140) / "env"):
+        burrow("create", "-q", str(env), "--install", str(wheel), env=OFFLINE)
+        script = env / "bin" / "demo"
+        head = script.read_bytes().split(b"\n", 2)
+        assert b".burrow-build-" not in script.read_bytes()
+        assert str(env).encode() in head[0] + head[1]
+        ran = subprocess.run([str(script)], capture_output=True, text=True, check=False)
+        assert ran.stdout.strip() == "demo_tool ran", ran.stderr
+        assert_record_matches(env, "demo_tool")
+        uninstall = subprocess.run(
+            [str(env / "bin" / "python"), "-m", "pip", "uninstall", "-y", "demo_tool"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert uninstall.returncode == 0 and not script.exists()
+    assert list(tmp_path.rglob(".burrow-*")) == []
+
+
+def test_failed_install_with_clear_keeps_the_old_env(tmp_path: Path) -> None:
+    env = tmp_path / "env"
+    burrow("create", "-q", str(env))
+    site = Path(run_in(env, "import sysconfig; print(sysconfig.get_path('purelib'))").strip())
+    (site / "old_module.py").write_text("")
+    result = burrow(
+        "create",
+        str(env),
+        "--clear",
+        "--install",
+        str(tmp_path / "nope"),
+        env=OFFLINE,
+        check=False,
+    )
+    assert result.returncode == 1 and "is unchanged" in result.stderr
+    assert (site / "old_module.py").exists()
+
+
+def test_relocatable_install_scripts_survive_a_move(tmp_path: Path) -> None:
+    wheel = make_wheel(
+        tmp_path / "w", "demo_tool", "2.0", console_scripts={"demo": "demo_tool:main"}
+    )
+    env = tmp_path / "env"
+    burrow("create", "-q", "--relocatable", str(env), "--install", str(wheel), env=OFFLINE)
+    moved = tmp_path / "moved"
+    env.rename(moved)
+    ran = subprocess.run([str(moved / "bin" / "demo")], capture_output=True, text=True)
+    assert ran.stdout.strip() == "demo_tool ran", ran.stderr

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import csv
-import hashlib
 import os
 import shutil
 import subprocess
@@ -13,7 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers import bundled_wheels, burrow, copy_interpreter, make_wheel, run_in, wheel_dir_with
+from helpers import (
+    assert_record_matches,
+    bundled_wheels,
+    burrow,
+    copy_interpreter,
+    make_wheel,
+    run_in,
+    wheel_dir_with,
+)
 from pythons import cpythons
 
 SITE_CODE = "import sysconfig; print(sysconfig.get_path('purelib'))"
@@ -47,18 +52,7 @@ def test_record_is_complete_and_correct(tmp_path: Path) -> None:
     site = site_of(env)
     dist = next(site.glob("pip-*.dist-info"))
     assert (dist / "INSTALLER").read_text().strip() == "burrow"
-    with open(dist / "RECORD", newline="") as handle:
-        rows = list(csv.reader(handle))
-    listed = {os.path.normpath(site / row[0]) for row in rows}
-    for row in rows:
-        path = site / row[0]
-        assert path.exists(), row[0]
-        if row[1]:
-            algo, digest = row[1].split("=", 1)
-            data = path.read_bytes()
-            expected = base64.urlsafe_b64encode(hashlib.new(algo, data).digest()).rstrip(b"=")
-            assert digest == expected.decode(), row[0]
-            assert int(row[2]) == len(data)
+    listed = assert_record_matches(env, "pip")
     on_disk = {os.path.normpath(p) for p in (site / "pip").rglob("*") if p.is_file()}
     assert on_disk <= listed  # every file of the package is recorded, bytecode too
     for script in ("pip", "pip3", "pip{}.{}".format(*sys.version_info[:2])):

@@ -372,22 +372,24 @@ def cmd_create(args: argparse.Namespace) -> int:
         activators=activators,
         command=_command_for_config(),
     )
-    started = time.perf_counter()
     requirements = getattr(args, "requirements", None) or []
     packages = getattr(args, "packages", None) or []
     if requirements or packages:
-        from burrow.installing import create_and_install
+        from burrow.installing import InstallRequest
 
         if not args.seed:
             _usage_error("create", "-r/--install need pip: drop --without-pip")
-        pip_args = ["-q"] * args.quiet + ["-v"] * args.verbose
-        stdout = sys.stderr if args.json else None  # stdout carries the JSON alone
         sys.stdout.flush()
-        env = create_and_install(
-            path, options, requirements, packages, pip_args=pip_args, stdout=stdout
+        options = options.replace(
+            install=InstallRequest(
+                requirements=tuple(requirements),
+                packages=tuple(packages),
+                pip_args=tuple(["-q"] * args.quiet + ["-v"] * args.verbose),
+                stdout=sys.stderr if args.json else None,  # stdout carries the JSON alone
+            )
         )
-    else:
-        env = create(path, options)
+    started = time.perf_counter()
+    env = create(path, options)
     elapsed_ms = (time.perf_counter() - started) * 1000
     hint = activation_hint(shown, env.layout.scripts, windows=env.layout.windows)
     if args.json:

@@ -17,6 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+    from burrow.installing import InstallRequest
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
 
@@ -51,12 +52,15 @@ class Options(Record):
     relocatable: bool = False
     activators: Optional[Tuple[str, ...]] = None  # None = all
     command: Optional[str] = None  # recorded in pyvenv.cfg; derived from the options if None
+    install: Optional[InstallRequest] = None  # -r/--install: pip install after seeding
 
     def validate(self) -> None:
         if self.clear and self.upgrade:
             raise TargetError("--clear and --upgrade cannot be used together")
         if self.force and not self.clear:
             raise TargetError("--force only makes sense with --clear")
+        if self.install is not None:
+            self.install.check(self.seed)
 
 
 def create(
@@ -158,8 +162,14 @@ def _build_and_swap(
     try:
         env = _populate(build, target, info, layout, opts, prompt)
         _move_into_place(build, target, replace=opts.clear)
-    except BaseException:
+    except BaseException as exc:
         _remove(build)
+        if opts.install is not None:
+            from burrow.installing import InstallFailed
+
+            if isinstance(exc, InstallFailed):  # pip failed before the env was in place
+                kept = "is unchanged" if os.path.lexists(target) else "was not created"
+                raise InstallFailed(f"{exc}; {target} {kept}") from None
         raise
     return env
 
@@ -249,6 +259,10 @@ def _populate(
     if opts.seed:
         env.seeded = _seed(root, final, info, layout, opts)
     _write_activators(bin_dir, final, layout, env.prompt, opts)
+    if opts.install is not None:
+        from burrow.installing import install_before_rename
+
+        install_before_rename(root, final, layout, opts.relocatable, opts.install)
     return env
 
 
@@ -476,6 +490,13 @@ def _update_in_place(
         _upgrade_deps(env)
     if not opts.upgrade:
         _write_activators(bin_dir, target, layout, env.prompt, opts)
+    if opts.install is not None:  # the env was there already: pip works on it in place
+        from burrow.installing import InstallFailed, pip_install
+
+        try:
+            pip_install(target, opts.install)
+        except InstallFailed as exc:
+            raise InstallFailed(f"{exc}; {target} existed before this run and is kept") from None
     return env
 
 

@@ -644,13 +644,17 @@ _SH_HEAD = "#!/bin/sh\n'''exec' %s \"$0\" \"$@\"\n' '''\n"
 _RELOCATABLE_PYTHON = '"$(dirname -- "$0")/python"'
 
 
-def _posix_script(python: str, module: str, attr: str, relocatable: bool) -> bytes:
+def script_head(python: str, relocatable: bool) -> str:
+    """The lines that make a Python script run with ``python``: '#!/env/bin/python\\n'."""
     if relocatable:
-        head = _SH_HEAD % _RELOCATABLE_PYTHON  # the env may move: python is beside the script
-    elif _plain_shebang_ok(python):
-        head = f"#!{python}\n"
-    else:
-        head = _SH_HEAD % ("'" + python.replace("'", "'\"'\"'") + "'")
+        return _SH_HEAD % _RELOCATABLE_PYTHON  # the env may move: python is beside the script
+    if _plain_shebang_ok(python):
+        return f"#!{python}\n"
+    return _SH_HEAD % ("'" + python.replace("'", "'\"'\"'") + "'")
+
+
+def _posix_script(python: str, module: str, attr: str, relocatable: bool) -> bytes:
+    head = script_head(python, relocatable)
     top = attr.split(".")[0]
     body = (
         "import sys\n"
