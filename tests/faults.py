@@ -243,7 +243,7 @@ def check_cache(cache: Path) -> int:
         if entry.name.startswith(".") or entry.is_symlink():
             continue
         data = marshal.loads(manifest.read_bytes())  # noqa: S302 - the test's own scratch cache
-        for rel, size in data["files"]:
+        for rel, size, _mtime in data["files"]:
             path = entry / "site" / rel
             assert path.is_file() and path.stat().st_size == size, f"corrupt cache: {path}"
         entries += 1

@@ -166,6 +166,19 @@ def test_damaged_cache_entry_is_rebuilt_not_linked(tmp_path: Path, cold_cache: P
     assert pip(tmp_path / "third", "--version").returncode == 0
 
 
+def test_same_size_edit_in_the_cache_is_not_linked(tmp_path: Path, cold_cache: Path) -> None:
+    burrow("create", str(tmp_path / "first"))
+    victim = next(cold_cache.glob("seed/*/*/pip-*/site/pip/__init__.py"))
+    original = victim.read_bytes()
+    victim.chmod(0o644)
+    tampered = b"#" * len(original)  # same size: only the mtime tells
+    victim.write_bytes(tampered)
+    burrow("create", str(tmp_path / "second"))
+    linked = site_of(tmp_path / "second") / "pip" / "__init__.py"
+    assert linked.read_bytes() == original
+    assert pip(tmp_path / "second", "--version").returncode == 0
+
+
 def test_concurrent_creates_share_a_cold_cache(tmp_path: Path, cold_cache: Path) -> None:
     def make(i: int) -> int:
         return burrow("create", str(tmp_path / f"env{i}"), check=False).returncode

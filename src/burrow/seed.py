@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 log = getLogger(__name__)
 
 #: Bump when the layout of a cache entry changes; old entries are then ignored.
-ENTRY_FORMAT = 1
+ENTRY_FORMAT = 2
 MANIFEST = "manifest"
 SYSTEM_WHEEL_DIRS = ("/usr/share/python-wheels",)  # Debian and Fedora ship pip wheels here
 
@@ -309,10 +309,10 @@ def _unpack(wheel: str, staging: str, name: str, version: str, info: PythonInfo)
     _compile(site, info)
     dir_list, files = _walk(site)
     known = {line.split(",", 1)[0] for line in record_lines}
-    for rel, _ in files:
+    for rel, *_ in files:
         if rel not in known and rel.endswith(".pyc"):
             record_lines.append(_record_line(os.path.join(site, rel), rel))
-    for rel, _ in files:
+    for rel, *_ in files:
         _make_read_only(os.path.join(site, rel))
     manifest = {
         "format": ENTRY_FORMAT,
@@ -389,7 +389,7 @@ def _compile(site: str, info: PythonInfo) -> None:
 
 
 def _walk(root: str) -> Tuple[List[str], List[List[Any]]]:
-    """Directories (parents first) and [file, size] pairs under root, '/'-separated."""
+    """Directories (parents first) and [file, size, mtime_ns] under root, '/'-separated."""
     dir_list: List[str] = []
     files: List[List[Any]] = []
     for current, subdirs, names in os.walk(root):
@@ -399,7 +399,8 @@ def _walk(root: str) -> Tuple[List[str], List[List[Any]]]:
             dir_list.append(rel)
         for name in sorted(names):
             relname = name if rel == "." else f"{rel}/{name}"
-            files.append([relname, os.path.getsize(os.path.join(current, name))])
+            st = os.stat(os.path.join(current, name))
+            files.append([relname, st.st_size, st.st_mtime_ns])
     return dir_list, files
 
 
@@ -564,14 +565,17 @@ def _link_tree(entry: Entry, site: str) -> None:
         except FileExistsError:
             pass
     link: Callable[[str, str], Any] = os.link
-    for rel, size in entry.manifest["files"]:
+    for rel, size, mtime in entry.manifest["files"]:
         src = os.path.join(source, rel)
         dst = os.path.join(site, rel)
         try:
-            if os.stat(src).st_size != size:
-                raise DamagedEntry(f"{src} changed size")
+            st = os.stat(src)
         except FileNotFoundError:
             raise DamagedEntry(f"{src} is missing") from None
+        # The same stat call shows a truncated file and one rewritten in place (files are
+        # read-only, but root or a chmod can still edit them).
+        if st.st_size != size or st.st_mtime_ns != mtime:
+            raise DamagedEntry(f"{src} changed since it was cached")
         try:
             link(src, dst)
         except FileExistsError:
