@@ -84,7 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     global argparse  # the _add_* functions below use the module too
     import argparse
 
-    parser = argparse.ArgumentParser(
+    class Parser(argparse.ArgumentParser):
+        """Help laid out for the terminal's width, learnt without argparse's way of asking
+        (shutil, which imports lzma and bz2: milliseconds on every command). Subcommands'
+        parsers are of the same class, so all of them get it."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("formatter_class", _help_formatter)
+            super().__init__(*args, **kwargs)
+
+    parser = Parser(
         prog="burrow",
         description="Create and manage Python virtual environments.",
     )
@@ -103,6 +112,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_activate(commands)
     _add_shell_init(commands)
     return parser
+
+
+def _help_formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.HelpFormatter(prog, width=_terminal_width() - 2)
+
+
+def _terminal_width() -> int:
+    """$COLUMNS, else the terminal's width, else 80: what shutil.get_terminal_size says."""
+    try:
+        return max(int(os.environ["COLUMNS"]), 20)
+    except (KeyError, ValueError):
+        pass
+    stream = sys.__stdout__
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80 if stream else 80
+    except (ValueError, OSError):
+        return 80
 
 
 def _common(parser: argparse.ArgumentParser, *, json: bool = True) -> None:

@@ -1,0 +1,60 @@
+"""SPEC §7: `burrow --help`, `burrow list` and a plain create import nothing heavy.
+
+Timing is left to benchmarks/; what is checked here is which modules get imported,
+which does not depend on how busy the machine is.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import burrow_env
+
+# Modules that cost milliseconds each, or pull in many others.
+HEAVY = {
+    "bz2", "dataclasses", "email", "filelock", "hashlib", "inspect", "installer", "json",
+    "logging", "lzma", "packaging", "pathlib", "platformdirs", "shutil", "subprocess",
+    "tempfile", "typing", "urllib", "zipfile",
+}  # fmt: skip
+
+REPORT = """
+import sys
+from burrow.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+sys.stderr.write(" ".join(sorted(sys.modules)))
+"""
+
+
+def imported(*args: str, cwd: Path) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", REPORT, *args],
+        env=burrow_env({"BURROW_HOME": str(cwd / "home")}),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return set(proc.stderr.split())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["list"], ["create", "--help"], ["create", "-q", "--without-pip", "env"]],
+    ids=["help", "list", "create-help", "create"],
+)
+def test_no_heavy_import(tmp_path: Path, args: list[str]) -> None:
+    imported("create", "-q", "--without-pip", "warm-up", cwd=tmp_path)  # learns the facts
+    assert not HEAVY & imported(*args, cwd=tmp_path)
+
+
+def test_plain_create_needs_neither_argparse_nor_re(tmp_path: Path) -> None:
+    imported("create", "-q", "--without-pip", "warm-up", cwd=tmp_path)
+    modules = imported("create", "-q", "--without-pip", "env", cwd=tmp_path)
+    assert (tmp_path / "env" / "pyvenv.cfg").is_file()
+    assert not {"argparse", "re"} & modules
