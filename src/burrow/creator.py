@@ -162,6 +162,17 @@ def _build_and_swap(
     try:
         env = _populate(build, target, info, layout, opts, prompt)
         _move_into_place(build, target, replace=opts.clear)
+        if opts.install is not None and layout.windows:
+            # Windows' .exe launchers name their python inside a binary, which cannot be
+            # re-pointed after the fact: pip runs once the env is in place, and a failure
+            # removes the env again (not all or nothing against a kill, as on POSIX).
+            from burrow.installing import pip_install
+
+            try:
+                pip_install(target, opts.install)
+            except BaseException:
+                _remove(target)
+                raise
     except BaseException as exc:
         _remove(build)
         if opts.install is not None:
@@ -259,7 +270,7 @@ def _populate(
     if opts.seed:
         env.seeded = _seed(root, final, info, layout, opts)
     _write_activators(bin_dir, final, layout, env.prompt, opts)
-    if opts.install is not None:
+    if opts.install is not None and not layout.windows:
         from burrow.installing import install_before_rename
 
         install_before_rename(root, final, layout, opts.relocatable, opts.install)
