@@ -20,14 +20,16 @@ HEAVY = {
     "tempfile", "typing", "urllib", "zipfile",
 }  # fmt: skip
 
+# Only what burrow adds counts: site-packages' .pth files may import plenty at start-up.
 REPORT = """
 import sys
+before = set(sys.modules)
 from burrow.cli import main
 try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-sys.stderr.write(" ".join(sorted(sys.modules)))
+sys.stderr.write(" ".join(sorted(set(sys.modules) - before)))
 """
 
 
