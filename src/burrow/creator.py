@@ -75,12 +75,13 @@ def create(
     target = _check_target(path)
     info = _resolve_python(opts.python)
     layout = plan(info)
-    prompt = _prompt(opts.prompt, target)
+    prompt = os.path.basename(os.getcwd()) if opts.prompt == "." else opts.prompt
     _clean_leftovers(os.path.dirname(target))
-    if is_environment(target) and not opts.clear:
+    existing_env = is_environment(target)
+    if existing_env and not opts.clear:
         _check_config(target)
         return _update_in_place(target, info, layout, opts, prompt)
-    if _is_nonempty_dir(target) and not is_environment(target) and not opts.force:
+    if not existing_env and _is_nonempty_dir(target) and not opts.force:
         hint = (
             "use --clear --force to replace its contents" if opts.clear else "choose another path"
         )
@@ -141,13 +142,6 @@ def _resolve_python(spec: Optional[str]) -> PythonInfo:
     from burrow.discovery import find_python
 
     return find_python(spec)
-
-
-def _prompt(option: Optional[str], target: str) -> Optional[str]:
-    """The prompt recorded in pyvenv.cfg: None (not given) means the env's directory name."""
-    if option == ".":
-        return os.path.basename(os.getcwd())
-    return option
 
 
 # --- building a new environment --------------------------------------------------------
