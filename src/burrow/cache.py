@@ -9,7 +9,6 @@ removed, and a symlink is removed itself, never followed.
 from __future__ import annotations
 
 import os
-import stat
 
 from burrow import dirs
 from burrow._fast import Record, getLogger
@@ -17,7 +16,7 @@ from burrow.seed import discard, entry_lock, remove_tree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Iterator, List, Set, Tuple
+    from typing import Iterator, List, Tuple
 
 log = getLogger(__name__)
 
@@ -208,16 +207,7 @@ def _size_of(item: os.DirEntry[str]) -> int:
 
 
 def tree_size(path: str) -> int:
-    """Bytes under ``path``, each file once however many links it has; links not followed."""
-    seen: Set[Tuple[int, int]] = set()
-    total = 0
-    for current, _subdirs, names in os.walk(path):
-        for name in names:
-            try:
-                st = os.lstat(os.path.join(current, name))
-            except OSError:
-                continue
-            if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) not in seen:
-                seen.add((st.st_dev, st.st_ino))
-                total += st.st_size
-    return total
+    """Bytes on disk under ``path``, each file once however many links it has."""
+    from burrow.envs import disk_usage
+
+    return disk_usage(path)[0]
