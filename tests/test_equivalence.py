@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import burrow
+from helpers import burrow, wheel_dir_with
 from pythons import MATRIX, debian_python, require_python
 
 REPORT = r"""
@@ -125,7 +125,9 @@ def test_debian_system_python_if_present(tmp_path: Path) -> None:
     if python is None:
         pytest.skip("no Debian system python3 here")
     env = tmp_path / "env"
-    burrow("create", str(env), "-p", python)
+    # A pip wheel from this machine's interpreters: the system may ship none of its own.
+    links = wheel_dir_with(tmp_path)
+    burrow("create", str(env), "-p", python, env={"PIP_FIND_LINKS": str(links)})
     prefix = subprocess.run(
         [str(env / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
         capture_output=True,
