@@ -14,6 +14,7 @@ from helpers import (
     assert_record_matches,
     bundled_wheels,
     burrow,
+    burrow_env,
     copy_interpreter,
     make_wheel,
     run_in,
@@ -224,14 +225,21 @@ def test_interpreter_without_ensurepip_or_venv(tmp_path: Path, cold_cache: Path)
 def test_no_pip_anywhere_offline_is_a_clear_error(tmp_path: Path, cold_cache: Path) -> None:
     python = cpythons().get("3.12") or next(iter(cpythons().values()))
     stripped, _ = copy_interpreter(python, tmp_path / "stripped", without=("ensurepip",))
-    if Path("/usr/share/python-wheels").is_dir() and list(
-        Path("/usr/share/python-wheels").glob("pip-*")
-    ):
-        pytest.skip("this system ships a pip wheel in /usr/share/python-wheels")
     env = tmp_path / "env"
-    result = burrow(
-        "create", str(env), "-p", str(stripped), check=False, env={"PIP_FIND_LINKS": ""}
+    argv = [sys.executable, "-m", "burrow", "create", str(env), "-p", str(stripped)]
+    system_wheels = Path("/usr/share/python-wheels")
+    if system_wheels.is_dir():
+        # The system's own pip wheel would be found: hide it, in a mount namespace of this
+        # command only, behind an empty directory.
+        if os.geteuid() != 0 or not shutil.which("unshare"):
+            pytest.skip("cannot hide the system's python-wheels without root and unshare")
+        empty = tmp_path / "empty"
+        empty.mkdir()
+        script = 'mount --bind "$1" /usr/share/python-wheels && shift && exec "$@"'
+        argv = ["unshare", "--mount", "sh", "-c", script, "sh", str(empty), *argv]
+    result = subprocess.run(
+        argv, env=burrow_env({"PIP_FIND_LINKS": ""}), capture_output=True, text=True, check=False
     )
-    assert result.returncode == 1
+    assert result.returncode == 1, result.stderr
     assert "--without-pip" in result.stderr and len(result.stderr.splitlines()) == 1
     assert not env.exists()
