@@ -98,6 +98,7 @@ def test_scm_ignore_files(tmp_path: Path) -> None:
     assert (tmp_path / "with" / ".gitignore").read_text().splitlines()[-1] == "*"
     assert (tmp_path / "with" / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f59")
     assert not (tmp_path / "without" / ".gitignore").exists()
+    assert not (tmp_path / "without" / "CACHEDIR.TAG").exists()
 
 
 def test_json_summary(tmp_path: Path) -> None:

@@ -255,9 +255,9 @@ def _populate(
             version=__version__,
         ),
     )
-    if opts.scm_ignore_files:
+    if opts.scm_ignore_files:  # both tell tools (git, backups) to leave the env out
         _write_text(os.path.join(root, ".gitignore"), GITIGNORE)
-    _write_text(os.path.join(root, "CACHEDIR.TAG"), CACHEDIR_TAG)
+        _write_text(os.path.join(root, "CACHEDIR.TAG"), CACHEDIR_TAG)
     env = Environment(
         path=final, layout=layout, python=info, prompt=prompt or os.path.basename(final), seeded={}
     )
