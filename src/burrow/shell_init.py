@@ -42,15 +42,19 @@ def render(shell: str, *, auto: bool = False) -> str:
     if name not in SHELLS:
         raise BurrowError(f"shell-init supports {', '.join(SHELLS)}, not {shell!r}")
     quote: Callable[[str], str] = quoting.fish if name == "fish" else quoting.posix
-    parts = [_read(f"init.{name}")]
+    parts = (
+        [_read(f"init.{name}")] if name == "fish" else [_read("init.posix"), _read(f"init.{name}")]
+    )
     if auto:
         if name != "fish":
             parts.append(_read("auto.posix"))
         parts.append(_read(f"auto.{name}"))
     text = "\n".join(parts)
     default_home = os.path.join(dirs.data_dir(), "envs")  # what named.env_home falls back to
-    return text.replace("__BURROW_CLI__", " ".join(quote(w) for w in cli_words())).replace(
-        "__BURROW_DEFAULT_HOME__", quote(default_home)
+    return (
+        text.replace("__BURROW_CLI__", " ".join(quote(w) for w in cli_words()))
+        .replace("__BURROW_DEFAULT_HOME__", quote(default_home))
+        .replace("__BURROW_SHELL__", name)
     )
 
 

@@ -1,24 +1,5 @@
-# burrow for zsh: `workon NAME` activates a named env (tab completes names); `workon`
-# alone lists them. Load with:   eval "$(burrow shell-init zsh)"   in ~/.zshrc
-
-_burrow_cli() {
-    __BURROW_CLI__ "$@"
-}
-
-_burrow_home() {
-    _burrow_h=${BURROW_HOME:-${WORKON_HOME:-__BURROW_DEFAULT_HOME__}}
-    case $_burrow_h in "~"/*) _burrow_h=$HOME${_burrow_h#"~"} ;; esac
-}
-
-workon() {
-    if [ "$#" -eq 0 ]; then
-        _burrow_cli list
-        return
-    fi
-    local _burrow_activate
-    _burrow_activate=$(_burrow_cli activate --shell zsh --name "$1") || return
-    eval "$_burrow_activate"
-}
+# burrow for zsh: tab completion of `workon` (defined in init.posix) with the
+# names of the named envs. Load with:   eval "$(burrow shell-init zsh)"   in ~/.zshrc
 
 _burrow_workon_names() {
     local _burrow_h
