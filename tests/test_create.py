@@ -20,7 +20,7 @@ def read_cfg(env: Path) -> dict[str, str]:
 
 
 def test_default_path_is_dot_venv_with_pip(tmp_path: Path) -> None:
-    result = burrow("create", cwd=tmp_path)
+    result = burrow("create", cwd=tmp_path, env={"SHELL": "/bin/bash"})
     env = tmp_path / ".venv"
     prefix, base = run_in(env, PREFIX_CODE).splitlines()
     assert Path(prefix) == env

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from helpers import assert_record_matches, burrow, burrow_env, make_wheel, run_in
 from shells import require_shell
 
+from burrow import running
 from burrow.activation import quoting
 
 
@@ -131,6 +133,14 @@ def test_activate_defaults_to_the_user_shell(env: Path) -> None:
     script = str(env / "bin" / "activate.fish")
     plain = all(ch.isalnum() or ch in "_./-" for ch in script)
     assert out.strip() == f"source {script if plain else quoting.fish(script)}"
+
+
+def test_activate_without_shell_variable_uses_the_login_shell(env: Path) -> None:
+    # cron, CI runners and `env -i` start programs with no $SHELL; the passwd entry still says.
+    login = pwd.getpwuid(os.getuid()).pw_shell
+    out = burrow("activate", str(env), env={"SHELL": ""}).stdout.strip()
+    expected = running.source_command(str(env / "bin" / running.script_name(login)), login)
+    assert out == expected
 
 
 def test_activate_names_a_missing_script(tmp_path: Path) -> None:

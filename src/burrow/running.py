@@ -158,9 +158,21 @@ def shell_family(shell: str) -> str:
 
 
 def user_shell(environ: Optional[Mapping[str, str]] = None) -> str:
-    """The user's shell: $SHELL, else sh (cmd on Windows)."""
+    """The user's shell: $SHELL, else their login shell (unset under cron, CI, `env -i`), else sh.
+
+    On Windows, where $SHELL means nothing, it is cmd.
+    """
     environ = os.environ if environ is None else environ
-    return environ.get("SHELL") or ("cmd" if WINDOWS else "sh")
+    if environ.get("SHELL"):
+        return environ["SHELL"]
+    if WINDOWS:
+        return "cmd"
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.getuid()).pw_shell or "sh"
+    except KeyError:  # a uid with no passwd entry (containers)
+        return "sh"
 
 
 def activation_script(env_path: str, shell: str) -> str:
