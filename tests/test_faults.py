@@ -206,9 +206,9 @@ def test_many_creates_share_one_cold_cache(tmp_path: Path, cold_cache: Path) -> 
 def test_simultaneous_creates_of_one_path(tmp_path: Path, guard: Guard, clear: bool) -> None:
     guard.plant(tmp_path)
     extra = ["--clear"] if clear else []
-    for round_ in range(4):
-        target = tmp_path / f"env{round_}"
-        procs = [spawn("create", str(target), "-q", *extra) for _ in range(5)]
+    for round_ in range(8):  # --clear lost a trash dir in about one round of ten
+        target = tmp_path / f"env{round_ // 2}"  # odd rounds replace what even ones made
+        procs = [spawn("create", str(target), "-q", *extra) for _ in range(6)]
         results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
         for proc in procs:
             proc.stdout.close()  # type: ignore[union-attr]

@@ -199,39 +199,57 @@ def _move_into_place(build: str, target: str, *, replace: bool) -> None:
 
     Without ``replace`` (--clear), whatever appeared at ``target`` since it was checked
     (another run's env, the user's files) is never moved aside: the rename fails instead.
+    With it, only what was there when the rename began is: something that lands in between
+    (another --clear run of the same path) is kept, and this run fails.
     """
-    if not replace:
-        try:
-            os.rename(build, target)  # onto nothing or an empty dir only
-        except OSError as exc:
-            import errno
-
-            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                raise TargetError(
-                    f"cannot move the new environment to {target}: {exc.strerror}"
-                ) from None
-            raise TargetError(
-                f"{target} was created by something else while burrow built it; left as it is"
-            ) from None
-        return
-    trash: Optional[str] = None
-    if os.path.exists(target):
-        if not _is_nonempty_dir(target):
-            os.rmdir(target)
-        else:
-            trash = _make_private_dir(os.path.dirname(target), TRASH_PREFIX)
-            os.replace(target, trash)  # onto the empty dir just made: atomic on POSIX
+    trash = _move_to_trash(target) if replace else None
     try:
-        os.rename(build, target)
+        os.rename(build, target)  # onto nothing or an empty dir only
     except OSError as exc:
         if trash is not None:
             try:
                 os.rename(trash, target)  # put the old env back
             except OSError:  # another run put its env there meanwhile: keep that one
                 _remove(trash)
-        raise TargetError(f"cannot move the new environment to {target}: {exc.strerror}") from None
+        raise _taken(target, exc) from None
     if trash is not None:
         _remove(trash)
+
+
+def _move_to_trash(target: str) -> Optional[str]:
+    """Move the env at ``target`` out of the way; its trash dir, or None if there was none.
+
+    Other runs of --clear on the same path race for it: whichever moves it first owns it,
+    and the others find nothing there, which is not an error.
+    """
+    if not _is_nonempty_dir(target):
+        try:
+            os.rmdir(target)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise _taken(target, exc) from None
+        return None
+    trash = _make_private_dir(os.path.dirname(target), TRASH_PREFIX)
+    try:
+        os.replace(target, trash)  # onto the empty dir just made: atomic on POSIX
+    except OSError as exc:
+        os.rmdir(trash)
+        if isinstance(exc, FileNotFoundError):  # another run moved it away first
+            return None
+        raise _taken(target, exc) from None
+    return trash
+
+
+def _taken(target: str, exc: OSError) -> TargetError:
+    """The error for a failed move onto ``target``: most often, something else is there now."""
+    import errno
+
+    if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+        return TargetError(
+            f"{target} was created by something else while burrow built it; left as it is"
+        )
+    return TargetError(f"cannot move the new environment to {target}: {exc.strerror}")
 
 
 def _populate(
