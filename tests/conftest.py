@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,12 @@ from faults import (  # noqa: F401
     pytest_terminal_summary,
     pytest_testnodedown,
 )
+
+# A runner that starts the suite in the background of a non-interactive shell (`cmd &`)
+# starts it with Ctrl-C ignored, and every burrow the tests start would inherit that: the
+# tests that press Ctrl-C need it to reach them, as it reaches a user's.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session", autouse=True)
