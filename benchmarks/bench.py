@@ -208,6 +208,17 @@ def run_checked(commands: List[Argv], env: Dict[str, str], cwd: Path) -> float:
     return elapsed
 
 
+def settle() -> None:
+    """Flush what earlier runs wrote (and the removal of their envs), untimed.
+
+    Without it, each run pays for the writeback its predecessor left behind, which on a
+    throttled virtual disk costs more than the create itself: a tool that makes more
+    directories gets the bigger bill, from whichever tool ran before it.
+    """
+    if hasattr(os, "sync"):
+        os.sync()
+
+
 def remove(path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink()
@@ -281,6 +292,7 @@ def race(
             if series.error or limits.enough(series):
                 continue
             target = scratch / f"{name}-env"
+            settle()
             try:
                 series.samples.append(run_checked(steps[name](target), tools[name].env, scratch))
             except CommandFailed as exc:
