@@ -211,6 +211,36 @@ def test_existing_env_is_updated_in_place_keeping_packages(tmp_path: Path) -> No
     assert read_cfg(env)["prompt"] == "'renamed'"
 
 
+def test_update_in_place_replaces_links_instead_of_writing_through_them(tmp_path: Path) -> None:
+    # A user who links an env's scripts or pyvenv.cfg to files of their own keeps those
+    # files as they were: the update puts new files where the links were.
+    env = tmp_path / "env"
+    burrow("create", str(env), "--without-pip")
+    mine = {name: tmp_path / f"my-{name}" for name in ("activate", "activate.fish", "cfg", "pip")}
+    for path in mine.values():
+        path.write_text(f"the user's {path.name}\n")
+    original_cfg = (env / "pyvenv.cfg").read_text()
+    mine["cfg"].write_text(original_cfg)  # a valid config, or burrow refuses to touch the env
+    planted = {
+        env / "bin" / "activate": mine["activate"],
+        env / "bin" / "activate.fish": mine["activate.fish"],
+        env / "pyvenv.cfg": mine["cfg"],
+        env / "bin" / "pip": mine["pip"],  # no pip yet: the seed writes this script
+    }
+    for link, target in planted.items():
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+    burrow("create", str(env), "--prompt", "again")
+    for name, path in mine.items():
+        assert path.read_text() == (original_cfg if name == "cfg" else f"the user's {path.name}\n")
+    for link in planted:
+        assert not link.is_symlink() and link.stat().st_size > 0, link
+    assert read_cfg(env)["prompt"] == "'again'"
+    assert "again" in (env / "bin" / "activate").read_text()
+    pip = subprocess.run([env / "bin" / "pip", "--version"], capture_output=True, text=True)
+    assert pip.returncode == 0 and str(env) in pip.stdout, pip.stderr
+
+
 def test_upgrade_repoints_python_and_keeps_packages(tmp_path: Path) -> None:
     env = tmp_path / "env"
     burrow("create", str(env), "--without-pip")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sys
 
-from burrow import __version__
+from burrow import __version__, store
 from burrow._fast import Record, getLogger
 from burrow.environment import Environment, is_environment, render_config
 from burrow.errors import BurrowError, TargetError
@@ -494,9 +494,7 @@ def _update_in_place(
         version=__version__,
         extra=extra_config,
     )
-    temp = _fresh_temp(target, CONFIG_NAME)
-    _write_text(temp, config)
-    os.replace(temp, os.path.join(target, CONFIG_NAME))
+    store.replace_file(os.path.join(target, CONFIG_NAME), config.encode("utf-8"))
     env = Environment(
         path=target,
         layout=layout,

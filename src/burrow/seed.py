@@ -629,9 +629,8 @@ def _write_scripts(
             written.append(_windows_script(bin_dir, name, module, attr, kind, python))
             continue
         path = os.path.join(bin_dir, name)
-        with open(path, "wb") as handle:
-            handle.write(_posix_script(python, module, attr, relocatable))
-        os.chmod(path, 0o755)
+        # Replaced, not rewritten: seeding an existing env must not write through a link.
+        store.replace_file(path, _posix_script(python, module, attr, relocatable), 0o755)
         written.append(path)
     return written
 

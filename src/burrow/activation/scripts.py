@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from burrow import store
 from burrow.activation import quoting
 
 TYPE_CHECKING = False
@@ -105,10 +106,11 @@ def write_activators(
                 template = stream.read()
             text = render(template, values.for_activator(name))
             target = os.path.join(bin_dir, file_name)
-            # newline="" keeps \n in every file but the cmd.exe ones, which want \r\n.
-            newline = "\r\n" if name == "batch" else "\n"
-            with open(target, "w", encoding="utf-8", newline=newline) as stream:
-                stream.write(text)
+            if name == "batch":  # cmd.exe wants \r\n; every other shell \n
+                text = text.replace("\n", "\r\n")
+            # Replaced, not rewritten: an env updated in place while a shell sources the
+            # script, or whose script is a link to a file of the user's, stays whole.
+            store.replace_file(target, text.encode("utf-8"))
             written.append(target)
     return written
 
