@@ -63,7 +63,7 @@ def pytest_terminal_summary(terminalreporter: object) -> None:
         f"{COUNTS['guarded']} user files checksummed, {COUNTS['lost']} lost"
     )
     if COUNTS["startup_interrupts"]:
-        line += f" ({COUNTS['startup_interrupts']} Ctrl-C inside Python's own start-up)"
+        line += f" ({COUNTS['startup_interrupts']} Ctrl-C before burrow's main() began)"
     terminalreporter.write_sep("=", line)  # type: ignore[attr-defined]
 
 
