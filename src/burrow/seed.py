@@ -506,7 +506,7 @@ def _fetch(name: str, info: PythonInfo, version: Optional[str]) -> Candidate:
     """Download ``name`` (newest, or ``version``) from the configured index, hash checked."""
     from pathlib import Path
 
-    from burrow import index
+    from burrow.packages import index
 
     config = index.pip_config()
     link = index.best_wheel(name, config, python_version=info.version, version=version)

@@ -1,4 +1,4 @@
-"""Tests for burrow.index: pip's config, simple-API pages, wheel choice and checked downloads."""
+"""Tests for the index client: pip's config, simple-API pages, wheel choice, checked downloads."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from urllib.parse import unquote
 import helpers
 import pytest
 
-from burrow import index
 from burrow.errors import SeedError
-from burrow.index import (
+from burrow.packages import index
+from burrow.packages.index import (
     DEFAULT_INDEX,
     IndexConfig,
     WheelLink,
@@ -269,7 +269,7 @@ def test_unreadable_config_file_is_skipped(
     tmp_path: Path, home: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     own = write(tmp_path / "own.conf", "index-url = no section header\n")
-    with caplog.at_level(logging.WARNING, logger="burrow.index"):
+    with caplog.at_level(logging.WARNING, logger="burrow.packages.index"):
         assert pip_config({**home, "PIP_CONFIG_FILE": str(own)}).index_urls == (DEFAULT_INDEX,)
     assert str(own) in caplog.text
 
@@ -381,7 +381,7 @@ def test_find_links_directory(tmp_path: Path, caplog: pytest.LogCaptureFixture) 
     assert best.url == newest.as_uri()
     assert best.hashes == {}
 
-    with caplog.at_level(logging.WARNING, logger="burrow.index"):
+    with caplog.at_level(logging.WARNING, logger="burrow.packages.index"):
         got = download(best, tmp_path / "out", config)
     assert got == tmp_path / "out" / newest.name
     assert got.read_bytes() == newest.read_bytes()
