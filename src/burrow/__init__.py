@@ -22,11 +22,13 @@ __all__ = [
     "TargetError",
     "__version__",
     "create",
+    "sync",
 ]
 
 _HOMES = {
     "create": "burrow.creator",
     "Options": "burrow.creator",
+    "sync": "burrow.packages.sync",
     "Environment": "burrow.environment",
     "BurrowError": "burrow.errors",
     "EnvironmentNotFound": "burrow.errors",
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
         SeedError,
         TargetError,
     )
+    from burrow.packages.sync import sync
 
 
 def __getattr__(name: str) -> object:

@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_shell(commands)
     _add_activate(commands)
     _add_shell_init(commands)
+    _add_sync(commands)
     return parser
 
 
@@ -900,6 +901,38 @@ def cmd_shell_init(args: argparse.Namespace) -> int:
 
 
 # --- helpers -------------------------------------------------------------------------
+
+
+# --- sync ------------------------------------------------------------------------------
+
+
+def _add_sync(commands: Any) -> None:
+    p = commands.add_parser(
+        "sync",
+        help="make an env's packages exactly a lock file's",
+        description="Install, upgrade, downgrade and remove packages so that ENV has exactly "
+        "FILE's, all or nothing (the seeded pip, setuptools and wheel stay unless FILE pins "
+        "them).",
+    )
+    p.add_argument("-e", "--env", metavar="ENV", help=_ENV_HELP)
+    p.add_argument("file", metavar="FILE", help="the lock file")
+    _common(p)
+    p.set_defaults(handler=cmd_sync)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from burrow import envs
+    from burrow.packages.sync import summary_lines, sync
+
+    changes = sync(envs.resolve(args.env), args.file)
+    if args.json:
+        _print_json(changes.as_dict())
+    elif not args.quiet:
+        for line in summary_lines(changes):
+            print(line)
+        if not changes:
+            print("Nothing to change")
+    return 0
 
 
 def _print_json(data: Any) -> None:
