@@ -326,3 +326,36 @@ def test_sync_errors_are_one_line_and_leave_the_env(tmp_path: Path, cache: Path)
     proc = burrow("sync", "-e", str(tmp_path / "nowhere"), str(bad), check=False)
     assert proc.returncode == 1 and "error:" in proc.stderr
     assert tree(env) == before
+
+
+# --- create -r LOCK -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("relocatable", [False, True])
+def test_create_from_a_lock_goes_through_the_cache(
+    tmp_path: Path, cache: Path, relocatable: bool
+) -> None:
+    lockfile = lock(tmp_path / "lock.txt", rich_wheel(tmp_path / "wheels"))
+    env = tmp_path / "env"
+    burrow("create", str(env), "-q", "-r", str(lockfile), *(["--relocatable"] * relocatable))
+    site = site_of(env)
+    assert (site / "demo" / "sub" / "mod.py").stat().st_nlink >= 2  # linked from the cache
+    assert (site / "demo-1.0.dist-info" / "INSTALLER").read_text() == "burrow\n"
+    head = (env / "bin" / "demo").read_text().splitlines()[0]
+    if relocatable:
+        assert str(tmp_path) not in head
+    else:
+        assert head.startswith(f"#!{env}/bin/python")
+    assert subprocess.run([env / "bin" / "tool"], capture_output=True, text=True).stdout == (
+        "tool 1.0\n"
+    )
+    assert_record_matches(env, "demo")
+    assert pip(env, "check").returncode == 0
+    if relocatable:
+        moved = tmp_path / "moved"
+        env.rename(moved)
+        out = subprocess.run([moved / "bin" / "demo"], capture_output=True, text=True)
+        assert out.stdout == "demo ran\n", out.stderr
+    # The env is synced with the same lock: nothing to do.
+    if not relocatable:
+        assert sync(env, lockfile).stdout == "Nothing to change\n"

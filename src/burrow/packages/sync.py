@@ -40,7 +40,7 @@ class Wheel(Record):
     name: str
     version: str
     path: str
-    sha256: str
+    sha256: str = ""  # '' until needed: a sync with nothing to add hashes nothing
     direct_url: Optional[Dict[str, Any]] = None
     requested: bool = True
 
@@ -103,6 +103,40 @@ def sync_wheels(env: str | os.PathLike[str], wheels: Sequence[Wheel]) -> Changes
     return changes
 
 
+def install_new(
+    build: str, final: str, wheels: Sequence[Wheel], *, relocatable: bool = False
+) -> Changes:
+    """Install ``wheels`` into a new env being built at ``build`` (to live at ``final``).
+
+    What ``create -r LOCK`` does: the env is not in place yet, so it is changed directly.
+    """
+    from burrow.interpreter import inspect
+    from burrow.layout import plan
+    from burrow.packages import installed
+
+    info = inspect(_env_python(build))
+    layout = plan(info)
+    changes, drop, add = diff(installed.scan(os.path.join(build, layout.purelib)), wheels)
+    changes.removed.clear()  # nothing else is there but the seed, which stays
+    from burrow.packages.installed import canonical_name
+
+    drop = [d for d in drop if d.name in {canonical_name(w.name) for w in add}]
+    entries = [(wheel, _entry(wheel, info)) for wheel in add]
+    _change(build, final, info, layout, drop, entries, relocatable)
+    return changes
+
+
+def pinned_wheels(lockfiles: Sequence[str]) -> Optional[List[Wheel]]:
+    """The wheels of ``lockfiles`` when each is a lock this engine installs, else None."""
+    wheels: List[Wheel] = []
+    for path in lockfiles:
+        try:
+            wheels += _local_lock(path)
+        except SyncError:
+            return None
+    return wheels
+
+
 def diff(have: Dict[str, Dist], wheels: Sequence[Wheel]) -> Tuple[Changes, List[Dist], List[Wheel]]:
     """What to remove and to add so that ``have`` becomes ``wheels``."""
     from burrow.packages.installed import canonical_name
@@ -156,6 +190,8 @@ def _newer(a: str, b: str) -> bool:
 def _entry(wheel: Wheel, info: PythonInfo) -> Entry:
     from burrow.packages.cache import ensure_entry
 
+    if not wheel.sha256:
+        wheel.sha256 = file_sha256(wheel.path)
     return ensure_entry(wheel.path, wheel.sha256, info)
 
 
@@ -178,7 +214,7 @@ def apply(
     try:
         snapshot = clone_tree(target, clone)
         _reached("cloned")
-        _change(clone, target, info, layout, drop, entries)
+        _change(clone, target, info, layout, drop, entries, _is_relocatable(target))
         _reached("built")
         swap(clone, target)
         _reached("swapped")
@@ -196,13 +232,14 @@ def _change(
     layout: Layout,
     drop: Sequence[Dist],
     entries: Sequence[Tuple[Wheel, Entry]],
+    relocatable: bool,
 ) -> None:
+    """Remove ``drop`` from the env being built at ``clone`` and link ``entries`` into it."""
     from burrow.packages import installed
     from burrow.packages.cache import build_entry, mark_damaged
     from burrow.packages.linking import link_entry
     from burrow.seed import DamagedEntry
 
-    relocatable = _is_relocatable(target)
     for dist in drop:
         moved = dist.replace(dist_info=os.path.join(clone, os.path.relpath(dist.dist_info, target)))
         installed.remove(moved, clone, alias=target)
@@ -451,27 +488,31 @@ def _local_lock(path: str) -> List[Wheel]:
         wheel = os.path.join(base, text)
         if not text.endswith(".whl") or not os.path.isfile(wheel):
             raise SyncError(f"{path}:{number}: {text!r} is not a wheel file")
-        wheels.append(local_wheel(wheel))
+        from pathlib import Path
+
+        # A wheel named by path is a direct-URL install (PEP 610), as pip records it.
+        wheels.append(
+            local_wheel(wheel, direct_url={"url": Path(wheel).as_uri(), "archive_info": {}})
+        )
     return wheels
 
 
 def local_wheel(path: str, **extra: Any) -> Wheel:
-    """A Wheel for a file on disk, its name and version read from the file name."""
+    """A Wheel for a file on disk: 'aa-1.0-py3-none-any.whl' -> name 'aa', version '1.0'."""
+    parts = os.path.basename(path)[: -len(".whl")].split("-")
+    if len(parts) not in (5, 6):
+        raise SyncError(f"{os.path.basename(path)} is not a wheel file name")
+    return Wheel(name=parts[0], version=parts[1], path=path, **extra)
+
+
+def file_sha256(path: str) -> str:
     import hashlib
 
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
-    try:
-        name, version, _build, _tags = parse_wheel_filename(os.path.basename(path))
-    except InvalidWheelFilename as exc:
-        raise SyncError(str(exc)) from None
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return Wheel(
-        name=str(name), version=str(version), path=path, sha256=digest.hexdigest(), **extra
-    )
+    return digest.hexdigest()
 
 
 def summary_lines(changes: Changes) -> Iterable[str]:
