@@ -492,8 +492,8 @@ def test_directory_as_path(real: PythonInfo, tmp_path: Path) -> None:
 
 
 def test_found_is_read_only(real: PythonInfo) -> None:
-    item = Found("/x/python3", "PATH", real, None)
+    item = Found(path="/x/python3", source="PATH", info=real, problem=None)
     with pytest.raises(AttributeError):
         item.path = "/y"
-    assert item == Found("/x/python3", "PATH", real, None)
+    assert item == Found(path="/x/python3", source="PATH", info=real, problem=None)
     assert "source='PATH'" in repr(item)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 from burrow import interpreter
+from burrow._fast import Record
 from burrow.errors import InterpreterError
 from burrow.spec import (
     COMMANDS,
@@ -35,56 +36,24 @@ if TYPE_CHECKING:
     from burrow.spec import Guess, Rank
 
 
-class Found:
-    """One interpreter found, e.g. Found('/usr/bin/python3', 'PATH', <PythonInfo>, None)."""
-
-    __slots__ = ("info", "path", "problem", "source")
+class Found(Record, frozen=True, unhashed=("info",)):
+    """One interpreter found, e.g. Found(path='/usr/bin/python3', source='PATH', info=…)."""
 
     path: str  # the interpreter to run (shims resolved), as found: not symlink-resolved
     source: str  # "PATH", "pyenv", "uv", "asdf", "mise", "registry", "py-launcher", "path-arg"
     info: PythonInfo | None  # None when unusable
     problem: str | None  # one-line reason when unusable
 
-    def __init__(
-        self, path: str, source: str, info: PythonInfo | None, problem: str | None
-    ) -> None:
-        object.__setattr__(self, "path", path)
-        object.__setattr__(self, "source", source)
-        object.__setattr__(self, "info", info)
-        object.__setattr__(self, "problem", problem)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Found is read-only: cannot set {name!r}")
-
-    def _key(self) -> Tuple[Any, ...]:
-        return (self.path, self.source, self.info, self.problem)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Found) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash((self.path, self.source, self.problem))
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in zip(_FOUND_FIELDS, self._key()))
-        return f"Found({fields})"
-
-
-_FOUND_FIELDS = ("path", "source", "info", "problem")
-
 
 # --- where interpreters live -----------------------------------------------------------
 
 
-class _Candidate:
+class _Candidate(Record, frozen=True):
     """An interpreter to consider, before running it."""
 
-    __slots__ = ("guess", "path", "source")
-
-    def __init__(self, path: str, source: str, guess: Guess | None) -> None:
-        self.path = path
-        self.source = source
-        self.guess = guess
+    path: str
+    source: str
+    guess: Guess | None  # what its name says
 
 
 class _Places:
@@ -181,7 +150,8 @@ def _from_path(places: _Places) -> Iterator[_Candidate]:
             path = os.path.abspath(os.path.join(directory, name))
             manager, root = (shim_manager, None) if shim_manager else _shim_of(path)
             if manager is None:
-                yield _Candidate(path, _installed_by(places, directory), parse_name(name))
+                source = _installed_by(places, directory)
+                yield _Candidate(path=path, source=source, guess=parse_name(name))
             else:
                 yield from _resolve_shim(places, manager, root, name, lookup=False)
 
@@ -246,12 +216,12 @@ def _resolve_shim(
         executable = _executable_in(directory, name) if directory else None
         if directory and executable:
             guess = parse_name(os.path.basename(os.path.realpath(directory)), "cpython")
-            found.append(_Candidate(executable, manager, guess))
+            found.append(_Candidate(path=executable, source=manager, guess=guess))
     if not found:
         for directory, guess in reversed(_installs(places, installs)):
             executable = _executable_in(directory, name)
             if executable:
-                found.append(_Candidate(executable, manager, guess))
+                found.append(_Candidate(path=executable, source=manager, guess=guess))
     return found
 
 
@@ -370,17 +340,19 @@ def _from_installs(places: _Places, source: str, installs: str) -> Iterator[_Can
     for directory, guess in _installs(places, installs):
         executable = _executable_in(directory)
         if executable:
-            yield _Candidate(executable, source, guess)
+            yield _Candidate(path=executable, source=source, guess=guess)
 
 
 def _from_windows(places: _Places, launcher: bool) -> Iterator[_Candidate]:
     from burrow import windows_registry
 
     for path, tag in windows_registry.registry_pythons():
-        yield _Candidate(path, "registry", parse_name(tag, "cpython") if tag else None)
+        guess = parse_name(tag, "cpython") if tag else None
+        yield _Candidate(path=path, source="registry", guess=guess)
     if launcher:
         for path, tag in windows_registry.py_launcher_pythons(places.environ):
-            yield _Candidate(path, "py-launcher", parse_name(tag, "cpython") if tag else None)
+            guess = parse_name(tag, "cpython") if tag else None
+            yield _Candidate(path=path, source="py-launcher", guess=guess)
 
 
 def _candidates(environ: Mapping[str, str], launcher: bool = True) -> List[_Candidate]:
@@ -422,7 +394,7 @@ def _which(places: _Places, command: str, skip_shims: bool = False) -> List[_Can
                 continue
             manager, root = (shim_dir, None) if shim_dir else _shim_of(path)
             if manager is None:
-                return [_Candidate(path, "PATH", parse_name(name))]
+                return [_Candidate(path=path, source="PATH", guess=parse_name(name))]
             if not skip_shims:
                 resolved = _resolve_shim(places, manager, root, name, lookup=True)
                 if resolved:
@@ -441,8 +413,8 @@ def _examine(candidate: _Candidate) -> Found:
     try:
         info = interpreter.inspect(candidate.path)
     except InterpreterError as exc:
-        return Found(candidate.path, candidate.source, None, str(exc))
-    return Found(candidate.path, candidate.source, info, None)
+        return Found(path=candidate.path, source=candidate.source, info=None, problem=str(exc))
+    return Found(path=candidate.path, source=candidate.source, info=info, problem=None)
 
 
 def discover(environ: Mapping[str, str] | None = None) -> List[Found]:
@@ -564,7 +536,7 @@ def _labels(candidates: List[_Candidate]) -> List[str]:
         info = _examine(candidate).info
         if info is not None:
             infos.setdefault(_label(info), info)
-    plain = Spec("", "version")
+    plain = Spec(text="", kind="version")
     return sorted(infos, key=lambda label: (plain.rank_info(infos[label])[1:], label))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from burrow._fast import Record
 from burrow.errors import InterpreterError
 
 TYPE_CHECKING = False
@@ -39,33 +40,19 @@ _RANGE_START = "<>=!~"
 _UNKNOWN = 1 << 30  # an unknown version part: as new as it could be
 
 
-class Guess:
+class Guess(Record, frozen=True):
     """What a name says about an interpreter, e.g. 'pypy3.10-7.3.15' -> pypy, (3, 10)."""
 
-    __slots__ = ("free_threaded", "implementation", "release", "tail", "version")
-
-    def __init__(
-        self,
-        implementation: str | None = None,
-        version: Tuple[int, ...] = (),
-        release: Tuple[str, int] | None = None,
-        free_threaded: bool | None = None,
-        tail: str = "",
-    ) -> None:
-        self.implementation = implementation  # None: any
-        self.version = version  # (3, 12, 1), or a prefix: (3, 12), (3,), ()
-        self.release = release  # ("final", 0), ("candidate", 1); None: unknown
-        self.free_threaded = free_threaded  # None: unknown
-        self.tail = tail  # what follows the version: "-linux-x86_64-gnu", "-dev"
+    implementation: str | None = None  # None: any
+    version: Tuple[int, ...] = ()  # (3, 12, 1), or a prefix: (3, 12), (3,), ()
+    release: Tuple[str, int] | None = None  # ("final", 0), ("candidate", 1); None: unknown
+    free_threaded: bool | None = None  # None: unknown
+    tail: str = ""  # what follows the version: "-linux-x86_64-gnu", "-dev"
 
     @property
     def exact(self) -> bool:
         """Whether the name gives the full version, as pyenv's 'versions/3.12.1' does."""
         return len(self.version) == 3 and self.release is not None and "dev" not in self.tail
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
-        return f"Guess({fields})"
 
 
 def parse_name(name: str, default: str | None = None) -> Guess | None:
@@ -91,10 +78,10 @@ def parse_name(name: str, default: str | None = None) -> Guess | None:
     parts, text = _leading_version(text)
     if not parts:
         if named and (not text or text[0] in "-+"):
-            return Guess(implementation, tail=text)
+            return Guess(implementation=implementation, tail=text)
         return None
     if parts[0] not in (2, 3) or len(parts) > 3:  # graalpy-24.0.0 names its own version
-        return Guess(implementation, tail=text) if named else None
+        return Guess(implementation=implementation, tail=text) if named else None
     release: Tuple[str, int] | None = ("final", 0) if len(parts) == 3 else None
     for short, level in _RELEASES.items():
         serial, rest = _leading_int(text[len(short) :]) if text.startswith(short) else (None, "")
@@ -108,7 +95,13 @@ def parse_name(name: str, default: str | None = None) -> Guess | None:
             break
     if text and text[0] not in "-+":
         return None
-    return Guess(implementation, tuple(parts), release, free_threaded, text)
+    return Guess(
+        implementation=implementation,
+        version=tuple(parts),
+        release=release,
+        free_threaded=free_threaded,
+        tail=text,
+    )
 
 
 def _leading_int(text: str) -> Tuple[int | None, str]:
@@ -144,43 +137,17 @@ def is_command_name(name: str) -> bool:
 # --- what the user asked for -----------------------------------------------------------
 
 
-class Spec:
-    """A parsed ``-p`` value, e.g. Spec('cpython3.12', 'version', 'cpython', (3, 12))."""
+class Spec(Record, frozen=True):
+    """A parsed ``-p`` value, e.g. 'cp312' -> kind 'version', implementation 'cpython', (3, 12)."""
 
-    __slots__ = (
-        "fallback",
-        "free_threaded",
-        "implementation",
-        "kind",
-        "release",
-        "specifier",
-        "text",
-        "version",
-    )
-
-    def __init__(
-        self,
-        text: str,
-        kind: str,
-        implementation: str | None = None,
-        version: Tuple[int, ...] = (),
-        release: Tuple[str, int] | None = None,
-        free_threaded: bool = False,
-        specifier: str | None = None,
-        fallback: bool = False,
-    ) -> None:
-        self.text = text
-        self.kind = kind  # "path" | "command" | "version"
-        self.implementation = implementation  # None: any
-        self.version = version  # a prefix of the wanted version: (3,), (3, 12), (3, 12, 1)
-        self.release = release  # only with a full version: ("candidate", 1) for 3.13.0rc1
-        self.free_threaded = free_threaded  # '3.13t'
-        self.specifier = specifier  # a PEP 440 range: '>=3.10,<3.13'
-        self.fallback = fallback  # a command that, when not on PATH, means a version
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
-        return f"Spec({fields})"
+    text: str
+    kind: str  # "path" | "command" | "version"
+    implementation: str | None = None  # None: any
+    version: Tuple[int, ...] = ()  # a prefix of the wanted version: (3,), (3, 12), (3, 12, 1)
+    release: Tuple[str, int] | None = None  # only with a full version: ("candidate", 1)
+    free_threaded: bool = False  # '3.13t'
+    specifier: str | None = None  # a PEP 440 range: '>=3.10,<3.13'
+    fallback: bool = False  # a command that, when not on PATH, means a version
 
     def could_match(self, guess: Guess | None) -> bool:
         """Whether an interpreter with this name may satisfy the spec (before running it)."""
@@ -237,19 +204,19 @@ def parse_spec(text: str) -> Spec:
     if not text:
         raise InterpreterError("empty interpreter spec: give a path, a command or a version")
     if text[0] in _RANGE_START and text[:2] != "~/":  # '~=3.11.2' is a range, '~/py' a path
-        return Spec(text, "version", specifier=_check_range(text, text))
+        return Spec(text=text, kind="version", specifier=_check_range(text, text))
     separators = [sep for sep in (os.sep, os.altsep, "/") if sep]
     looks_like_drive = WINDOWS and len(text) > 1 and text[1] == ":"
     if any(sep in text for sep in separators) or text[0] in "~." or looks_like_drive:
-        return Spec(text, "path")
+        return Spec(text=text, kind="path")
     lowered = text.lower()
     if lowered.startswith(COMMANDS):
         guess = parse_name(text)
         if guess is not None and not guess.tail:
             version = guess.version
             return Spec(
-                text,
-                "command",
+                text=text,
+                kind="command",
                 implementation=guess.implementation,
                 version=version,
                 release=guess.release if len(version) == 3 and guess.tail == "" else None,
@@ -265,16 +232,20 @@ def parse_spec(text: str) -> Spec:
             if spec is not None:
                 return spec
     spec = _parse_version(text, text, None, short=False)
-    return spec if spec is not None else Spec(text, "command")
+    return spec if spec is not None else Spec(text=text, kind="command")
 
 
 def _parse_version(text: str, rest: str, implementation: str | None, short: bool) -> Spec | None:
     if not rest:
-        return Spec(text, "version", implementation) if implementation and not short else None
+        if implementation and not short:
+            return Spec(text=text, kind="version", implementation=implementation)
+        return None
     if rest[0] in _RANGE_START:
-        return Spec(text, "version", implementation, specifier=_check_range(text, rest))
+        specifier = _check_range(text, rest)
+        return Spec(text=text, kind="version", implementation=implementation, specifier=specifier)
     if short and rest.isdigit() and len(rest) >= 2:  # cp312
-        return Spec(text, "version", implementation, (int(rest[0]), int(rest[1:])))
+        version = (int(rest[0]), int(rest[1:]))
+        return Spec(text=text, kind="version", implementation=implementation, version=version)
     parts, tail = _leading_version(rest)
     if not parts or len(parts) > 3:
         return None
@@ -287,7 +258,14 @@ def _parse_version(text: str, rest: str, implementation: str | None, short: bool
     free_threaded = tail == "t"
     if tail and not free_threaded:
         return None
-    return Spec(text, "version", implementation, tuple(parts), release, free_threaded)
+    return Spec(
+        text=text,
+        kind="version",
+        implementation=implementation,
+        version=tuple(parts),
+        release=release,
+        free_threaded=free_threaded,
+    )
 
 
 _RANGES: Dict[str, Any] = {}  # parsed packaging SpecifierSets, by text
