@@ -9,6 +9,7 @@ import pytest
 
 from burrow._fast import Record
 from burrow.discovery import Found
+from burrow.locations import Candidate
 from burrow.packages.index import IndexConfig, WheelLink
 from burrow.spec import parse_name, parse_spec
 
@@ -133,10 +134,11 @@ def _wheel_link() -> WheelLink:
         (lambda: parse_spec("cpython>=3.10"), "specifier"),
         (lambda: parse_name("cpython-3.12.1-linux-x86_64-gnu"), "version"),
         (_found, "path"),
+        (lambda: Candidate(path="/x/python3", source="PATH", guess=parse_name("python3")), "guess"),
         (lambda: IndexConfig(index_urls=("https://example.invalid/",), find_links=()), "cert"),
         (_wheel_link, "url"),
     ],
-    ids=["Spec", "Guess", "Found", "IndexConfig", "WheelLink"],
+    ids=["Spec", "Guess", "Found", "Candidate", "IndexConfig", "WheelLink"],
 )
 def test_burrows_records_are_frozen_values(make: object, field: str) -> None:
     record = make()  # type: ignore[operator]
