@@ -21,3 +21,11 @@ class SeedError(BurrowError):
 
 class EnvironmentNotFound(BurrowError):
     """No environment matches what the user named."""
+
+
+class LockError(BurrowError):
+    """A requirements or lock file is malformed, or cannot be installed as written."""
+
+
+class FetchError(BurrowError):
+    """A locked package could not be found, downloaded, checked or built."""
