@@ -21,3 +21,18 @@ class SeedError(BurrowError):
 
 class EnvironmentNotFound(BurrowError):
     """No environment matches what the user named."""
+
+
+class PackageError(BurrowError):
+    """A package could not be found, resolved, fetched or installed."""
+
+
+class FetchError(PackageError, SeedError):
+    """An index, a page or a file could not be read, or a file did not match its hash.
+
+    Also a SeedError: the seeder fetches pip through the same index client.
+    """
+
+
+class ResolutionError(PackageError):
+    """Requirements that no set of packages satisfies, or that name nothing known."""
