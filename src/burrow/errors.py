@@ -23,12 +23,16 @@ class EnvironmentNotFound(BurrowError):
     """No environment matches what the user named."""
 
 
+class LockError(BurrowError):
+    """A requirements or lock file is malformed, or cannot be installed as written."""
+
+
 class PackageError(BurrowError):
     """A package could not be found, resolved, fetched or installed."""
 
 
 class FetchError(PackageError, SeedError):
-    """An index, a page or a file could not be read, or a file did not match its hash.
+    """A package, an index page or a file could not be found, read, checked or built.
 
     Also a SeedError: the seeder fetches pip through the same index client.
     """

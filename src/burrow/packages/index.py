@@ -18,11 +18,10 @@ import os
 import sys
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
-from burrow._fast import getLogger
+from burrow._fast import Record, getLogger
 from burrow.errors import FetchError, SeedError
 
 if TYPE_CHECKING:
@@ -55,9 +54,8 @@ _WORKERS = 8
 _TAIL = 1 << 16
 
 
-@dataclass(frozen=True)
-class IndexConfig:
-    """Where pip looks for packages, e.g. `IndexConfig(("https://pypi.org/simple/",), ())`."""
+class IndexConfig(Record, frozen=True):
+    """Where pip looks for packages, e.g. index_urls=("https://pypi.org/simple/",)."""
 
     index_urls: tuple[str, ...]  # index-url first, then extra-index-urls
     find_links: tuple[str, ...]  # directories, HTML files or URLs
@@ -65,19 +63,18 @@ class IndexConfig:
     timeout: float = 15.0
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(Record, frozen=True, unhashed=("hashes", "metadata")):
     """One file offered for a project: a wheel or an sdist, e.g. `pip-24.0-py3-none-any.whl`."""
 
     filename: str
     url: str
     version: str  # from the filename, e.g. "24.0"
-    hashes: dict[str, str] = field(hash=False)  # e.g. {"sha256": "9bb4..."}
+    hashes: dict[str, str]  # e.g. {"sha256": "9bb4..."}
     requires_python: str | None
     yanked: str | None = None  # the reason ("" when none is given) for a yanked file (PEP 592)
     # PEP 658/714: the hashes of the `.metadata` file served beside it ({} when unhashed),
     # None when the index serves none.
-    metadata: dict[str, str] | None = field(default=None, hash=False, compare=False)
+    metadata: dict[str, str] | None = None
 
     @property
     def is_wheel(self) -> bool:
@@ -286,8 +283,7 @@ def _pure_tags(python_version: tuple[int, int, int]) -> list[str]:
     return [f"py{major}{m}-none-any" for m in range(minor, -1, -1)] + [f"py{major}-none-any"]
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(Record, frozen=True, unhashed=("links", "problems")):
     """Every file of one project on every source, and one line per source that failed."""
 
     name: str  # canonical, e.g. "typing-extensions"
@@ -382,7 +378,7 @@ class Index:
             if link.url not in seen:
                 seen.add(link.url)
                 unique.append(link)
-        return Project(name, unique, problems)
+        return Project(name=name, links=unique, problems=problems)
 
     # -- pages
 
@@ -472,8 +468,7 @@ class _BadPage(ValueError):
     """An index page that is not what the simple API promises."""
 
 
-@dataclass
-class _Response:
+class _Response(Record):
     url: str  # after redirects
     status: int
     content_type: str
@@ -514,7 +509,14 @@ class _Client:
             content_type = "application/json" if path.suffix == ".json" else ""
             with path.open("rb") as body:
                 size = os.fstat(body.fileno()).st_size
-                yield _Response(path.as_uri(), 200, content_type, size, {}, body)
+                yield _Response(
+                    url=path.as_uri(),
+                    status=200,
+                    content_type=content_type,
+                    length=size,
+                    headers={},
+                    body=body,
+                )
             return
         if scheme not in ("http", "https"):
             raise _Unreadable(f"{_redact(url)}: only http, https and file URLs are supported")
@@ -533,12 +535,12 @@ class _Client:
         with self._get_opener().open(request, timeout=self.config.timeout) as response:
             length = response.headers.get("Content-Length")
             yield _Response(
-                response.geturl(),
-                response.status,
-                response.headers.get("Content-Type", "").lower(),
-                int(length) if length and length.isdigit() else None,
-                response.headers,
-                response,
+                url=response.geturl(),
+                status=response.status,
+                content_type=response.headers.get("Content-Type", "").lower(),
+                length=int(length) if length and length.isdigit() else None,
+                headers=response.headers,
+                body=response,
             )
 
     def _credentials(self, netloc: str) -> str | None:
@@ -761,8 +763,11 @@ def _links_to_rows(links: list[Link]) -> list[list[Any]]:
     ]
 
 
+_ROW = ("filename", "url", "version", "hashes", "requires_python", "yanked", "metadata")
+
+
 def _rows_to_links(rows: list[list[Any]]) -> list[Link]:
-    return [Link(*row) for row in rows]
+    return [Link(**dict(zip(_ROW, row))) for row in rows]
 
 
 def _write_atomic(path: str, data: bytes) -> None:
