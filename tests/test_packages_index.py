@@ -486,7 +486,13 @@ def test_hash_mismatch_raises_and_leaves_no_file(served: Served, tmp_path: Path)
 
 def test_unhashed_plain_http_is_refused(served: Served, tmp_path: Path) -> None:
     wheel = make_wheel(served.root / "files", "demo", "1.0")
-    link = WheelLink(wheel.name, f"{served.url}/files/{wheel.name}", "1.0", {"md5": "x"}, None)
+    link = WheelLink(
+        filename=wheel.name,
+        url=f"{served.url}/files/{wheel.name}",
+        version="1.0",
+        hashes={"md5": "x"},
+        requires_python=None,
+    )
     with pytest.raises(SeedError, match="no hash"):
         download(link, tmp_path / "out", config_for())
     assert not (tmp_path / "out").exists()
@@ -498,7 +504,13 @@ def test_network_failure_names_url_and_leaves_no_file(served: Served, tmp_path: 
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
     for url in (f"{served.url}/files/x.whl", f"http://127.0.0.1:{closed}/x.whl"):
-        link = WheelLink("demo-1.0-py3-none-any.whl", url, "1.0", {"sha256": "0" * 64}, None)
+        link = WheelLink(
+            filename="demo-1.0-py3-none-any.whl",
+            url=url,
+            version="1.0",
+            hashes={"sha256": "0" * 64},
+            requires_python=None,
+        )
         with pytest.raises(SeedError, match=re.escape(f"could not download {url}: ")):
             download(link, tmp_path / "out", config_for())
     assert list((tmp_path / "out").iterdir()) == []
@@ -506,7 +518,13 @@ def test_network_failure_names_url_and_leaves_no_file(served: Served, tmp_path: 
 
 def test_download_refuses_path_like_filenames(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path / "w", "demo", "1.0")
-    link = WheelLink("../demo-1.0-py3-none-any.whl", wheel.as_uri(), "1.0", {}, None)
+    link = WheelLink(
+        filename="../demo-1.0-py3-none-any.whl",
+        url=wheel.as_uri(),
+        version="1.0",
+        hashes={},
+        requires_python=None,
+    )
     with pytest.raises(SeedError, match="not a wheel file name"):
         download(link, tmp_path / "out", config_for())
     assert not (tmp_path / "demo-1.0-py3-none-any.whl").exists()

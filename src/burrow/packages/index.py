@@ -9,11 +9,10 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from burrow._fast import getLogger
+from burrow._fast import Record, getLogger
 from burrow.errors import SeedError
 
 if TYPE_CHECKING:
@@ -38,9 +37,8 @@ _WEAK_HASHES = frozenset({"md5", "sha1"})
 _ALIASES = {"default-timeout": "timeout"}
 
 
-@dataclass(frozen=True)
-class IndexConfig:
-    """Where pip looks for packages, e.g. `IndexConfig(("https://pypi.org/simple/",), ())`."""
+class IndexConfig(Record, frozen=True):
+    """Where pip looks for packages, e.g. index_urls=("https://pypi.org/simple/",)."""
 
     index_urls: tuple[str, ...]  # index-url first, then extra-index-urls
     find_links: tuple[str, ...]  # directories, HTML files or URLs
@@ -48,14 +46,13 @@ class IndexConfig:
     timeout: float = 15.0
 
 
-@dataclass(frozen=True)
-class WheelLink:
+class WheelLink(Record, frozen=True, unhashed=("hashes",)):
     """One wheel file offered by an index, e.g. `pip-24.0-py3-none-any.whl` at its URL."""
 
     filename: str
     url: str
     version: str  # from the filename, e.g. "24.0"
-    hashes: dict[str, str] = field(hash=False)  # e.g. {"sha256": "9bb4..."}
+    hashes: dict[str, str]  # e.g. {"sha256": "9bb4..."}
     requires_python: str | None
 
 
