@@ -29,3 +29,7 @@ class LockError(BurrowError):
 
 class FetchError(BurrowError):
     """A locked package could not be found, downloaded, checked or built."""
+
+
+class UnpinnedError(LockError):
+    """A requirements file names a range, not one version: it needs resolving, not syncing."""
