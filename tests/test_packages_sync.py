@@ -159,7 +159,9 @@ def test_pip_lists_shows_checks_and_freezes_what_burrow_installed(
     assert "Requires: base-lib" in shown and "Version: 1.0" in shown
     checked = pip(env, "check")
     assert checked.returncode == 0 and "No broken requirements" in checked.stdout
-    assert {"app==1.0", "base-lib==2.0"} <= set(pip(env, "freeze").stdout.splitlines())
+    # Wheels named by path are direct-URL installs (PEP 610): pip freezes them so.
+    frozen = set(pip(env, "freeze").stdout.splitlines())
+    assert {f"app @ {app.as_uri()}", f"base-lib @ {base.as_uri()}"} <= frozen
     assert "INSTALLER: burrow" in pip(env, "show", "-v", "app").stdout.replace(
         "Installer", "INSTALLER"
     )

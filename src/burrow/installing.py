@@ -75,11 +75,9 @@ def install_before_rename(
     pinned lock through burrow's package engine, anything else with pip (whose scripts
     are then made to name ``final``)."""
     if not request.packages:
-        from burrow.packages.sync import install_new, pinned_wheels
+        from burrow.packages.sync import install_new
 
-        wheels = pinned_wheels(request.requirements)
-        if wheels is not None:
-            install_new(build, final, wheels, relocatable=relocatable)
+        if install_new(build, final, request.requirements, relocatable=relocatable) is not None:
             return
     pip_install(build, request)
     repoint_scripts(build, final, layout, relocatable)

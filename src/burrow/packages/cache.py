@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import os
 
-from burrow import dirs, store
+from burrow import dirs, fs, store
 from burrow._fast import getLogger
-from burrow.errors import BurrowError
+from burrow.errors import PackageError
 from burrow.seed import (
+    TRASH_STEM,
     DamagedEntry,
     Entry,
     _compile,
@@ -30,11 +31,8 @@ from burrow.seed import (
     _make_read_only,
     _record_line,
     _sweep_staging,
-    _unique_dir,
     _walk,
-    discard,
     entry_lock,
-    remove_tree,
 )
 
 TYPE_CHECKING = False
@@ -55,10 +53,6 @@ PLACEHOLDER = "/__burrow_python__"
 _PLACEHOLDER_HEAD = f"#!{PLACEHOLDER}\n".encode()
 #: The wheel schemes kept beside site/ (``purelib``/``platlib`` both go to site/).
 SPILL_SCHEMES = ("scripts", "data", "headers")
-
-
-class PackageError(BurrowError):
-    """A package could not be unpacked, cached or installed."""
 
 
 def root() -> str:
@@ -113,13 +107,13 @@ def build_entry(wheel: str, sha256: str, info: PythonInfo) -> Entry:
                 return load_entry(target)
             except DamagedEntry:
                 log.info("rebuilding the damaged cache entry of %s", os.path.basename(wheel))
-                discard(target)
-        staging = _unique_dir(folder, f".build-{sha256[:16]}")
+                fs.discard(target, TRASH_STEM)
+        staging = fs.unique_dir(folder, f".build-{sha256[:16]}-")
         try:
             _unpack(wheel, staging, sha256, info)
             os.rename(staging, target)
         except BaseException:
-            remove_tree(staging)
+            fs.remove_tree(staging)
             raise
     return load_entry(target)
 
