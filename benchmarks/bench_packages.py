@@ -61,14 +61,16 @@ def path_lock(lock: Path, wheels: Path, out: Path) -> int:
 
 
 class Tools:
-    def __init__(self, uv: str, python: str, work: Path) -> None:
-        self.uv, self.python, self.work = uv, python, work
+    def __init__(self, uv: str, python: str, burrow_python: str, work: Path) -> None:
+        self.uv, self.python, self.burrow_python, self.work = uv, python, burrow_python, work
         self.environ = dict(os.environ)
         self.environ["PYTHONPATH"] = str(ROOT / "src")
         self.environ["BURROW_CACHE_DIR"] = str(work / "cache-burrow")
         self.environ["UV_CACHE_DIR"] = str(work / "cache-uv")
         self.environ["PIP_NO_INDEX"] = "1"
-        for key in ("PIP_CONSTRAINT", "PIP_FIND_LINKS", "VIRTUAL_ENV"):
+        # A user's environment: bytecode is written (burrow's own modules too), and pip's
+        # machine-wide constraints and find-links of this host do not apply.
+        for key in ("PYTHONDONTWRITEBYTECODE", "PIP_CONSTRAINT", "PIP_FIND_LINKS", "VIRTUAL_ENV"):
             self.environ.pop(key, None)
 
     def run(self, *command: str) -> None:
@@ -76,7 +78,7 @@ class Tools:
 
     def create(self, tool: str, env: Path, lock: Path) -> None:
         if tool == "burrow":
-            self.run(self.python, "-m", "burrow", "create", "-q", str(env), "-r", str(lock))
+            self.run(self.burrow_python, "-m", "burrow", "create", "-q", str(env), "-r", str(lock))
         elif tool == "uv":
             self.run(self.uv, "venv", "-q", "-p", self.python, str(env))
             self.run(self.uv, "pip", "sync", "-q", "--python", str(env / "bin/python"), str(lock))
@@ -88,7 +90,7 @@ class Tools:
 
     def sync(self, tool: str, env: Path, lock: Path) -> None:
         if tool == "burrow":
-            self.run(self.python, "-m", "burrow", "sync", "-q", "-e", str(env), str(lock))
+            self.run(self.burrow_python, "-m", "burrow", "sync", "-q", "-e", str(env), str(lock))
         else:
             self.run(self.uv, "pip", "sync", "-q", "--python", str(env / "bin/python"), str(lock))
 
@@ -193,7 +195,13 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("locks", nargs="+", type=Path)
     parser.add_argument("--uv", required=True)
     parser.add_argument("--wheels", required=True, type=Path)
-    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--python", default=sys.executable, help="the envs' interpreter")
+    parser.add_argument(
+        "--burrow-python",
+        default=sys.executable,
+        help="runs burrow from this checkout: an env with burrow's dependencies only, so "
+        "its start-up is not that of an interpreter with many packages and .pth files",
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/var/tmp"))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--budget", type=float, default=60.0)
@@ -202,7 +210,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parser.parse_args(argv)
     work = args.workdir / f"bench-packages-{os.getpid()}"
     work.mkdir(parents=True)
-    tools = Tools(args.uv, args.python, work)
+    tools = Tools(args.uv, args.python, args.burrow_python, work)
     creators = ["burrow", "uv"] + ([] if args.no_pip else ["pip"])
     try:
         for lock in args.locks:

@@ -124,7 +124,7 @@ def materialize(pins: Sequence[Any], info: PythonInfo, lock: Any) -> List[Wheel]
     try:  # branch fetch's module, once it is there
         fetcher = importlib.import_module("burrow.packages.fetch")
     except ImportError:
-        return [_local_pin(pin) for pin in pins]
+        return [_local_pin(pin, info) for pin in pins]
     from burrow.packages.index import pip_config
 
     found = fetcher.fetch(pins, info, lock.index_config(pip_config()))
@@ -141,11 +141,18 @@ def materialize(pins: Sequence[Any], info: PythonInfo, lock: Any) -> List[Wheel]
     ]
 
 
-def _local_pin(pin: Any) -> Wheel:
+def _local_pin(pin: Any, info: PythonInfo) -> Wheel:
+    from burrow.packages.cache import MANIFEST, entry_path
+
     if not (pin.path and pin.path.endswith(".whl") and os.path.isfile(pin.path)):
         raise SyncError(f"{pin.origin}: {pin} is not a local wheel file (needs the fetcher)")
     wheel = local_wheel(pin.path, direct_url={"url": pin.url, "archive_info": {}})
     accepted = pin.hashes.get("sha256", [])
+    for digest in accepted:
+        # The cache holds the wheel with this hash already: its file need not be read.
+        if os.path.exists(os.path.join(entry_path(digest, info), MANIFEST)):
+            wheel.sha256 = digest
+            return wheel.replace(name=pin.name or wheel.name, version=pin.version or wheel.version)
     if accepted or pin.hashes:
         wheel.sha256 = file_sha256(pin.path)
         if wheel.sha256 not in accepted:
