@@ -21,3 +21,9 @@ class SeedError(BurrowError):
 
 class EnvironmentNotFound(BurrowError):
     """No environment matches what the user named."""
+
+
+class OptionError(TargetError):
+    """Options that contradict each other, e.g. --force without --clear (a usage error).
+
+    A TargetError too, which is what the library raised for these before."""

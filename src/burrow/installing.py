@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from burrow._fast import Record, record_hash
-from burrow.errors import BurrowError
+from burrow.errors import BurrowError, OptionError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class InstallRequest(Record):
     def check(self, seed: bool) -> None:
         """Refuse before anything is built: no pip to run, or a requirements file missing."""
         if not seed:
-            raise InstallFailed("installing requirements needs pip: drop --without-pip")
+            raise OptionError("-r/--install need pip: drop --without-pip")
         for name in self.requirements:
             if not os.path.isfile(name):
                 raise InstallFailed(f"requirements file {name} not found")
