@@ -15,7 +15,7 @@ import os
 from burrow import fs
 from burrow._fast import Record, record_hash
 from burrow.environment import python_of
-from burrow.errors import BurrowError
+from burrow.errors import BurrowError, OptionError
 from burrow.scripts import repointed
 
 TYPE_CHECKING = False
@@ -43,7 +43,7 @@ class InstallRequest(Record):
     def check(self, seed: bool) -> None:
         """Refuse before anything is built: no pip to run, or a requirements file missing."""
         if not seed:
-            raise InstallFailed("installing requirements needs pip: drop --without-pip")
+            raise OptionError("-r/--install need pip: drop --without-pip")
         for name in self.requirements:
             if not os.path.isfile(name):
                 raise InstallFailed(f"requirements file {name} not found")
