@@ -107,7 +107,7 @@ def test_batch_text(tmp_path: Path) -> None:
     paths = _write(tmp_path, names=["batch"], prompt='a&b "%x%"', env_dir="C:\\a&b %PATH% (x)")
     activate = paths[0].read_bytes().decode("utf-8")
     assert "\r\n" in activate
-    assert "@set VIRTUAL_ENV=C:\\a^&b %%PATH%% ^(x^)\r\n" in activate
+    assert "@set _BURROW_ENV=C:\\a^&b %%PATH%% ^(x^)\r\n" in activate
     assert '@set VIRTUAL_ENV_PROMPT=a^&b ^"%%x%%^"\r\n' in activate
     assert "set \"PROMPT=$Ca$Ab '%%x%%'$F %_BURROW_OLD_PROMPT%\"" in activate
     assert "deactivate.bat" in activate
@@ -121,5 +121,5 @@ def test_batch_refuses_newline_in_prompt(tmp_path: Path) -> None:
 def test_posix_script_quotes_values(tmp_path: Path) -> None:
     (path,) = _write(tmp_path, names=["posix"], env_dir="/srv/it's", prompt="p")
     text = path.read_text(encoding="utf-8")
-    assert "VIRTUAL_ENV='/srv/it'\\''s'" in text
-    assert "_burrow_relocatable=''" in text
+    assert "*) _burrow_try='/srv/it'\\''s' ;;" in text
+    assert "if [ -n '' ]; then" in text  # not relocatable
