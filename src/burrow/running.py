@@ -249,9 +249,9 @@ def source_command(script: str, shell: str) -> str:
 
     family = shell_family(shell)
     if family == "posix":
-        # `source` reads better, but plain sh (dash, busybox) only knows `.`.
+        # `source` reads better, but plain sh (dash, busybox) and yash only know `.`.
         name = os.path.basename(shell).lstrip("-").lower()
-        verb = "source" if name in ("bash", "zsh", "ksh", "ksh93", "mksh", "yash") else "."
+        verb = "source" if name in ("bash", "zsh", "ksh", "ksh93", "mksh") else "."
         return f"{verb} {word(quoting.posix)}"
     if family == "fish":
         return f"source {word(quoting.fish)}"
