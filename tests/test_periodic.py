@@ -71,6 +71,26 @@ def index(tmp_path: Path) -> Iterator[Index]:
         thread.join()
 
 
+@pytest.fixture(scope="module")
+def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache that has the interpreter's own pip ready, made once for this module."""
+    cache = tmp_path_factory.mktemp("warm-cache")
+    env = cache.parent / f"{cache.name}-env"
+    burrow("create", str(env), "-q", env={"BURROW_CACHE_DIR": str(cache), "PIP_NO_INDEX": "1"})
+    return cache
+
+
+@pytest.fixture
+def cache(tmp_path: Path, warm_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the warm cache, this test's own: what the check leaves there is its alone."""
+    import shutil
+
+    copy = tmp_path / "cache"
+    shutil.copytree(warm_cache, copy, symlinks=True)
+    monkeypatch.setenv("BURROW_CACHE_DIR", str(copy))
+    return copy
+
+
 def checking(url: str, **extra: str) -> Dict[str, str]:
     """The environment of a create whose daily check is on and asks only ``url``."""
     return {
@@ -126,14 +146,14 @@ def seeded_pip(env: Path) -> str:
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads process states in /proc")
 def test_the_next_create_seeds_the_pip_the_check_found(
-    tmp_path: Path, cold_cache: Path, index: Index
+    tmp_path: Path, cache: Path, index: Index
 ) -> None:
     environ = checking(index.url)
     index.gate.clear()  # the check waits on the index: the create must not
     first = burrow("create", str(tmp_path / "first"), "-v", env=environ)
     assert STARTED in first.stderr
     assert seeded_pip(tmp_path / "first") != NEWER  # this create seeded what it had
-    claim = next(periodic(cold_cache).glob("*.claim"))
+    claim = next(periodic(cache).glob("*.claim"))
     deadline = time.monotonic() + 120
     while not claim.read_text() and time.monotonic() < deadline:  # its pid, once it runs
         time.sleep(0.05)
@@ -143,9 +163,9 @@ def test_the_next_create_seeds_the_pip_the_check_found(
     for fd in (0, 1, 2):  # and not the create's pipes, which burrow() read to their end
         assert os.readlink(f"/proc/{updater}/fd/{fd}") == os.devnull
     index.gate.set()
-    line = wait_for_check(cold_cache)
+    line = wait_for_check(cache)
     assert line.endswith(f"pip {NEWER} ready\n"), line
-    assert list((cold_cache / "wheels").glob(f"pip-{NEWER}-*.whl"))
+    assert list((cache / "wheels").glob(f"pip-{NEWER}-*.whl"))
 
     # The next create seeds it, from the cache, with no index at all.
     offline = {**environ, "PIP_NO_INDEX": "1"}
@@ -156,21 +176,18 @@ def test_the_next_create_seeds_the_pip_the_check_found(
     assert index.pages == 1
 
 
-def test_a_check_that_cannot_reach_the_index_waits_a_day(tmp_path: Path, cold_cache: Path) -> None:
+def test_a_check_that_cannot_reach_the_index_waits_a_day(tmp_path: Path, cache: Path) -> None:
     unreachable = (tmp_path / "no-index").as_uri() + "/"
     environ = checking(unreachable)
     first = burrow("create", str(tmp_path / "first"), "-v", env=environ)
     assert STARTED in first.stderr
-    assert "failed" in wait_for_check(cold_cache)
+    assert "failed" in wait_for_check(cache)
     again = burrow("create", str(tmp_path / "again"), "-v", env=environ)
     assert STARTED not in again.stderr
     assert seeded_pip(tmp_path / "first") == seeded_pip(tmp_path / "again")
 
 
-def test_two_creates_at_once_start_one_check(
-    tmp_path: Path, cold_cache: Path, index: Index
-) -> None:
-    burrow("create", str(tmp_path / "warm"), env={"PIP_NO_INDEX": "1"})  # cache ready, no check
+def test_two_creates_at_once_start_one_check(tmp_path: Path, cache: Path, index: Index) -> None:
     index.gate.clear()  # the check runs for as long as the creates do
     environ = checking(index.url)
 
@@ -181,31 +198,36 @@ def test_two_creates_at_once_start_one_check(
         outputs = list(pool.map(create, range(6)))
     index.gate.set()
     assert sum(STARTED in err for err in outputs) == 1, outputs
-    wait_for_check(cold_cache)
+    wait_for_check(cache)
     assert index.pages == 1
 
 
-def test_a_claim_left_by_a_dead_check_is_taken_over(tmp_path: Path, cold_cache: Path) -> None:
-    unreachable = (tmp_path / "no-index").as_uri() + "/"
-    burrow("create", str(tmp_path / "warm"), env={"PIP_NO_INDEX": "1"})
-    folder = periodic(cold_cache)
+def test_a_claim_left_by_a_dead_check_is_taken_over(tmp_path: Path, cache: Path) -> None:
+    folder = periodic(cache)
     folder.mkdir()
-    tag = next((cold_cache / "seed").glob("v*/*")).name
+    tag = next((cache / "seed").glob("v*/*")).name
     claim = folder / f"pip-{tag}.claim"
-    claim.write_text("999999999")
-    environ = checking(unreachable)
-    live = burrow("create", str(tmp_path / "live"), "-v", env=environ)
-    assert STARTED not in live.stderr  # a claim an hour old may still be running
+    environ = checking((tmp_path / "no-index").as_uri() + "/")
+
+    def starts(name: str) -> bool:
+        return STARTED in burrow("create", str(tmp_path / name), "-v", env=environ).stderr
+
+    claim.write_text(str(os.getpid()))  # a check that is running (its process lives)
+    assert not starts("running")
+    claim.write_text("999999999")  # a check whose process is gone
+    assert starts("dead")
+    wait_for_check(cache)
+    (folder / f"pip-{tag}").unlink()  # due again
+    claim.write_text("")  # a claim whose check never began, long ago
     old = time.time() - 2 * 3600
     os.utime(claim, (old, old))
-    dead = burrow("create", str(tmp_path / "dead"), "-v", env=environ)
-    assert STARTED in dead.stderr
-    wait_for_check(cold_cache)
+    assert starts("old")
+    wait_for_check(cache)
 
 
 @pytest.mark.parametrize("how", ["switched-off", "without-pip", "pip-pinned"])
 def test_no_check_when_off_or_pip_not_from_the_bundle(
-    tmp_path: Path, cold_cache: Path, how: str
+    tmp_path: Path, cache: Path, how: str
 ) -> None:
     environ = checking((tmp_path / "no-index").as_uri() + "/")
     args = [str(tmp_path / "env"), "-v"]
@@ -218,4 +240,4 @@ def test_no_check_when_off_or_pip_not_from_the_bundle(
         args += ["--pip", pip.stdout.split('"pip": "')[1].split('"')[0]]
     result = burrow("create", *args, env=environ)
     assert STARTED not in result.stderr
-    assert not periodic(cold_cache).exists()
+    assert not periodic(cache).exists()

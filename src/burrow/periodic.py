@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 OFF = "BURROW_NO_PERIODIC_UPDATE"
 INTERVAL = 24 * 3600  # seconds between two checks for one kind of interpreter
-#: A claim older than this belongs to a check that died (its index timeouts are seconds).
+#: A claim older than this is taken over even if its pid lives (a pid can be reused).
 STALE_CLAIM = 3600
 
 # Run by the detached process: burrow from the same place as the create that started it.
@@ -82,15 +82,14 @@ def _due(stamp: str) -> bool:
 
 
 def _claim(claim: str) -> bool:
-    """Create ``claim`` exclusively; take it over once if its check died long ago."""
+    """Create ``claim`` exclusively; take it over once if the check that holds it is dead."""
     for _attempt in range(2):
         try:
             fd = os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            try:
-                if time.time() - os.stat(claim).st_mtime < STALE_CLAIM:
-                    return False
-                # Renamed away first: of two runs taking over, only one succeeds.
+            if not _abandoned(claim):
+                return False
+            try:  # renamed away first: of two runs taking over, only one succeeds
                 stale = f"{claim}.{os.getpid()}.stale"
                 os.rename(claim, stale)
                 os.unlink(stale)
@@ -102,6 +101,21 @@ def _claim(claim: str) -> bool:
         os.close(fd)  # the check writes its pid in it once it runs
         return True
     return False
+
+
+def _abandoned(claim: str) -> bool:
+    """Whether the check holding ``claim`` is gone: its process has exited, or it is old."""
+    from burrow.fs import pid_alive
+
+    try:
+        with open(claim, "rb") as handle:
+            holder = handle.read()
+        age = time.time() - os.stat(claim).st_mtime
+    except OSError:
+        return False
+    if holder.isdigit() and not pid_alive(int(holder)):
+        return True
+    return not 0 <= age < STALE_CLAIM
 
 
 def _unlink(path: str) -> None:
@@ -178,7 +192,7 @@ def run(executable: str, stamp: str) -> None:
     (offline, an index that refuses) is tried again tomorrow, not on the next create.
     """
     from burrow.errors import BurrowError
-    from burrow.store import replace_file
+    from burrow.fs import replace_file
 
     outcome = "failed: unexpected error"
     try:
