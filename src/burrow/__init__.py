@@ -5,10 +5,10 @@
 >>> env.executable  # doctest: +SKIP
 '/home/me/app/.venv/bin/python'
 
-The public names are imported on first use, so ``burrow --help`` stays fast.
+The public names are imported on first use, so ``burrow --help`` stays fast. This file
+imports nothing (not even ``__future__``): it runs before the command line's Ctrl-C hook is
+in place (see ``_signals``), and every import is a place where a Ctrl-C could be lost.
 """
-
-from __future__ import annotations
 
 __version__ = "0.1.0"
 
