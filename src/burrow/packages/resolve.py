@@ -116,8 +116,9 @@ def _tags_and_markers(info: PythonInfo) -> Tuple[List[str], Dict[str, str]]:
 
     from packaging import markers, tags
 
-    same = os.path.realpath(info.executable) == os.path.realpath(sys.executable) or (
-        info.version == sys.version_info[:3] and info.prefix == sys.prefix
+    same = tuple(info.version) == sys.version_info[:3] and (
+        os.path.realpath(info.executable) == os.path.realpath(sys.executable)
+        or info.prefix == sys.prefix
     )
     if same:
         environment = cast("Dict[str, str]", markers.default_environment())
@@ -559,7 +560,7 @@ class _Provider(_ProviderBase):
         from burrow.packages.index import describe
 
         message = f"no package named '{name}' on {describe(self.options.config)}"
-        close = difflib.get_close_matches(name, self._known_names(), n=3, cutoff=0.75)
+        close = difflib.get_close_matches(name, self._known_names(), n=3, cutoff=0.6)
         if close:
             message += f" (did you mean {', '.join(repr(c) for c in close)}?)"
         return message
