@@ -7,9 +7,15 @@ from __future__ import annotations
 import os
 import sys
 
-from burrow import __version__, store
+from burrow import __version__, fs
 from burrow._fast import Record, getLogger
-from burrow.environment import Environment, is_environment, render_config
+from burrow.environment import (
+    BUILD_PREFIX,
+    TRASH_PREFIX,
+    Environment,
+    is_environment,
+    render_config,
+)
 from burrow.errors import BurrowError, TargetError
 from burrow.layout import CONFIG_NAME, plan
 
@@ -23,8 +29,6 @@ if TYPE_CHECKING:
 
 log = getLogger(__name__)
 
-BUILD_PREFIX = ".burrow-build-"
-TRASH_PREFIX = ".burrow-trash-"
 GITIGNORE = "# Created by burrow: nothing in a virtual environment belongs in git.\n*\n"
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -152,7 +156,7 @@ def _build_and_swap(
 ) -> Environment:
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
-    build = _make_private_dir(parent, BUILD_PREFIX)
+    build = _dir_beside(parent, BUILD_PREFIX)
     try:
         env = _populate(build, target, info, layout, opts, prompt)
         _move_into_place(build, target, replace=opts.clear)
@@ -179,19 +183,14 @@ def _build_and_swap(
     return env
 
 
-def _make_private_dir(parent: str, prefix: str) -> str:
-    for _ in range(100):
-        candidate = os.path.join(parent, f"{prefix}{os.getpid()}-{os.urandom(4).hex()}")
-        try:
-            os.mkdir(candidate, 0o777)  # the umask applies, as for a venv made in place
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise TargetError(
-                f"cannot create the environment in {parent}: {exc.strerror}"
-            ) from None
-        return candidate
-    raise TargetError(f"cannot make a temporary directory in {parent}")
+def _dir_beside(parent: str, prefix: str) -> str:
+    """A new build or trash dir in ``parent``; the umask applies, as for a venv made in place."""
+    try:
+        return fs.unique_dir(parent, prefix)
+    except FileExistsError:
+        raise TargetError(f"cannot make a temporary directory in {parent}") from None
+    except OSError as exc:
+        raise TargetError(f"cannot create the environment in {parent}: {exc.strerror}") from None
 
 
 def _move_into_place(build: str, target: str, *, replace: bool) -> None:
@@ -230,7 +229,7 @@ def _move_to_trash(target: str) -> Optional[str]:
         except OSError as exc:
             raise _taken(target, exc) from None
         return None
-    trash = _make_private_dir(os.path.dirname(target), TRASH_PREFIX)
+    trash = _dir_beside(os.path.dirname(target), TRASH_PREFIX)
     try:
         os.replace(target, trash)  # onto the empty dir just made: atomic on POSIX
     except OSError as exc:
@@ -307,16 +306,10 @@ def _link_python(bin_dir: str, info: PythonInfo, layout: Layout, symlinks: bool)
 
 def _place(source: str, dest: str, symlinks: bool) -> None:
     """Make ``dest`` a symlink to (or copy of) ``source``, replacing it atomically."""
-    folder, name = os.path.split(dest)
-    temp = _fresh_temp(folder, name)
     if symlinks:
-        os.symlink(source, temp)
-    else:
-        import shutil
-
-        shutil.copyfile(os.path.join(folder, source), temp)  # join keeps an absolute source
-        os.chmod(temp, 0o755)
-    os.replace(temp, dest)
+        fs.replace_link(dest, source)
+    else:  # the join keeps an absolute source, and finds a relative one beside dest
+        fs.replace_copy(dest, os.path.join(os.path.dirname(dest), source), 0o755)
 
 
 def _copy_windows_python(bin_dir: str, info: PythonInfo, layout: Layout) -> None:
@@ -335,15 +328,6 @@ def _copy_windows_python(bin_dir: str, info: PythonInfo, layout: Layout) -> None
         source = next((c for c in candidates if os.path.isfile(c)), None)
         if source is not None:
             shutil.copyfile(source, os.path.join(bin_dir, name))
-
-
-def _fresh_temp(folder: str, name: str) -> str:
-    """A temporary name beside ``name`` where nothing is: in an existing env, something
-    left there (a dead run's file, a planted symlink) must never be written through."""
-    temp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    if os.path.lexists(temp):
-        os.unlink(temp)
-    return temp
 
 
 def _write_text(path: str, text: str) -> None:
@@ -494,7 +478,7 @@ def _update_in_place(
         version=__version__,
         extra=extra_config,
     )
-    store.replace_file(os.path.join(target, CONFIG_NAME), config.encode("utf-8"))
+    fs.replace_file(os.path.join(target, CONFIG_NAME), config.encode("utf-8"))
     env = Environment(
         path=target,
         layout=layout,
@@ -542,32 +526,14 @@ def _clean_leftovers(parent: str) -> None:
     for entry in entries:
         if not entry.name.startswith((BUILD_PREFIX, TRASH_PREFIX)):
             continue
-        pid_text = entry.name.split("-")[2] if entry.name.count("-") >= 3 else ""
-        if pid_text.isdigit() and pid_alive(int(pid_text)):
+        if fs.owner_alive(entry.name):
             continue
         log.info("removing %s left by an interrupted run", entry.path)
         _remove(entry.path)
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` may still run (and use what it made); True when unsure."""
-    if pid == os.getpid():
-        return True
-    if os.name == "nt":  # os.kill would terminate it: keep anything that may be in use
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove(path: str) -> None:
-    from burrow.seed import remove_tree
-
     try:
-        remove_tree(path)
+        fs.remove_tree(path)
     except OSError as exc:
         log.warning("could not remove %s: %s", path, exc)

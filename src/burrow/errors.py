@@ -40,3 +40,7 @@ class FetchError(PackageError, SeedError):
 
 class ResolutionError(PackageError):
     """Requirements that no set of packages satisfies, or that name nothing known."""
+
+
+class UnpinnedError(LockError):
+    """A requirements file names a range, not one version: it needs resolving, not syncing."""

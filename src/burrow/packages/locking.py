@@ -63,7 +63,7 @@ def read_inputs(
 
     requirements: List[Line] = []
     constraints: List[Line] = []
-    options = FileOptions()
+    options = FileOptions.empty()
     for path in requirement_files:
         parsed = parse_file(path)
         requirements += parsed.requirements

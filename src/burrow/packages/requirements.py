@@ -10,9 +10,9 @@ relative to the working directory, as pip has them.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
+from burrow._fast import Record
 from burrow.errors import LockError
 
 if TYPE_CHECKING:
@@ -63,8 +63,7 @@ _OPTIONS: Dict[str, Tuple[str, bool, bool]] = {
 }
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(Record, frozen=True, unhashed=("hashes",)):
     """One requirement of a file, e.g. `Line(name="flask", specifier="==3.0.0", ...)`.
 
     `url` is the direct reference when there is one (a `file://` URL for local paths, which
@@ -76,7 +75,7 @@ class Line:
     extras: Tuple[str, ...]
     specifier: str  # e.g. ">=2,<3"; "" when none
     marker: Optional[str]  # e.g. 'python_version < "3.10"'
-    hashes: Dict[str, List[str]] = field(hash=False)
+    hashes: Dict[str, List[str]]
     url: Optional[str]
     path: Optional[str]
     editable: bool
@@ -100,30 +99,37 @@ class Line:
         return Requirement(text)
 
 
-@dataclass
-class FileOptions:
+class FileOptions(Record):
     """What the files say about where and how to find packages, merged as pip does."""
 
     index_url: Optional[str] = None
-    extra_index_urls: List[str] = field(default_factory=list)
+    extra_index_urls: List[str]
     no_index: bool = False
-    find_links: List[str] = field(default_factory=list)  # paths made absolute when they exist
-    no_binary: set[str] = field(default_factory=set)  # canonical names or ":all:"
-    only_binary: set[str] = field(default_factory=set)
+    find_links: List[str]  # paths made absolute when they exist
+    no_binary: Set[str]  # canonical names or ":all:"
+    only_binary: Set[str]
     prefer_binary: bool = False
     require_hashes: bool = False
     pre: bool = False
-    trusted_hosts: List[str] = field(default_factory=list)
+    trusted_hosts: List[str]
+
+    @classmethod
+    def empty(cls) -> FileOptions:
+        return cls(extra_index_urls=[], find_links=[], no_binary=set(), only_binary=set(),
+                   trusted_hosts=[])  # fmt: skip
 
 
-@dataclass
-class RequirementsFile:
+class RequirementsFile(Record):
     """A requirements file with its includes read: `parse_file("requirements.txt")`."""
 
-    requirements: List[Line] = field(default_factory=list)
-    constraints: List[Line] = field(default_factory=list)
-    options: FileOptions = field(default_factory=FileOptions)
-    files: List[str] = field(default_factory=list)  # every file read, top file first
+    requirements: List[Line]
+    constraints: List[Line]
+    options: FileOptions
+    files: List[str]  # every file read, top file first
+
+    @classmethod
+    def empty(cls) -> RequirementsFile:
+        return cls(requirements=[], constraints=[], options=FileOptions.empty(), files=[])
 
 
 def parse_file(
@@ -133,7 +139,7 @@ def parse_file(
     environ: Mapping[str, str] | None = None,
 ) -> RequirementsFile:
     """Read a requirements file (or a constraints file) and everything it includes."""
-    result = RequirementsFile()
+    result = RequirementsFile.empty()
     _Reader(result, os.environ if environ is None else environ).read(
         os.fspath(path), constraint, ()
     )
@@ -144,7 +150,7 @@ def parse_line(
     text: str, origin: str = "<line>", *, environ: Mapping[str, str] | None = None
 ) -> Line:
     """One requirement line, e.g. `parse_line("flask==3.0 --hash=sha256:...")`."""
-    result = RequirementsFile()
+    result = RequirementsFile.empty()
     reader = _Reader(result, os.environ if environ is None else environ)
     reader.line(_expand(text, reader.environ), origin, "<line>", False, ())
     found = result.requirements
@@ -439,8 +445,7 @@ def _requirement(
     )
 
 
-@dataclass
-class _Parts:
+class _Parts(Record):
     name: Optional[str] = None
     extras: Tuple[str, ...] = ()
     specifier: str = ""
