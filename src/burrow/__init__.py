@@ -22,10 +22,12 @@ __all__ = [
     "TargetError",
     "__version__",
     "create",
+    "lock",
 ]
 
 _HOMES = {
     "create": "burrow.creator",
+    "lock": "burrow.packages.locking",
     "Options": "burrow.creator",
     "Environment": "burrow.environment",
     "BurrowError": "burrow.errors",
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
         SeedError,
         TargetError,
     )
+    from burrow.packages.locking import lock
 
 
 def __getattr__(name: str) -> object:
