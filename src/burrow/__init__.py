@@ -23,12 +23,14 @@ __all__ = [
     "__version__",
     "create",
     "lock",
+    "sync",
 ]
 
 _HOMES = {
     "create": "burrow.creator",
     "lock": "burrow.packages.locking",
     "Options": "burrow.creator",
+    "sync": "burrow.packages.sync",
     "Environment": "burrow.environment",
     "BurrowError": "burrow.errors",
     "EnvironmentNotFound": "burrow.errors",
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
         TargetError,
     )
     from burrow.packages.locking import lock
+    from burrow.packages.sync import sync
 
 
 def __getattr__(name: str) -> object:
