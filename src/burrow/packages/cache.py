@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-from burrow import dirs, store
+from burrow import dirs, fs, store
 from burrow._fast import getLogger
 from burrow.errors import BurrowError
 from burrow.seed import (
@@ -30,11 +30,8 @@ from burrow.seed import (
     _make_read_only,
     _record_line,
     _sweep_staging,
-    _unique_dir,
     _walk,
-    discard,
     entry_lock,
-    remove_tree,
 )
 
 TYPE_CHECKING = False
@@ -113,13 +110,13 @@ def build_entry(wheel: str, sha256: str, info: PythonInfo) -> Entry:
                 return load_entry(target)
             except DamagedEntry:
                 log.info("rebuilding the damaged cache entry of %s", os.path.basename(wheel))
-                discard(target)
-        staging = _unique_dir(folder, f".build-{sha256[:16]}")
+                fs.discard(target, ".trash")
+        staging = fs.unique_dir(folder, f".build-{sha256[:16]}")
         try:
             _unpack(wheel, staging, sha256, info)
             os.rename(staging, target)
         except BaseException:
-            remove_tree(staging)
+            fs.remove_tree(staging)
             raise
     return load_entry(target)
 

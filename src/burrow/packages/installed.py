@@ -127,7 +127,7 @@ def remove(dist: Dist, env_root: str, *, alias: Optional[str] = None) -> List[st
                 continue
             removed.append(candidate)
             folders.add(os.path.dirname(candidate))
-    from burrow.seed import remove_tree
+    from burrow.fs import remove_tree
 
     remove_tree(dist.dist_info)
     _prune(folders, real_site, inside)

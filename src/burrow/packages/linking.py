@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from burrow import store
+from burrow import fs
 from burrow.seed import DamagedEntry, _cannot_link, _copy_writable, _record_line, _write_scripts
 
 TYPE_CHECKING = False
@@ -46,7 +46,7 @@ def link_entry(
     for rel in manifest["pth"]:  # per env: a .pth is read and often rewritten by tools
         with open(os.path.join(source, rel), "rb") as handle:
             data = handle.read()
-        store.replace_file(os.path.join(site, rel), data, 0o644)
+        fs.replace_file(os.path.join(site, rel), data, 0o644)
     bin_dir = os.path.join(build_root, layout.scripts)
     final_bin = os.path.join(final_root, layout.scripts)
     spill = manifest["spill"]
@@ -87,14 +87,14 @@ def _spill_targets(root: str, layout: Layout, info: PythonInfo, name: str) -> Di
 
 
 def _rewrite_shebang(source: str, dest: str, python: str, relocatable: bool) -> None:
-    from burrow.seed import script_head
+    from burrow.scripts import script_head
 
     with open(source, "rb") as handle:
         handle.readline()  # the placeholder line installer wrote
         body = handle.read()
     head = script_head(python, relocatable).encode("utf-8")
     os.unlink(dest)  # the hard link made with the rest: the cached file stays as it is
-    store.replace_file(dest, head + body, 0o755)
+    fs.replace_file(dest, head + body, 0o755)
 
 
 def _write_metadata(
@@ -119,10 +119,10 @@ def _write_metadata(
         extra.append(("direct_url.json", json.dumps(direct_url, sort_keys=True).encode()))
     for name, data in extra:
         path = os.path.join(dist_info, name)
-        store.replace_file(path, data, 0o644)
+        fs.replace_file(path, data, 0o644)
         lines.append(_record_line(path, f"{dist_rel}/{name}"))
     lines.append(f"{dist_rel}/RECORD,,")
-    store.replace_file(os.path.join(dist_info, "RECORD"), ("\n".join(lines) + "\n").encode(), 0o644)
+    fs.replace_file(os.path.join(dist_info, "RECORD"), ("\n".join(lines) + "\n").encode(), 0o644)
 
 
 def link_files(source: str, dest: str, dirs: Sequence[str], files: Sequence[Sequence[Any]]) -> None:

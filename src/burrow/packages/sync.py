@@ -206,11 +206,12 @@ def apply(
     entries: Sequence[Tuple[Wheel, Entry]],
 ) -> None:
     """Build the new state of ``target`` in a hard-linked clone beside it and swap it in."""
-    from burrow.creator import BUILD_PREFIX, _clean_leftovers, _make_private_dir, _remove
+    from burrow.creator import _clean_leftovers, _dir_beside, _remove
+    from burrow.environment import BUILD_PREFIX
 
     parent = os.path.dirname(target)
     _clean_leftovers(parent)
-    clone = _make_private_dir(parent, BUILD_PREFIX)
+    clone = _dir_beside(parent, BUILD_PREFIX)
     try:
         snapshot = clone_tree(target, clone)
         _reached("cloned")
@@ -467,9 +468,9 @@ def _swapped_aside(target: str) -> bool:
 
 
 def _env_python(target: str) -> str:
-    from burrow.health import env_python
+    from burrow.environment import python_of
 
-    return env_python(target)
+    return python_of(target)
 
 
 def _local_lock(path: str) -> List[Wheel]:
