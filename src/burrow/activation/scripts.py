@@ -85,20 +85,30 @@ def write_activators(
     relocatable: bool = False,
     names: Iterable[str] | None = None,
     windows: bool = os.name == "nt",
+    identity: str | None = None,
 ) -> list[str]:
     """Write the activation scripts into bin_dir and return the files written.
 
     bin_dir may be inside a temporary directory; env_dir is the environment's final
     absolute path, embedded in the scripts. names=None writes all but, off Windows, the
-    cmd.exe ones. Example: ``write_activators("/tmp/x/bin", env_dir="/srv/env",
-    prompt="env", site_packages=["lib/python3.12/site-packages"])``.
+    cmd.exe ones. ``identity`` is the env's id in the scripts' first line: by default the
+    one the scripts there already have for env_dir, else a new random one. Example:
+    ``write_activators("/tmp/x/bin", env_dir="/srv/env", prompt="env",
+    site_packages=["lib/python3.12/site-packages"])``.
     """
     if names is None:
         selected = tuple(n for n in ACTIVATORS if windows or n != "batch")
     else:
         selected = parse_activators(",".join(names))
     bin_dir = os.fspath(bin_dir)
-    values = _Values(env_dir, prompt, os.path.basename(bin_dir), site_packages, relocatable)
+    if identity is None:
+        # Rewritten in place (--upgrade), the env keeps its id: a shell sourcing the old
+        # script meanwhile still finds its own first line there.
+        header = _header_of(os.path.join(bin_dir, "activate"))
+        identity = header[0] if header and header[1] == env_dir else os.urandom(16).hex()
+    values = _Values(
+        env_dir, prompt, os.path.basename(bin_dir), site_packages, relocatable, identity
+    )
     written = []
     for name in selected:
         for file_name in _FILES[name]:
@@ -130,13 +140,19 @@ def written_for(script: str) -> str | None:
     None when the file says nothing of it (written by an older burrow, or not burrow's).
     Example: ``written_for("/srv/env/bin/activate")`` -> ``'/srv/env'``.
     """
+    header = _header_of(script)
+    return None if header is None else header[1]
+
+
+def _header_of(script: str) -> tuple[str, str] | None:
+    """(id, path) from the first line of an activation script, e.g. ('9f3c…', '/srv/env')."""
     try:
         with open(script, encoding="utf-8", errors="surrogateescape") as stream:
             line = stream.readline(65536).rstrip("\n")
     except OSError:
         return None
     mark, _, rest = line.partition(HEADER_MARK)
-    _, _, literal = rest.partition(" ")
+    identity, _, literal = rest.partition(" ")
     if mark or not literal:
         return None
     import ast
@@ -145,7 +161,7 @@ def written_for(script: str) -> str | None:
         path = ast.literal_eval(literal)
     except (ValueError, SyntaxError):
         return None
-    return path if isinstance(path, str) else None
+    return (identity, path) if isinstance(path, str) else None
 
 
 def render(template: str, values: Mapping[str, str]) -> str:
@@ -175,6 +191,7 @@ class _Values:
         bin_name: str,
         site_packages: Sequence[str],
         relocatable: bool,
+        identity: str,
     ) -> None:
         self.env_dir = env_dir
         self.prompt = prompt
@@ -185,7 +202,7 @@ class _Values:
         # The scripts' first line: an id only this environment has, and where it was written
         # for. A script that cannot learn its own place checks that the bin it is about to
         # activate holds a script with this same line (and Python reads the path back).
-        self.header = f"{HEADER_MARK}{os.urandom(16).hex()} {env_dir!a}"
+        self.header = f"{HEADER_MARK}{identity} {env_dir!a}"
         self.pathsep_message = (
             "error: cannot activate this environment: its path contains "
             f"{os.pathsep!r}, which no PATH entry can hold; move it to a path without one"
