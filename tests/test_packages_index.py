@@ -10,12 +10,14 @@ import re
 import socket
 import sys
 import threading
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import helpers
+import localindex
 import pytest
 
 from burrow.errors import SeedError
@@ -486,7 +488,13 @@ def test_hash_mismatch_raises_and_leaves_no_file(served: Served, tmp_path: Path)
 
 def test_unhashed_plain_http_is_refused(served: Served, tmp_path: Path) -> None:
     wheel = make_wheel(served.root / "files", "demo", "1.0")
-    link = WheelLink(wheel.name, f"{served.url}/files/{wheel.name}", "1.0", {"md5": "x"}, None)
+    link = WheelLink(
+        filename=wheel.name,
+        url=f"{served.url}/files/{wheel.name}",
+        version="1.0",
+        hashes={"md5": "x"},
+        requires_python=None,
+    )
     with pytest.raises(SeedError, match="no hash"):
         download(link, tmp_path / "out", config_for())
     assert not (tmp_path / "out").exists()
@@ -498,7 +506,13 @@ def test_network_failure_names_url_and_leaves_no_file(served: Served, tmp_path: 
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
     for url in (f"{served.url}/files/x.whl", f"http://127.0.0.1:{closed}/x.whl"):
-        link = WheelLink("demo-1.0-py3-none-any.whl", url, "1.0", {"sha256": "0" * 64}, None)
+        link = WheelLink(
+            filename="demo-1.0-py3-none-any.whl",
+            url=url,
+            version="1.0",
+            hashes={"sha256": "0" * 64},
+            requires_python=None,
+        )
         with pytest.raises(SeedError, match=re.escape(f"could not download {url}: ")):
             download(link, tmp_path / "out", config_for())
     assert list((tmp_path / "out").iterdir()) == []
@@ -506,7 +520,237 @@ def test_network_failure_names_url_and_leaves_no_file(served: Served, tmp_path: 
 
 def test_download_refuses_path_like_filenames(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path / "w", "demo", "1.0")
-    link = WheelLink("../demo-1.0-py3-none-any.whl", wheel.as_uri(), "1.0", {}, None)
-    with pytest.raises(SeedError, match="not a wheel file name"):
+    link = WheelLink(
+        filename="../demo-1.0-py3-none-any.whl",
+        url=wheel.as_uri(),
+        version="1.0",
+        hashes={},
+        requires_python=None,
+    )
+    with pytest.raises(SeedError, match="not a wheel or sdist file name"):
         download(link, tmp_path / "out", config_for())
     assert not (tmp_path / "demo-1.0-py3-none-any.whl").exists()
+
+
+# --------------------------------------------------------------------------- the session client
+
+
+def built_index(tmp_path: Path, *, metadata_files: bool = False) -> tuple[Path, list[Path]]:
+    """root with demo 1.0 (wheel + sdist), 1.1 (yanked wheel, needs py>=3.13) and dep 2.0."""
+    src = tmp_path / "src"
+    files = [
+        localindex.wheel(src, "demo", "1.0", ["dep>=2"]),
+        localindex.sdist(src, "demo", "1.0", ["dep>=2"]),
+        localindex.wheel(src, "demo", "1.1", requires_python=">=3.13"),
+        localindex.wheel(src, "dep", "2.0"),
+    ]
+    root = tmp_path / "www"
+    localindex.write_index(
+        root,
+        files,
+        yanked={"demo-1.1-py3-none-any.whl": ""},
+        requires_python={"demo-1.1-py3-none-any.whl": ">=3.13"},
+        metadata_files=metadata_files,
+    )
+    return root, files
+
+
+def test_files_lists_sdists_and_marks_yanked(tmp_path: Path) -> None:
+    root, _ = built_index(tmp_path, metadata_files=True)
+    with index.Index(config_for((root / "simple").as_uri())) as session:
+        links = {link.filename: link for link in session.files("Demo")}
+    assert sorted(links) == [
+        "demo-1.0-py3-none-any.whl",
+        "demo-1.0.tar.gz",
+        "demo-1.1-py3-none-any.whl",
+    ]
+    assert links["demo-1.1-py3-none-any.whl"].yanked == ""
+    assert links["demo-1.1-py3-none-any.whl"].requires_python == ">=3.13"
+    assert links["demo-1.0-py3-none-any.whl"].yanked is None
+    assert links["demo-1.0.tar.gz"].version == "1.0"
+    assert not links["demo-1.0.tar.gz"].is_wheel
+    assert set(links["demo-1.0-py3-none-any.whl"].metadata or {}) == {"sha256"}
+    assert links["demo-1.0.tar.gz"].metadata is None
+    # The seeder's view is unchanged: wheels only, yanked ones left out.
+    assert [w.filename for w in find_wheels("demo", config_for((root / "simple").as_uri()))] == [
+        "demo-1.0-py3-none-any.whl"
+    ]
+
+
+def test_json_page_yanked_reason_and_core_metadata(served: Served) -> None:
+    json_project(
+        served.root,
+        "demo",
+        [
+            {"filename": "demo-1.0.tar.gz", "url": "/f/demo-1.0.tar.gz", "hashes": {}},
+            {
+                "filename": "demo-2.0-py3-none-any.whl",
+                "url": "/f/demo-2.0-py3-none-any.whl",
+                "hashes": {"sha256": "ab"},
+                "yanked": "broken",
+                "core-metadata": {"sha256": "cd"},
+            },
+            {
+                "filename": "demo-3.0-py3-none-any.whl",
+                "url": "/f/demo-3.0-py3-none-any.whl",
+                "hashes": {},
+                "dist-info-metadata": True,
+            },
+        ],
+    )
+    with index.Index(config_for(served.url + "/simple/"), cache=False) as session:
+        links = session.files("demo")
+    assert [(x.version, x.yanked, x.metadata) for x in links] == [
+        ("1.0", None, None),
+        ("2.0", "broken", {"sha256": "cd"}),
+        ("3.0", None, {}),
+    ]
+
+
+def test_warm_read_inside_max_age_makes_no_request(tmp_path: Path) -> None:
+    root, _ = built_index(tmp_path)
+    cache = str(tmp_path / "cache")
+    with localindex.serve(root, cache_control="max-age=600") as server:
+        config = config_for(server.url + "/simple/")
+        with index.Index(config, cache_dir=cache) as session:
+            first = session.files("demo")
+        assert server.paths() == ["/simple/demo/"]
+        with index.Index(config, cache_dir=cache) as session:
+            assert session.files("demo") == first
+        assert server.paths() == ["/simple/demo/"]
+
+
+def test_stale_page_is_revalidated_with_its_etag(tmp_path: Path) -> None:
+    root, _ = built_index(tmp_path)
+    cache = str(tmp_path / "cache")
+    with localindex.serve(root, cache_control="max-age=0", etag=True) as server:
+        config = config_for(server.url + "/simple/")
+        with index.Index(config, cache_dir=cache) as session:
+            first = session.files("demo")
+        with index.Index(config, cache_dir=cache) as session:
+            assert session.files("demo") == first
+        assert len(server.requests) == 2
+        second_headers = server.requests[1][2]
+        assert second_headers["If-None-Match"] == server.requests[1][2]["If-None-Match"]
+        assert second_headers["If-None-Match"].startswith('"')
+        assert "If-Modified-Since" in second_headers
+
+
+def test_no_store_pages_are_not_kept(tmp_path: Path) -> None:
+    root, _ = built_index(tmp_path)
+    cache = tmp_path / "cache"
+    with localindex.serve(root, cache_control="no-store, max-age=600", etag=True) as server:
+        config = config_for(server.url + "/simple/")
+        for _ in range(2):
+            with index.Index(config, cache_dir=str(cache)) as session:
+                session.files("demo")
+        assert server.paths() == ["/simple/demo/", "/simple/demo/"]
+        assert "If-None-Match" not in server.requests[1][2]
+
+
+def test_file_page_cache_follows_the_file(tmp_path: Path) -> None:
+    root, files = built_index(tmp_path)
+    config = config_for((root / "simple").as_uri())
+    cache = str(tmp_path / "cache")
+    with index.Index(config, cache_dir=cache) as session:
+        assert len(session.files("dep")) == 1
+    newer = localindex.wheel(tmp_path / "src", "dep", "3.0")
+    localindex.write_index(root, [*files, newer])
+    with index.Index(config, cache_dir=cache) as session:
+        assert sorted(x.version for x in session.files("dep")) == ["2.0", "3.0"]
+
+
+def test_prefetch_reads_many_pages_and_each_once(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    names = [f"p{i}" for i in range(20)]
+    root = tmp_path / "www"
+    localindex.write_index(root, [localindex.wheel(src, n, "1.0") for n in names])
+    with localindex.serve(root) as server:
+        with index.Index(config_for(server.url + "/simple/"), cache=False) as session:
+            session.prefetch(names)
+            session.prefetch(names)
+            assert [session.files(n)[0].version for n in names] == ["1.0"] * 20
+        assert sorted(server.paths()) == sorted(f"/simple/{n}/" for n in names)
+
+
+def test_metadata_from_pep658_file_then_cached_forever(tmp_path: Path) -> None:
+    root, _ = built_index(tmp_path, metadata_files=True)
+    cache = str(tmp_path / "cache")
+    with localindex.serve(root, cache_control="max-age=600") as server:
+        config = config_for(server.url + "/simple/")
+        with index.Index(config, cache_dir=cache) as session:
+            link = next(
+                x for x in session.files("demo") if x.filename.endswith("1.0-py3-none-any.whl")
+            )
+            text = session.metadata(link)
+        assert b"Requires-Dist: dep>=2" in text
+        assert server.paths()[-1] == "/files/demo-1.0-py3-none-any.whl.metadata"
+        count = len(server.requests)
+        with index.Index(config, cache_dir=cache) as session:
+            assert session.metadata(link) == text
+        assert len(server.requests) == count
+
+
+def test_metadata_with_a_bad_hash_is_read_from_the_wheel(tmp_path: Path) -> None:
+    root, _ = built_index(tmp_path, metadata_files=True)
+    (root / "files" / "demo-1.0-py3-none-any.whl.metadata").write_text("Name: evil\n")
+    with localindex.serve(root) as server, index.Index(
+        config_for(server.url + "/simple/"), cache=False
+    ) as session:
+        link = next(x for x in session.files("demo") if x.filename.endswith(".whl"))
+        assert b"Requires-Dist: dep>=2" in session.metadata(link)
+
+
+@pytest.mark.parametrize("ranges", [True, False])
+def test_metadata_from_the_wheel_by_range_requests(tmp_path: Path, ranges: bool) -> None:
+    src = tmp_path / "src"
+    big = localindex.wheel(src, "big", "1.0", ["dep"])
+    # Stored uncompressed noise makes the zip's directory sit far from its metadata.
+    with zipfile.ZipFile(big, "a", zipfile.ZIP_STORED) as archive:
+        archive.writestr("big/noise.bin", os.urandom(400_000))
+    root = tmp_path / "www"
+    localindex.write_index(root, [big])
+    with localindex.serve(root, ranges=ranges) as server:
+        with index.Index(config_for(server.url + "/simple/"), cache=False) as session:
+            text = session.metadata(session.files("big")[0])
+        wheel_requests = [h for _, p, h in server.requests if p.endswith(".whl")]
+    assert b"Requires-Dist: dep" in text
+    assert all("Range" in h for h in wheel_requests)
+    assert len(wheel_requests) == (2 if ranges else 1)
+
+
+def test_sdist_metadata_is_its_pkg_info_when_reliable(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    good = localindex.sdist(src, "good", "1.0", ["dep"])
+    old = localindex.sdist(src, "old", "1.0", ["dep"], metadata_version="2.1")
+    dyn = localindex.sdist(src, "dyn", "1.0", dynamic=["Requires-Dist"])
+    root = tmp_path / "www"
+    localindex.write_index(root, [good, old, dyn])
+    with index.Index(config_for((root / "simple").as_uri()), cache=False) as session:
+        assert b"Requires-Dist: dep" in session.metadata(session.files("good")[0])
+        for name in ("old", "dyn"):
+            with pytest.raises(index.NeedsBuild):
+                session.metadata(session.files(name)[0])
+
+
+def test_netrc_credentials_are_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: Served
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login me password s3cret\n", "utf-8")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    find_wheels("demo", config_for(served.url + "/simple/"))
+    assert served.requests[0][1]["Authorization"] == "Basic bWU6czNjcmV0"
+
+
+def test_unreachable_index_is_one_problem_naming_it(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with index.Index(config_for(f"http://127.0.0.1:{port}/simple/"), cache=False) as session:
+        found = session.project("demo")
+    assert found.links == []
+    assert len(found.problems) == 1
+    assert found.problems[0].startswith(f"http://127.0.0.1:{port}/simple/demo/: ")
+    assert "refused" in found.problems[0].lower()

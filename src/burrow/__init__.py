@@ -26,7 +26,7 @@ __all__ = [
 
 _HOMES = {
     "create": "burrow.creator",
-    "Options": "burrow.creator",
+    "Options": "burrow.options",
     "Environment": "burrow.environment",
     "BurrowError": "burrow.errors",
     "EnvironmentNotFound": "burrow.errors",
@@ -37,7 +37,7 @@ _HOMES = {
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from burrow.creator import Options, create
+    from burrow.creator import create
     from burrow.environment import Environment
     from burrow.errors import (
         BurrowError,
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         SeedError,
         TargetError,
     )
+    from burrow.options import Options
 
 
 def __getattr__(name: str) -> object:

@@ -3,7 +3,8 @@
 A warm ``burrow create`` has a budget of a few milliseconds beyond the interpreter's own
 start-up, and importing ``dataclasses`` (with ``inspect``) or ``logging`` costs more than
 that on its own. ``Record`` gives named, typed, keyword-built fields with ``repr`` and
-equality; ``getLogger`` returns a logger that imports ``logging`` on first use.
+equality, and a frozen (read-only, hashable) form; ``getLogger`` returns a logger that
+imports ``logging`` on first use.
 """
 
 from __future__ import annotations
@@ -24,14 +25,34 @@ else:
 
 @dataclass_transform(kw_only_default=True)
 class Record:
-    """Base for plain data classes: fields are the annotated names, defaults class values."""
+    """Base for plain data classes: fields are the annotated names, defaults class values.
+
+    ``class Spec(Record, frozen=True)`` makes a value: assigning raises, and equal records
+    hash alike. ``unhashed=("info",)`` leaves fields that hold mutable data out of the hash
+    (they still count for equality), as ``dataclasses.field(hash=False)`` does.
+    """
 
     _fields: Tuple[str, ...] = ()
+    _frozen = False
+    _hashed: Tuple[str, ...] = ()  # the fields a frozen record's hash is made of
 
-    def __init_subclass__(cls) -> None:
+    def __init_subclass__(cls, frozen: bool = False, unhashed: Tuple[str, ...] = ()) -> None:
         own = cls.__dict__.get("__annotations__", {})  # noqa: RUF063 - no typing import here
         names = [n for n in own if not n.startswith("_")]
         cls._fields = tuple(dict.fromkeys([*cls._fields, *names]))
+        if cls._frozen and not frozen:  # its base's values would become changeable
+            raise TypeError(f"{cls.__name__} must be frozen, like the record it extends")
+        if unhashed and not frozen:
+            raise TypeError(f"{cls.__name__}: unhashed= needs frozen=True (no hash otherwise)")
+        if frozen:
+            unknown = sorted(set(unhashed) - set(cls._fields))
+            if unknown:
+                raise TypeError(f"{cls.__name__} has no field {unknown[0]!r} to leave unhashed")
+            cls._frozen = True
+            cls._hashed = tuple(n for n in cls._fields if n not in unhashed)
+            cls.__setattr__ = _refuse_change  # type: ignore[method-assign,assignment]
+            cls.__delattr__ = _refuse_change  # type: ignore[method-assign,assignment]
+            cls.__hash__ = _hash_fields  # type: ignore[method-assign,assignment]
 
     def __init__(self, **values: Any) -> None:
         for name in self._fields:
@@ -58,6 +79,14 @@ class Record:
 
     def replace(self: R, **changes: Any) -> R:
         return type(self)(**{**self.as_dict(), **changes})
+
+
+def _refuse_change(self: Record, name: str, *_value: object) -> None:
+    raise AttributeError(f"{type(self).__name__} is frozen: cannot change {name!r}")
+
+
+def _hash_fields(self: Record) -> int:
+    return hash(tuple(getattr(self, n) for n in self._hashed))
 
 
 #: Set by the CLI: the library's warnings then reach stderr as one 'warning: …' line each.

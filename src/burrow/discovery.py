@@ -1,10 +1,10 @@
 """Find the Python interpreters on this machine and pick the one a ``-p`` value names.
 
-Sources, in order: ``PATH``, pyenv, uv-managed Pythons, asdf, mise, and on Windows the
-PEP 514 registry and the ``py`` launcher. Version managers' shims are resolved to the
-interpreter they would run and never executed. Versions are read from install and command
-names where those are reliable (``versions/3.12.1``, ``python3.12``), so only the
-interpreters that could win are run, and those once: their facts are cached.
+``burrow.locations`` lists where interpreters live (PATH, pyenv, uv, asdf, mise, the
+Windows registry) without running them; ``burrow.spec`` reads what a ``-p`` value asks
+for and what a name says. Versions are read from install and command names where those
+are reliable (``versions/3.12.1``, ``python3.12``), so only the interpreters that could
+win are run, and those once: their facts are cached.
 
 This module is on the path of every ``burrow create -p``: it imports only ``os`` and
 ``sys`` up front; ``packaging`` is imported for version ranges alone.
@@ -14,736 +14,44 @@ from __future__ import annotations
 
 import os
 
-from burrow import interpreter
+from burrow import interpreter, locations
+from burrow._fast import Record
 from burrow.errors import InterpreterError
+from burrow.spec import WINDOWS, Spec, parse_spec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterator, List, Mapping, Tuple
+    from typing import Any, Dict, List, Mapping, Tuple
 
     from burrow.interpreter import PythonInfo
-
-    Rank = Tuple[int, ...]
-
-WINDOWS = os.name == "nt"
-#: Implementation names as ``sys.implementation.name`` spells them, by spec prefix.
-_IMPLEMENTATIONS = {
-    "cpython": "cpython",
-    "cp": "cpython",
-    "pypy": "pypy",
-    "pp": "pypy",
-    "graalpy": "graalpy",
-    "graalpython": "graalpy",
-    "gp": "graalpy",
-}
-#: Prefixes of interpreter command names (``python3.12``, ``pypy3``, ``graalpy``).
-_COMMANDS = ("python", "pypy", "graalpy")
-_RELEASES = {"a": "alpha", "b": "beta", "rc": "candidate"}
-_RELEASE_ORDER = {"alpha": 0, "beta": 1, "candidate": 2, "final": 3}
-_RANGE_START = "<>=!~"
-_UNKNOWN = 1 << 30  # an unknown version part: as new as it could be
+    from burrow.locations import Candidate
+    from burrow.spec import Rank
 
 
-class Found:
-    """One interpreter found, e.g. Found('/usr/bin/python3', 'PATH', <PythonInfo>, None)."""
-
-    __slots__ = ("info", "path", "problem", "source")
+class Found(Record, frozen=True, unhashed=("info",)):
+    """One interpreter found, e.g. Found(path='/usr/bin/python3', source='PATH', info=…)."""
 
     path: str  # the interpreter to run (shims resolved), as found: not symlink-resolved
     source: str  # "PATH", "pyenv", "uv", "asdf", "mise", "registry", "py-launcher", "path-arg"
     info: PythonInfo | None  # None when unusable
     problem: str | None  # one-line reason when unusable
 
-    def __init__(
-        self, path: str, source: str, info: PythonInfo | None, problem: str | None
-    ) -> None:
-        object.__setattr__(self, "path", path)
-        object.__setattr__(self, "source", source)
-        object.__setattr__(self, "info", info)
-        object.__setattr__(self, "problem", problem)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Found is read-only: cannot set {name!r}")
-
-    def _key(self) -> Tuple[Any, ...]:
-        return (self.path, self.source, self.info, self.problem)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Found) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash((self.path, self.source, self.problem))
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in zip(_FOUND_FIELDS, self._key()))
-        return f"Found({fields})"
-
-
-_FOUND_FIELDS = ("path", "source", "info", "problem")
-
-
-class Guess:
-    """What a name says about an interpreter, e.g. 'pypy3.10-7.3.15' -> pypy, (3, 10)."""
-
-    __slots__ = ("free_threaded", "implementation", "release", "tail", "version")
-
-    def __init__(
-        self,
-        implementation: str | None = None,
-        version: Tuple[int, ...] = (),
-        release: Tuple[str, int] | None = None,
-        free_threaded: bool | None = None,
-        tail: str = "",
-    ) -> None:
-        self.implementation = implementation  # None: any
-        self.version = version  # (3, 12, 1), or a prefix: (3, 12), (3,), ()
-        self.release = release  # ("final", 0), ("candidate", 1); None: unknown
-        self.free_threaded = free_threaded  # None: unknown
-        self.tail = tail  # what follows the version: "-linux-x86_64-gnu", "-dev"
-
-    @property
-    def exact(self) -> bool:
-        """Whether the name gives the full version, as pyenv's 'versions/3.12.1' does."""
-        return len(self.version) == 3 and self.release is not None and "dev" not in self.tail
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
-        return f"Guess({fields})"
-
-
-def parse_name(name: str, default: str | None = None) -> Guess | None:
-    """Read an install or command name: 'cpython-3.12.1-linux-x86_64-gnu', 'python3.13t'.
-
-    None when the name says nothing ('miniconda3-latest'); a Guess with no version for a
-    bare implementation ('python', 'pypy'). ``default`` is the implementation of a bare
-    version: pyenv's, asdf's and mise's '3.12.1' are CPython.
-    """
-    text = name.lower()
-    if text.endswith(".exe"):
-        text = text[:-4]
-    implementation = default
-    named = False
-    for prefix in ("cpython", "graalpython", "graalpy", "pypy", "python"):
-        if text.startswith(prefix):
-            implementation = None if prefix == "python" else _IMPLEMENTATIONS[prefix]
-            text = text[len(prefix) :]
-            named = True
-            if text[:1] in ("-", "@") and text[1:2].isdigit():
-                text = text[1:]
-            break
-    parts, text = _leading_version(text)
-    if not parts:
-        if named and (not text or text[0] in "-+"):
-            return Guess(implementation, tail=text)
-        return None
-    if parts[0] not in (2, 3) or len(parts) > 3:  # graalpy-24.0.0 names its own version
-        return Guess(implementation, tail=text) if named else None
-    release: Tuple[str, int] | None = ("final", 0) if len(parts) == 3 else None
-    for short, level in _RELEASES.items():
-        serial, rest = _leading_int(text[len(short) :]) if text.startswith(short) else (None, "")
-        if serial is not None:
-            release, text = (level, serial), rest
-            break
-    free_threaded = False
-    for marker in ("t", "+freethreaded"):
-        if text.startswith(marker) and (len(text) == len(marker) or text[len(marker)] in "-+"):
-            free_threaded, text = True, text[len(marker) :]
-            break
-    if text and text[0] not in "-+":
-        return None
-    return Guess(implementation, tuple(parts), release, free_threaded, text)
-
-
-def _leading_int(text: str) -> Tuple[int | None, str]:
-    end = 0
-    while end < len(text) and text[end].isdigit():
-        end += 1
-    return (int(text[:end]) if end else None), text[end:]
-
-
-def _leading_version(text: str) -> Tuple[List[int], str]:
-    """'3.12.1-dev' -> ([3, 12, 1], '-dev')."""
-    parts: List[int] = []
-    while True:
-        number, rest = _leading_int(text)
-        if number is None:
-            return parts, text
-        parts.append(number)
-        text = rest
-        if not (text.startswith(".") and text[1:2].isdigit()):
-            return parts, text
-        text = text[1:]
-
-
-def is_command_name(name: str) -> bool:
-    """Whether a file on PATH is named like an interpreter: 'python3.12', 'pypy3', 'python'."""
-    lowered = name.lower()
-    if not lowered.startswith(_COMMANDS) or (lowered.endswith(".exe") != WINDOWS):
-        return False
-    guess = parse_name(name)
-    return guess is not None and not guess.tail
-
-
-# --- what the user asked for -----------------------------------------------------------
-
-
-class Spec:
-    """A parsed ``-p`` value, e.g. Spec('cpython3.12', 'version', 'cpython', (3, 12))."""
-
-    __slots__ = (
-        "fallback",
-        "free_threaded",
-        "implementation",
-        "kind",
-        "release",
-        "specifier",
-        "text",
-        "version",
-    )
-
-    def __init__(
-        self,
-        text: str,
-        kind: str,
-        implementation: str | None = None,
-        version: Tuple[int, ...] = (),
-        release: Tuple[str, int] | None = None,
-        free_threaded: bool = False,
-        specifier: str | None = None,
-        fallback: bool = False,
-    ) -> None:
-        self.text = text
-        self.kind = kind  # "path" | "command" | "version"
-        self.implementation = implementation  # None: any
-        self.version = version  # a prefix of the wanted version: (3,), (3, 12), (3, 12, 1)
-        self.release = release  # only with a full version: ("candidate", 1) for 3.13.0rc1
-        self.free_threaded = free_threaded  # '3.13t'
-        self.specifier = specifier  # a PEP 440 range: '>=3.10,<3.13'
-        self.fallback = fallback  # a command that, when not on PATH, means a version
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
-        return f"Spec({fields})"
-
-    def could_match(self, guess: Guess | None) -> bool:
-        """Whether an interpreter with this name may satisfy the spec (before running it)."""
-        if guess is None:
-            return True
-        if self.implementation and guess.implementation not in (None, self.implementation):
-            return False
-        if guess.free_threaded not in (None, self.free_threaded) and guess.version:
-            return False
-        common = min(len(guess.version), len(self.version))
-        if guess.version[:common] != self.version[:common]:
-            return False
-        if self.release is not None and guess.release not in (None, self.release):
-            return False
-        if self.specifier is not None:
-            return _range_may_hold(self.specifier, guess.version)
-        return True
-
-    def matches(self, info: PythonInfo) -> bool:
-        """Whether this interpreter satisfies the spec."""
-        if self.implementation and info.implementation != self.implementation:
-            return False
-        if info.free_threaded != self.free_threaded:
-            return False
-        if info.version[: len(self.version)] != self.version:
-            return False
-        if len(self.version) == 3 and info.release != (self.release or ("final", 0)):
-            return False
-        return self.specifier is None or _range_holds(self.specifier, info.version_str)
-
-    def rank_info(self, info: PythonInfo) -> Rank:
-        """Sort key, newest first: final releases before pre-releases unless one was asked."""
-        level, serial = info.release
-        wanted = level == "final" or self.release is not None
-        return (int(wanted), *info.version, _RELEASE_ORDER.get(level, 0), serial)
-
-    def rank_guess(self, guess: Guess | None) -> Rank:
-        """The highest rank an interpreter with this name could have."""
-        version = guess.version if guess else ()
-        if guess is None or guess.release is None or len(version) < 3:
-            return (1, *version, *(_UNKNOWN,) * (3 - len(version)), 3, _UNKNOWN)
-        level, serial = guess.release
-        wanted = level == "final" or self.release is not None
-        return (int(wanted), *guess.version, _RELEASE_ORDER[level], serial)
-
-
-def parse_spec(text: str) -> Spec:
-    """Read a ``-p`` value: a path, a command, a version, a range or implementation+version.
-
-    '3.12' -> version (3, 12); '>=3.10,<3.13' -> range; 'pypy3.10' -> command pypy3.10,
-    else PyPy 3.10; 'cp312' -> CPython 3.12; './bin/python' -> path.
-    """
-    text = text.strip()
-    if not text:
-        raise InterpreterError("empty interpreter spec: give a path, a command or a version")
-    if text[0] in _RANGE_START and text[:2] != "~/":  # '~=3.11.2' is a range, '~/py' a path
-        return Spec(text, "version", specifier=_check_range(text, text))
-    separators = [sep for sep in (os.sep, os.altsep, "/") if sep]
-    looks_like_drive = WINDOWS and len(text) > 1 and text[1] == ":"
-    if any(sep in text for sep in separators) or text[0] in "~." or looks_like_drive:
-        return Spec(text, "path")
-    lowered = text.lower()
-    if lowered.startswith(_COMMANDS):
-        guess = parse_name(text)
-        if guess is not None and not guess.tail:
-            version = guess.version
-            return Spec(
-                text,
-                "command",
-                implementation=guess.implementation,
-                version=version,
-                release=guess.release if len(version) == 3 and guess.tail == "" else None,
-                free_threaded=bool(guess.free_threaded),
-                fallback=True,
-            )
-    for prefix in sorted(_IMPLEMENTATIONS, key=len, reverse=True):
-        if lowered.startswith(prefix):
-            rest = text[len(prefix) :]
-            if rest[:1] in ("-", "@"):
-                rest = rest[1:]
-            spec = _parse_version(text, rest, _IMPLEMENTATIONS[prefix], short=len(prefix) == 2)
-            if spec is not None:
-                return spec
-    spec = _parse_version(text, text, None, short=False)
-    return spec if spec is not None else Spec(text, "command")
-
-
-def _parse_version(text: str, rest: str, implementation: str | None, short: bool) -> Spec | None:
-    if not rest:
-        return Spec(text, "version", implementation) if implementation and not short else None
-    if rest[0] in _RANGE_START:
-        return Spec(text, "version", implementation, specifier=_check_range(text, rest))
-    if short and rest.isdigit() and len(rest) >= 2:  # cp312
-        return Spec(text, "version", implementation, (int(rest[0]), int(rest[1:])))
-    parts, tail = _leading_version(rest)
-    if not parts or len(parts) > 3:
-        return None
-    release = None
-    for marker, level in _RELEASES.items():
-        serial, after = _leading_int(tail[len(marker) :]) if tail.startswith(marker) else (None, "")
-        if serial is not None and len(parts) == 3:
-            release, tail = (level, serial), after
-            break
-    free_threaded = tail == "t"
-    if tail and not free_threaded:
-        return None
-    return Spec(text, "version", implementation, tuple(parts), release, free_threaded)
-
-
-_RANGES: Dict[str, Any] = {}  # parsed packaging SpecifierSets, by text
-
-
-def _check_range(text: str, specifier: str) -> str:
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    try:
-        _RANGES[specifier] = SpecifierSet(specifier)
-    except InvalidSpecifier:
-        example = "e.g. '>=3.10,<3.13'"
-        raise InterpreterError(f"{text!r} is not a valid version range ({example})") from None
-    return specifier
-
-
-def _range_holds(specifier: str, version: str) -> bool:
-    if specifier not in _RANGES:
-        _check_range(specifier, specifier)
-    return bool(_RANGES[specifier].contains(version, prereleases=True))
-
-
-def _range_may_hold(specifier: str, prefix: Tuple[int, ...]) -> bool:
-    """Whether some version starting with ``prefix`` may be in the range (probes a few)."""
-    if not prefix:
-        return True
-    probes = [(*prefix, *(fill,) * (3 - len(prefix)))[:3] for fill in (0, 99, _UNKNOWN)]
-    if specifier not in _RANGES:
-        _check_range(specifier, specifier)
-    for clause in _RANGES[specifier]:  # the range's own edges, and just past them
-        edge = [int(part) for part in clause.version.split(".") if part.isdigit()][:3]
-        edge += [0] * (3 - len(edge))
-        for probe in (tuple(edge), (*edge[:2], edge[2] + 1)):
-            if probe[: len(prefix)] == prefix:
-                probes.append(probe)
-    return any(_range_holds(specifier, ".".join(map(str, probe))) for probe in probes)
-
-
-# --- where interpreters live -----------------------------------------------------------
-
-
-class _Candidate:
-    """An interpreter to consider, before running it."""
-
-    __slots__ = ("guess", "path", "source")
-
-    def __init__(self, path: str, source: str, guess: Guess | None) -> None:
-        self.path = path
-        self.source = source
-        self.guess = guess
-
-
-class _Places:
-    """Where the version managers keep their installs and shims, from the environment."""
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self.environ = environ
-        home = _home(environ)
-        data = environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
-        pyenv = environ.get("PYENV_ROOT") or os.path.join(home, ".pyenv")
-        if WINDOWS and not environ.get("PYENV_ROOT"):
-            pyenv_win = os.path.join(pyenv, "pyenv-win")
-            pyenv = pyenv_win if os.path.isdir(pyenv_win) else pyenv
-        self.pyenv = pyenv
-        asdf = environ.get("ASDF_DATA_DIR") or os.path.join(home, ".asdf")
-        mise = environ.get("MISE_DATA_DIR") or (
-            os.path.join(environ.get("LOCALAPPDATA", home), "mise")
-            if WINDOWS
-            else os.path.join(data, "mise")
-        )
-        uv = environ.get("UV_PYTHON_INSTALL_DIR") or (
-            os.path.join(environ.get("APPDATA", home), "uv", "data", "python")
-            if WINDOWS
-            else os.path.join(data, "uv", "python")
-        )
-        self.uv = uv
-        #: (manager, directory of its Python installs, directory of its shims)
-        self.managers = {
-            "pyenv": (os.path.join(pyenv, "versions"), os.path.join(pyenv, "shims")),
-            "asdf": (os.path.join(asdf, "installs", "python"), os.path.join(asdf, "shims")),
-            "mise": (os.path.join(mise, "installs", "python"), os.path.join(mise, "shims")),
-        }
-        self.shim_dirs: Dict[Tuple[int, int], str] = {}
-        for manager, (_, shims) in self.managers.items():
-            identity = _dir_identity(shims)
-            if identity is not None:
-                self.shim_dirs[identity] = manager
-        # Shims resolve against the same selection and installs, many times per run.
-        self.selected: Dict[Tuple[str, str | None], List[str]] = {}
-        self.installs: Dict[str, List[Tuple[str, Guess | None]]] = {}
-
-
-def _home(environ: Mapping[str, str]) -> str:
-    home = environ.get("USERPROFILE" if WINDOWS else "HOME")
-    return home or os.path.expanduser("~")
-
-
-def _same_file_key(path: str) -> str:
-    return os.path.normcase(os.path.realpath(path))
-
-
-def _dir_identity(path: str) -> Tuple[int, int] | None:
-    """(device, inode) of a directory: '/bin' and '/usr/bin' are often one."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
-
-
-def _path_dirs(environ: Mapping[str, str]) -> List[Tuple[str, Tuple[int, int]]]:
-    """PATH's directories with their identity, each directory once."""
-    seen = set()
-    out = []
-    for entry in environ.get("PATH", os.defpath).split(os.pathsep):
-        if not entry:  # the working directory: not a place to find interpreters
-            continue
-        identity = _dir_identity(entry)
-        if identity is not None and identity not in seen:
-            seen.add(identity)
-            out.append((entry, identity))
-    return out
-
-
-def _command_order(name: str) -> Tuple[bool, int, str]:
-    """python, python3, python3.12, then pypy3...: the plainest spelling names an install."""
-    return (not name.lower().startswith("python"), len(name), name)
-
-
-def _from_path(places: _Places) -> Iterator[_Candidate]:
-    for directory, identity in _path_dirs(places.environ):
-        if WINDOWS and os.path.basename(directory.rstrip("\\/")).lower() == "windowsapps":
-            continue  # Store aliases that may open the Store; its Pythons are in the registry
-        try:
-            listing = os.listdir(directory)
-        except OSError:
-            continue
-        if WINDOWS:
-            names = [n for n in listing if n.lower().startswith(_COMMANDS) and is_command_name(n)]
-        else:  # PATH directories hold thousands of names: let str.startswith sift them
-            names = [n for n in listing if n.startswith(_COMMANDS) and is_command_name(n)]
-        shim_manager = places.shim_dirs.get(identity)
-        for name in sorted(names, key=_command_order):
-            path = os.path.abspath(os.path.join(directory, name))
-            manager, root = (shim_manager, None) if shim_manager else _shim_of(path)
-            if manager is None:
-                yield _Candidate(path, _installed_by(places, directory), parse_name(name))
-            else:
-                yield from _resolve_shim(places, manager, root, name, lookup=False)
-
-
-def _installed_by(places: _Places, directory: str) -> str:
-    """'pyenv' for a PATH directory inside pyenv's installs (pyenv puts the selected
-    version's bin on PATH for the programs it runs), likewise asdf, mise, uv; else 'PATH'."""
-    folder = os.path.normcase(os.path.realpath(directory))
-    roots = [(m, installs) for m, (installs, _) in places.managers.items()]
-    for manager, installs in [*roots, ("uv", places.uv)]:
-        root = os.path.normcase(os.path.realpath(installs))
-        if folder.startswith(root + os.sep):
-            return manager
-    return "PATH"
-
-
-def _shim_of(path: str) -> Tuple[str | None, str | None]:
-    """('pyenv', its root) for a pyenv shim outside the known shims dir; (None, None) if no shim."""
-    real = os.path.realpath(path)
-    if os.path.basename(real).lower() in ("mise", "mise.exe"):
-        return "mise", None  # mise's shims are links to mise itself
-    try:
-        if os.stat(real).st_size > 4096:  # interpreters are big; shims are short scripts
-            return None, None
-        with open(real, "rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return None, None
-    if not head.startswith(b"#!"):
-        return None, None
-    if b"pyenv" in head and b"exec" in head:
-        marker = b'export PYENV_ROOT="'
-        start = head.find(marker)
-        if start >= 0:
-            end = head.find(b'"', start + len(marker))
-            return "pyenv", os.fsdecode(head[start + len(marker) : end])
-        return "pyenv", None
-    if b"asdf" in head and b"exec" in head:
-        return "asdf", None
-    return None, None
-
-
-def _resolve_shim(
-    places: _Places, manager: str, root: str | None, command: str, lookup: bool
-) -> List[_Candidate]:
-    """The interpreters a shim would run: the manager's selected versions first.
-
-    With ``lookup`` (``-p python3``), a selected 'system' means the next ``command`` on
-    PATH, and when no selected version has the command, the newest install that has it.
-    """
-    installs = os.path.join(root, "versions") if root else places.managers[manager][0]
-    name = command[:-4] if command.lower().endswith(".exe") else command
-    found = []
-    if (manager, root) not in places.selected:
-        places.selected[manager, root] = _selected_versions(places, manager, root)
-    for version in places.selected[manager, root]:
-        if version == "system":
-            if lookup:
-                found.extend(_which(places, command, skip_shims=True))
-            continue
-        directory = _version_dir(places, installs, version)
-        executable = _executable_in(directory, name) if directory else None
-        if directory and executable:
-            guess = parse_name(os.path.basename(os.path.realpath(directory)), "cpython")
-            found.append(_Candidate(executable, manager, guess))
-    if not found:
-        for directory, guess in reversed(_installs(places, installs)):
-            executable = _executable_in(directory, name)
-            if executable:
-                found.append(_Candidate(executable, manager, guess))
-    return found
-
-
-def _selected_versions(places: _Places, manager: str, root: str | None) -> List[str]:
-    """The versions the manager has selected here, e.g. ['3.12.1', 'system']."""
-    environ = places.environ
-    if manager == "pyenv":
-        chosen = environ.get("PYENV_VERSION")
-        if chosen:
-            return chosen.replace(":", " ").split()
-        start = environ.get("PYENV_DIR") or os.getcwd()
-        version_file = _find_upwards(start, ".python-version") or os.path.join(
-            root or places.pyenv, "version"
-        )
-        return _read_words(version_file) or ["system"]
-    chosen = environ.get(f"{manager.upper()}_PYTHON_VERSION")
-    if chosen:
-        return chosen.split()
-    tool_versions = _find_upwards(os.getcwd(), ".tool-versions") or os.path.join(
-        _home(environ), ".tool-versions"
-    )
-    for line in _read_lines(tool_versions):
-        words = line.split()
-        if words and words[0] == "python":
-            return words[1:]
-    return []
-
-
-def _find_upwards(start: str, name: str) -> str | None:
-    directory = os.path.abspath(start)
-    while True:
-        candidate = os.path.join(directory, name)
-        if os.path.isfile(candidate):
-            return candidate
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return None
-        directory = parent
-
-
-def _read_lines(path: str) -> List[str]:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return [line.split("#", 1)[0].strip() for line in handle]
-    except OSError:
-        return []
-
-
-def _read_words(path: str) -> List[str]:
-    return [word for line in _read_lines(path) for word in line.split()]
-
-
-def _version_dir(places: _Places, installs: str, version: str) -> str | None:
-    """installs/3.12.1, or for a prefix like '3.12' the newest installs/3.12.* (as pyenv does)."""
-    exact = os.path.join(installs, version)
-    if os.path.isdir(exact):
-        return exact
-    matching = [
-        directory
-        for directory, _ in _installs(places, installs)
-        if os.path.basename(directory).startswith((version + ".", version + "-"))
-    ]
-    return matching[-1] if matching else None
-
-
-def _installs(places: _Places, installs: str) -> List[Tuple[str, Guess | None]]:
-    """Install directories under ``installs`` with what their names say, oldest first."""
-    if installs not in places.installs:
-        places.installs[installs] = _scan_installs(installs)
-    return places.installs[installs]
-
-
-def _scan_installs(installs: str) -> List[Tuple[str, Guess | None]]:
-    try:
-        with os.scandir(installs) as entries:
-            names = [e.name for e in entries if not e.name.startswith(".")]
-    except OSError:
-        return []
-    found = []
-    for name in names:
-        directory = os.path.join(installs, name)
-        if os.path.isdir(directory):
-            # mise's '3.12' and uv's 'cpython-3.12-…' are links to the full version's dir
-            name = os.path.basename(os.path.realpath(directory))
-            found.append((directory, parse_name(name, "cpython")))
-    # The real directory before links to it (uv's 'cpython-3.12-…'), so it names the install.
-    found.sort(key=lambda item: _install_order(item[1], item[0]))
-    return found
-
-
-def _install_order(guess: Guess | None, directory: str) -> Tuple[Any, ...]:
-    name, linked = os.path.basename(directory), os.path.islink(directory)
-    if guess is None or not guess.version:
-        return (1, (), linked, name)
-    level, serial = guess.release or ("final", 0)
-    return (0, (*guess.version, _RELEASE_ORDER[level], serial), linked, name)
-
-
-def _executable_in(directory: str, command: str | None = None) -> str | None:
-    """The interpreter of an install or environment directory, e.g. <dir>/bin/python3."""
-    names = [command] if command else ["python3", "python", "pypy3", "pypy", "graalpy"]
-    for name in names:
-        if WINDOWS:  # pyenv-win and uv put python.exe at the top; venvs in Scripts
-            exe = f"{name}.exe"
-            choices = [exe, os.path.join("bin", exe), os.path.join("Scripts", exe)]
-        else:
-            choices = [os.path.join("bin", name)]
-        for choice in choices:
-            path = os.path.join(directory, choice)
-            if os.path.lexists(path):
-                return path
-    return None
-
-
-def _from_installs(places: _Places, source: str, installs: str) -> Iterator[_Candidate]:
-    for directory, guess in _installs(places, installs):
-        executable = _executable_in(directory)
-        if executable:
-            yield _Candidate(executable, source, guess)
-
-
-def _from_windows(places: _Places, launcher: bool) -> Iterator[_Candidate]:
-    from burrow import windows_registry
-
-    for path, tag in windows_registry.registry_pythons():
-        yield _Candidate(path, "registry", parse_name(tag, "cpython") if tag else None)
-    if launcher:
-        for path, tag in windows_registry.py_launcher_pythons(places.environ):
-            yield _Candidate(path, "py-launcher", parse_name(tag, "cpython") if tag else None)
-
-
-def _candidates(environ: Mapping[str, str], launcher: bool = True) -> List[_Candidate]:
-    """Every interpreter to consider, in source order, once per real file."""
-    places = _Places(environ)
-    sources = [
-        _from_path(places),
-        _from_installs(places, "pyenv", places.managers["pyenv"][0]),
-        _from_installs(places, "uv", places.uv),
-        _from_installs(places, "asdf", places.managers["asdf"][0]),
-        _from_installs(places, "mise", places.managers["mise"][0]),
-    ]
-    if WINDOWS:
-        sources.append(_from_windows(places, launcher))
-    seen = set()
-    found = []
-    for source in sources:
-        for candidate in source:
-            key = _same_file_key(candidate.path)
-            if key not in seen:
-                seen.add(key)
-                found.append(candidate)
-    return found
-
-
-def _which(places: _Places, command: str, skip_shims: bool = False) -> List[_Candidate]:
-    """What running ``command`` would run, as the shell finds it on PATH, shims resolved."""
-    names = [command]
-    if WINDOWS and not os.path.splitext(command)[1]:
-        extensions = places.environ.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").split(os.pathsep)
-        names = [command + ext.lower() for ext in extensions if ext]
-    for directory, identity in _path_dirs(places.environ):
-        shim_dir = places.shim_dirs.get(identity)
-        if shim_dir and skip_shims:
-            continue
-        for name in names:
-            path = os.path.abspath(os.path.join(directory, name))
-            if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-                continue
-            manager, root = (shim_dir, None) if shim_dir else _shim_of(path)
-            if manager is None:
-                return [_Candidate(path, "PATH", parse_name(name))]
-            if not skip_shims:
-                resolved = _resolve_shim(places, manager, root, name, lookup=True)
-                if resolved:
-                    return resolved
-    return []
-
-
-# --- the public API ------------------------------------------------------------------
-
 
 def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if environ is None else environ
 
 
-def _examine(candidate: _Candidate) -> Found:
+def _examine(candidate: Candidate) -> Found:
     try:
         info = interpreter.inspect(candidate.path)
     except InterpreterError as exc:
-        return Found(candidate.path, candidate.source, None, str(exc))
-    return Found(candidate.path, candidate.source, info, None)
+        return Found(path=candidate.path, source=candidate.source, info=None, problem=str(exc))
+    return Found(path=candidate.path, source=candidate.source, info=info, problem=None)
 
 
 def discover(environ: Mapping[str, str] | None = None) -> List[Found]:
     """Every interpreter found, in source order, once per real file; runs each (cached)."""
-    return [_examine(candidate) for candidate in _candidates(_environ(environ))]
+    return [_examine(candidate) for candidate in locations.candidates(_environ(environ))]
 
 
 def find_python(spec: str | None, environ: Mapping[str, str] | None = None) -> PythonInfo:
@@ -758,13 +66,12 @@ def find_python(spec: str | None, environ: Mapping[str, str] | None = None) -> P
         if spec is None:
             return interpreter.current()
     request = parse_spec(spec)
-    places = _Places(env)
     if request.kind == "path":
-        return _find_path(places, request.text)
+        return interpreter.inspect(locations.interpreter_at(env, request.text))
     if request.kind == "command":
-        hits = _which(places, request.text)
-        if hits:
-            return interpreter.inspect(hits[0].path)
+        hit = locations.which(env, request.text)
+        if hit is not None:
+            return interpreter.inspect(hit)
         if not request.fallback:
             raise InterpreterError(
                 f"{request.text!r} is neither a command on PATH nor a Python version"
@@ -773,34 +80,14 @@ def find_python(spec: str | None, environ: Mapping[str, str] | None = None) -> P
     return _find_version(request, env)
 
 
-def _find_path(places: _Places, text: str) -> PythonInfo:
-    if text.startswith("~"):
-        text = _home(places.environ) + text[1:]
-    path = os.path.abspath(text)
-    if os.path.isdir(path):
-        executable = _executable_in(path)
-        if executable is None:
-            raise InterpreterError(f"{path} is a directory with no Python interpreter in it")
-        path = executable
-    manager, root = _shim_of(path)
-    if manager is None:
-        directory = os.path.dirname(path)
-        manager = places.shim_dirs.get(_dir_identity(directory) or (-1, -1))
-    if manager is not None:
-        resolved = _resolve_shim(places, manager, root, os.path.basename(path), lookup=True)
-        if not resolved:
-            raise InterpreterError(f"{path} is a {manager} shim for no installed interpreter")
-        path = resolved[0].path
-    return interpreter.inspect(path)
-
-
 def _find_version(request: Spec, environ: Mapping[str, str]) -> PythonInfo:
-    candidates = _candidates(environ, launcher=False)
+    candidates = locations.candidates(environ, launcher=False)
     problems: List[str] = []
     best = _best(request, candidates, problems)
     if best is None and WINDOWS:  # the py launcher is a process to run: only as a last resort
-        seen = {_same_file_key(c.path) for c in candidates}
-        extra = [c for c in _candidates(environ) if _same_file_key(c.path) not in seen]
+        same = locations.same_file_key
+        seen = {same(c.path) for c in candidates}
+        extra = [c for c in locations.candidates(environ) if same(c.path) not in seen]
         candidates += extra
         best = _best(request, extra, problems)
     if best is not None:
@@ -812,13 +99,13 @@ def _find_version(request: Spec, environ: Mapping[str, str]) -> PythonInfo:
     )
 
 
-def _best(request: Spec, candidates: List[_Candidate], problems: List[str]) -> PythonInfo | None:
+def _best(request: Spec, candidates: List[Candidate], problems: List[str]) -> PythonInfo | None:
     """The newest interpreter that matches, running as few as possible (best first).
 
     Each candidate is ranked by its cached facts, else by the best version its name allows;
     the top one is run (or read from the cache) until the top is known to match.
     """
-    pending: List[Tuple[int, _Candidate, PythonInfo | None, bool]] = []
+    pending: List[Tuple[int, Candidate, PythonInfo | None, bool]] = []
     for index, candidate in enumerate(candidates):
         if not request.could_match(candidate.guess):
             continue
@@ -826,7 +113,7 @@ def _best(request: Spec, candidates: List[_Candidate], problems: List[str]) -> P
         if info is None or request.matches(info):
             pending.append((index, candidate, info, False))
 
-    def rank(item: Tuple[int, _Candidate, PythonInfo | None, bool]) -> Tuple[Rank, int]:
+    def rank(item: Tuple[int, Candidate, PythonInfo | None, bool]) -> Tuple[Rank, int]:
         index, candidate, info, _ = item
         known = request.rank_info(info) if info else request.rank_guess(candidate.guess)
         return (known, -index)
@@ -853,14 +140,14 @@ def _label(info: PythonInfo) -> str:
     return f"{prefix}{info.version_str}{'t' if info.free_threaded else ''}"
 
 
-def _labels(candidates: List[_Candidate]) -> List[str]:
+def _labels(candidates: List[Candidate]) -> List[str]:
     """The distinct usable versions among ``candidates``, oldest first (runs the unknown)."""
     infos: Dict[str, PythonInfo] = {}
     for candidate in candidates:
         info = _examine(candidate).info
         if info is not None:
             infos.setdefault(_label(info), info)
-    plain = Spec("", "version")
+    plain = Spec(text="", kind="version")
     return sorted(infos, key=lambda label: (plain.rank_info(infos[label])[1:], label))
 
 
@@ -879,7 +166,7 @@ def python_list_rows(environ: Mapping[str, str] | None = None) -> List[Dict[str,
     free_threaded. For an unusable one, version and implementation are what its name says.
     """
     rows = []
-    for candidate in _candidates(_environ(environ)):
+    for candidate in locations.candidates(_environ(environ)):
         found = _examine(candidate)
         info = found.info
         guess = candidate.guess

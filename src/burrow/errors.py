@@ -27,3 +27,26 @@ class OptionError(TargetError):
     """Options that contradict each other, e.g. --force without --clear (a usage error).
 
     A TargetError too, which is what the library raised for these before."""
+
+
+class LockError(BurrowError):
+    """A requirements or lock file is malformed, or cannot be installed as written."""
+
+
+class PackageError(BurrowError):
+    """A package could not be found, resolved, fetched or installed."""
+
+
+class FetchError(PackageError, SeedError):
+    """A package, an index page or a file could not be found, read, checked or built.
+
+    Also a SeedError: the seeder fetches pip through the same index client.
+    """
+
+
+class ResolutionError(PackageError):
+    """Requirements that no set of packages satisfies, or that name nothing known."""
+
+
+class UnpinnedError(LockError):
+    """A requirements file names a range, not one version: it needs resolving, not syncing."""

@@ -23,7 +23,7 @@ log = getLogger(__name__)
 #: Oldest interpreter burrow makes environments for (pip no longer supports older ones).
 MINIMUM_VERSION = (3, 8)
 #: Bump when _probe.py changes what it reports, so cached facts are learnt again.
-PROBE_FORMAT = 2
+PROBE_FORMAT = 3
 PROBE_TIMEOUT = 30.0
 
 _PROBE_SOURCE = os.path.join(os.path.dirname(__file__), "_probe.py")
@@ -51,6 +51,19 @@ class PythonInfo(Record):
     stdlib: str
     ensurepip_bundled: str
     framework: str
+    # For wheel tags and environment markers (burrow.packages.tags); defaults keep
+    # records built by hand valid.
+    soabi: str = ""  # cpython-312-x86_64-linux-gnu
+    ext_suffix: str = ""  # .cpython-312-x86_64-linux-gnu.so
+    py_debug: Optional[int] = None  # sysconfig's Py_DEBUG (None where not set)
+    debug_build: bool = False  # sys.gettotalrefcount, or _d.pyd extensions (Windows)
+    py_version_nodot: str = ""  # "312"
+    libc: Optional[Tuple[str, str]] = None  # ("glibc", "2.36"), ("musl", "1.2.4")
+    machine: str = ""  # platform.machine(): x86_64, arm64, AMD64
+    mac_version: str = ""  # platform.mac_ver()[0] on macOS: "14.2.1"
+    python_full_version: str = ""  # platform.python_version(): "3.13.0rc1"
+    python_implementation: str = ""  # platform.python_implementation(): "CPython"
+    implementation_version: str = ""  # sys.implementation.version: "7.3.15" on PyPy
 
     @property
     def version_str(self) -> str:
@@ -75,6 +88,8 @@ class PythonInfo(Record):
         data = dict(data)
         data["version"] = tuple(data["version"])
         data["release"] = tuple(data["release"])
+        if data.get("libc"):
+            data["libc"] = tuple(data["libc"])
         return cls(**data)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import sys
 
+from burrow import fs
+from burrow.environment import scripts_dir
 from burrow.errors import BurrowError
 
 TYPE_CHECKING = False
@@ -56,15 +58,8 @@ class CommandFailed(BurrowError):
 # --- the environment variables of an active env ---------------------------------------------
 
 
-def _bin_dir(env_path: str) -> str:
-    from burrow.health import scripts_dir
-
-    return os.path.join(env_path, scripts_dir(env_path))
-
-
 def _prompt(env_path: str) -> str:
-    from burrow.environment import unquote_prompt
-    from burrow.envs import config_of
+    from burrow.environment import config_of, unquote_prompt
 
     value = config_of(env_path).get("prompt")
     return unquote_prompt(value) if value else os.path.basename(env_path)
@@ -88,7 +83,7 @@ def active_environ(env_path: str, environ: Optional[Mapping[str, str]] = None) -
     Example: {'PATH': '/app/.venv/bin:/usr/bin', 'VIRTUAL_ENV': '/app/.venv', …}.
     """
     result = outside_environ(os.environ if environ is None else environ)
-    bin_dir = _bin_dir(env_path)
+    bin_dir = scripts_dir(env_path)
     rest = [p for p in result.get("PATH", os.defpath).split(os.pathsep) if p and p != bin_dir]
     result["PATH"] = os.pathsep.join([bin_dir, *rest])
     result["VIRTUAL_ENV"] = env_path
@@ -178,7 +173,7 @@ def user_shell(environ: Optional[Mapping[str, str]] = None) -> str:
 def activation_script(env_path: str, shell: str) -> str:
     """The env's activation script for ``shell``; BurrowError when the env has none."""
     family = shell_family(shell)
-    script = os.path.join(_bin_dir(env_path), _SCRIPTS[family])
+    script = os.path.join(scripts_dir(env_path), _SCRIPTS[family])
     if not os.path.isfile(script):
         raise BurrowError(
             f"{env_path} has no activation script for {os.path.basename(shell)} ({script}); "
@@ -334,7 +329,5 @@ def start(argv: List[str], env: Dict[str, str], folder: Optional[str]) -> int:
         _exec(argv, env)
     except BaseException:
         if folder is not None:
-            from burrow.seed import remove_tree
-
-            remove_tree(folder)
+            fs.remove_tree(folder)
         raise

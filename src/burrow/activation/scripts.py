@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from burrow import store
+from burrow import fs
 from burrow.activation import quoting
 
 TYPE_CHECKING = False
@@ -110,7 +110,7 @@ def write_activators(
                 text = text.replace("\n", "\r\n")
             # Replaced, not rewritten: an env updated in place while a shell sources the
             # script, or whose script is a link to a file of the user's, stays whole.
-            store.replace_file(target, text.encode("utf-8"))
+            fs.replace_file(target, text.encode("utf-8"))
             written.append(target)
     return written
 

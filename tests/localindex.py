@@ -1,0 +1,235 @@
+"""Package indexes built in tmp_path: wheels and sdists with dependencies, PEP 503 pages,
+PEP 658 metadata files, and a loopback HTTP server with ranges, validators and freshness."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import tarfile
+import threading
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from urllib.parse import unquote
+
+
+def metadata_text(
+    name: str,
+    version: str,
+    requires: Sequence[str] = (),
+    requires_python: Optional[str] = None,
+    extras: Sequence[str] = (),
+    metadata_version: str = "2.1",
+    dynamic: Sequence[str] = (),
+) -> str:
+    lines = [f"Metadata-Version: {metadata_version}", f"Name: {name}", f"Version: {version}"]
+    if requires_python:
+        lines.append(f"Requires-Python: {requires_python}")
+    lines += [f"Provides-Extra: {extra}" for extra in extras]
+    lines += [f"Requires-Dist: {req}" for req in requires]
+    lines += [f"Dynamic: {d}" for d in dynamic]
+    return "\n".join(lines) + "\n\n"
+
+
+def wheel(
+    folder: Path,
+    name: str,
+    version: str,
+    requires: Sequence[str] = (),
+    *,
+    requires_python: Optional[str] = None,
+    extras: Sequence[str] = (),
+    tag: str = "py3-none-any",
+) -> Path:
+    """A real, installable wheel of a one-module package, with RECORD hashes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dist = f"{name.replace('-', '_')}-{version}"
+    module = name.replace("-", "_").replace(".", "_")
+    files = {
+        f"{module}/__init__.py": f"VALUE = {version!r}\n",
+        f"{dist}.dist-info/METADATA": metadata_text(
+            name, version, requires, requires_python, extras
+        ),
+        f"{dist}.dist-info/WHEEL": (
+            f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n"
+        ),
+    }
+    record = []
+    for path, text in files.items():
+        data = text.encode()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{dist}.dist-info/RECORD,,")
+    target = folder / f"{dist}-{tag}.whl"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+        archive.writestr(f"{dist}.dist-info/RECORD", "\n".join(record) + "\n")
+    return target
+
+
+def sdist(
+    folder: Path,
+    name: str,
+    version: str,
+    requires: Sequence[str] = (),
+    *,
+    metadata_version: str = "2.2",
+    dynamic: Sequence[str] = (),
+) -> Path:
+    """An sdist holding only its PKG-INFO (enough for metadata, not for a build)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = f"{name.replace('-', '_')}-{version}"
+    target = folder / f"{base}.tar.gz"
+    data = metadata_text(
+        name, version, requires, metadata_version=metadata_version, dynamic=dynamic
+    ).encode()
+    with tarfile.open(target, "w:gz") as archive:
+        member = tarfile.TarInfo(f"{base}/PKG-INFO")
+        member.size = len(data)
+        archive.addfile(member, io.BytesIO(data))
+    return target
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_index(
+    root: Path,
+    files: Sequence[Path],
+    *,
+    yanked: Optional[Dict[str, str]] = None,
+    requires_python: Optional[Dict[str, str]] = None,
+    metadata_files: bool = False,
+) -> Path:
+    """A PEP 503 index at root/simple of `files` (copied to root/files); returns root/simple.
+
+    `yanked` and `requires_python` map file names to their attribute's value; with
+    `metadata_files` every wheel's METADATA is served beside it (PEP 658/714).
+    """
+    from packaging.utils import canonicalize_name
+
+    yanked = yanked or {}
+    requires_python = requires_python or {}
+    store = root / "files"
+    store.mkdir(parents=True, exist_ok=True)
+    projects: Dict[str, List[str]] = {}
+    for path in files:
+        copy = store / path.name
+        if copy != path:
+            copy.write_bytes(path.read_bytes())
+        project = canonicalize_name(path.name.split("-")[0])
+        attrs = ""
+        if path.name in requires_python:
+            attrs += f' data-requires-python="{escape(requires_python[path.name])}"'
+        if path.name in yanked:
+            attrs += f' data-yanked="{escape(yanked[path.name])}"'
+        if metadata_files and path.name.endswith(".whl"):
+            with zipfile.ZipFile(path) as archive:
+                name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+                data = archive.read(name)
+            (store / (path.name + ".metadata")).write_bytes(data)
+            digest = hashlib.sha256(data).hexdigest()
+            attrs += f' data-core-metadata="sha256={digest}"'
+            attrs += f' data-dist-info-metadata="sha256={digest}"'
+        projects.setdefault(project, []).append(
+            f'<a href="../../files/{path.name}#sha256={sha256(copy)}"{attrs}>{path.name}</a><br/>'
+        )
+    simple = root / "simple"
+    for project, anchors in projects.items():
+        page = simple / project
+        page.mkdir(parents=True, exist_ok=True)
+        (page / "index.html").write_text(
+            "<!DOCTYPE html><html><body>\n" + "\n".join(anchors) + "\n</body></html>\n", "utf-8"
+        )
+    simple.mkdir(parents=True, exist_ok=True)
+    (simple / "index.html").write_text(
+        "".join(f'<a href="{p}/">{p}</a>\n' for p in sorted(projects)), "utf-8"
+    )
+    return simple
+
+
+@dataclass
+class Server:
+    """A loopback server of a directory; `requests` records (method, path, headers)."""
+
+    root: Path
+    url: str = ""
+    requests: List[Tuple[str, str, Dict[str, str]]] = field(default_factory=list)
+    cache_control: Optional[str] = None  # sent with every page
+    etag: bool = False  # send an ETag and answer If-None-Match with 304
+    ranges: bool = True  # answer Range requests with 206
+
+    def paths(self) -> List[str]:
+        return [path for _, path, _ in self.requests]
+
+
+@contextmanager
+def serve(root: Path, **settings: object) -> Iterator[Server]:
+    server_state = Server(root, **settings)  # type: ignore[arg-type]
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with lock:
+                server_state.requests.append(("GET", self.path, dict(self.headers.items())))
+            path = root / unquote(self.path.split("?")[0]).lstrip("/")
+            content_type = "application/octet-stream"
+            if path.is_dir():
+                path, content_type = path / "index.html", "text/html; charset=utf-8"
+            if not path.is_file():
+                self.send_error(404)
+                return
+            data = path.read_bytes()
+            tag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+            if server_state.etag and self.headers.get("If-None-Match") == tag:
+                self.send_response(304)
+                self._validators(tag, content_type)
+                self.end_headers()
+                return
+            wanted = self.headers.get("Range", "")
+            if server_state.ranges and wanted.startswith("bytes="):
+                first, _, last = wanted[6:].partition("-")
+                start = len(data) - int(last) if not first else int(first)
+                end = len(data) - 1 if not first or not last else int(last)
+                start = max(0, start)
+                end = min(end, len(data) - 1)
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+                data = data[start : end + 1]
+            else:
+                self.send_response(200)
+            self._validators(tag, content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _validators(self, tag: str, content_type: str) -> None:
+            self.send_header("Content-Type", content_type)
+            if content_type.startswith("text/html"):
+                if server_state.cache_control:
+                    self.send_header("Cache-Control", server_state.cache_control)
+                if server_state.etag:
+                    self.send_header("ETag", tag)
+                    self.send_header("Last-Modified", formatdate(usegmt=True))
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    server_state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        yield server_state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
