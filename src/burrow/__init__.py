@@ -29,8 +29,8 @@ __all__ = [
 _HOMES = {
     "create": "burrow.creator",
     "lock": "burrow.packages.locking",
-    "Options": "burrow.creator",
     "sync": "burrow.packages.sync",
+    "Options": "burrow.options",
     "Environment": "burrow.environment",
     "BurrowError": "burrow.errors",
     "EnvironmentNotFound": "burrow.errors",
@@ -41,7 +41,7 @@ _HOMES = {
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from burrow.creator import Options, create
+    from burrow.creator import create
     from burrow.environment import Environment
     from burrow.errors import (
         BurrowError,
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         SeedError,
         TargetError,
     )
+    from burrow.options import Options
     from burrow.packages.locking import lock
     from burrow.packages.sync import sync
 
