@@ -22,10 +22,12 @@ __all__ = [
     "TargetError",
     "__version__",
     "create",
+    "pack",
 ]
 
 _HOMES = {
     "create": "burrow.creator",
+    "pack": "burrow.packing",
     "Options": "burrow.creator",
     "Environment": "burrow.environment",
     "BurrowError": "burrow.errors",
@@ -39,6 +41,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from burrow.creator import Options, create
     from burrow.environment import Environment
+    from burrow.packing import pack
     from burrow.errors import (
         BurrowError,
         EnvironmentNotFound,
