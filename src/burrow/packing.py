@@ -241,7 +241,14 @@ def _walk(root: str, prefix: str, skip: Tuple[str, ...] = ()) -> Iterator[_Membe
 
 def _relocatable_activators(env: str, bin_name: str, config: Dict[str, str]) -> Dict[str, bytes]:
     """The env's activation scripts as ``--relocatable`` writes them: {'activate': b'...'}."""
-    from burrow.activation.scripts import ACTIVATORS, activator_files, render_activators
+    import hashlib
+
+    from burrow.activation.scripts import (
+        ACTIVATORS,
+        activator_files,
+        env_id_of,
+        render_activators,
+    )
 
     bin_dir = os.path.join(env, bin_name)
     present = [
@@ -252,6 +259,10 @@ def _relocatable_activators(env: str, bin_name: str, config: Dict[str, str]) -> 
     if not present:
         return {}
     prompt = unquote_prompt(config["prompt"]) if "prompt" in config else os.path.basename(env)
+    # The id on the scripts' first line is kept (or, for scripts without one, made from the
+    # env's path), so the same env packs to the same bytes.
+    ids = [env_id_of(os.path.join(bin_dir, activator_files()[name][0])) for name in present]
+    env_id = next((i for i in ids if i), None) or hashlib.sha256(os.fsencode(env)).hexdigest()[:32]
     rendered = render_activators(
         bin_name,
         env_dir=env,
@@ -259,6 +270,7 @@ def _relocatable_activators(env: str, bin_name: str, config: Dict[str, str]) -> 
         site_packages=[os.path.relpath(s, env) for s in site_packages_dirs(env)],
         relocatable=True,
         names=present,
+        env_id=env_id,
     )
     return dict(rendered)
 
