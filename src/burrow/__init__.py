@@ -23,12 +23,14 @@ __all__ = [
     "__version__",
     "create",
     "lock",
+    "pack",
     "sync",
 ]
 
 _HOMES = {
     "create": "burrow.creator",
     "lock": "burrow.packages.locking",
+    "pack": "burrow.packing",
     "sync": "burrow.packages.sync",
     "Options": "burrow.options",
     "Environment": "burrow.environment",
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     from burrow.options import Options
     from burrow.packages.locking import lock
     from burrow.packages.sync import sync
+    from burrow.packing import pack
 
 
 def __getattr__(name: str) -> object:

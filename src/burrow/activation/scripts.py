@@ -97,33 +97,66 @@ def write_activators(
     site_packages=["lib/python3.12/site-packages"])``.
     """
     if names is None:
-        selected = tuple(n for n in ACTIVATORS if windows or n != "batch")
-    else:
-        selected = parse_activators(",".join(names))
+        names = tuple(n for n in ACTIVATORS if windows or n != "batch")
     bin_dir = os.fspath(bin_dir)
     if identity is None:
         # Rewritten in place (--upgrade), the env keeps its id: a shell sourcing the old
         # script meanwhile still finds its own first line there.
         header = _header_of(os.path.join(bin_dir, "activate"))
         identity = header[0] if header and header[1] == env_dir else os.urandom(16).hex()
-    values = _Values(
-        env_dir, prompt, os.path.basename(bin_dir), site_packages, relocatable, identity
+    rendered = render_activators(
+        os.path.basename(bin_dir),
+        env_dir=env_dir,
+        prompt=prompt,
+        site_packages=site_packages,
+        relocatable=relocatable,
+        names=names,
+        env_id=identity,
     )
     written = []
-    for name in selected:
+    for file_name, data in rendered:
+        target = os.path.join(bin_dir, file_name)
+        # Replaced, not rewritten: an env updated in place while a shell sources the
+        # script, or whose script is a link to a file of the user's, stays whole.
+        fs.replace_file(target, data)
+        written.append(target)
+    return written
+
+
+def render_activators(
+    bin_name: str,
+    *,
+    env_dir: str,
+    prompt: str,
+    site_packages: Sequence[str],
+    relocatable: bool,
+    names: Iterable[str],
+    env_id: str | None = None,
+) -> list[tuple[str, bytes]]:
+    """The activation scripts as (file name, contents), without writing them.
+
+    ``env_id`` is the id on their first line (see ``env_id_of``); None makes a new one.
+    Example: ``render_activators("bin", env_dir="/srv/env", prompt="env",
+    site_packages=[...], relocatable=True, names=["posix"])`` -> [('activate', b'...')].
+    """
+    identity = env_id or os.urandom(16).hex()
+    values = _Values(env_dir, prompt, bin_name, site_packages, relocatable, identity)
+    rendered = []
+    for name in parse_activators(",".join(names)):
         for file_name in _FILES[name]:
             source = file_name + ".in" if file_name.endswith(".py") else file_name
             with open(os.path.join(_TEMPLATES, source), encoding="utf-8") as stream:
                 template = stream.read()
             text = render(template, values.for_activator(name))
-            target = os.path.join(bin_dir, file_name)
             if name == "batch":  # cmd.exe wants \r\n; every other shell \n
                 text = text.replace("\n", "\r\n")
-            # Replaced, not rewritten: an env updated in place while a shell sources the
-            # script, or whose script is a link to a file of the user's, stays whole.
-            fs.replace_file(target, text.encode("utf-8"))
-            written.append(target)
-    return written
+            rendered.append((file_name, text.encode("utf-8")))
+    return rendered
+
+
+def activator_files() -> Mapping[str, tuple[str, ...]]:
+    """The files each activator writes, e.g. {'posix': ('activate',), ...}."""
+    return _FILES
 
 
 def shown(text: str) -> str:
@@ -162,6 +195,13 @@ def _header_of(script: str) -> tuple[str, str] | None:
     except (ValueError, SyntaxError):
         return None
     return (identity, path) if isinstance(path, str) else None
+
+
+def env_id_of(script: str) -> str | None:
+    """The id on the first line of the activation script at ``script``, e.g. '9f3a…'; None
+    when it has none."""
+    header = _header_of(script)
+    return header[0] if header else None
 
 
 def render(template: str, values: Mapping[str, str]) -> str:
