@@ -23,6 +23,7 @@ from burrow import dirs, fs, store
 from burrow._fast import getLogger
 from burrow.errors import BurrowError
 from burrow.seed import (
+    TRASH_STEM,
     DamagedEntry,
     Entry,
     _compile,
@@ -110,8 +111,8 @@ def build_entry(wheel: str, sha256: str, info: PythonInfo) -> Entry:
                 return load_entry(target)
             except DamagedEntry:
                 log.info("rebuilding the damaged cache entry of %s", os.path.basename(wheel))
-                fs.discard(target, ".trash")
-        staging = fs.unique_dir(folder, f".build-{sha256[:16]}")
+                fs.discard(target, TRASH_STEM)
+        staging = fs.unique_dir(folder, f".build-{sha256[:16]}-")
         try:
             _unpack(wheel, staging, sha256, info)
             os.rename(staging, target)

@@ -12,7 +12,17 @@ from __future__ import annotations
 
 import os
 
+from burrow import fs
 from burrow._fast import Record, getLogger
+from burrow.environment import (
+    BUILD_PREFIX,
+    clean_leftovers,
+    dir_beside,
+    is_environment,
+    python_of,
+    read_config,
+    remove_quietly,
+)
 from burrow.errors import BurrowError, TargetError
 
 TYPE_CHECKING = False
@@ -85,7 +95,7 @@ def sync_wheels(env: str | os.PathLike[str], wheels: Sequence[Wheel]) -> Changes
 
     target = _check_env(env)
     _recover(target)
-    info = inspect(_env_python(target))
+    info = inspect(python_of(target))
     layout = plan(info)
     have = installed.scan(os.path.join(target, layout.purelib))
     changes, drop, add = diff(have, wheels)
@@ -114,7 +124,7 @@ def install_new(
     from burrow.layout import plan
     from burrow.packages import installed
 
-    info = inspect(_env_python(build))
+    info = inspect(python_of(build))
     layout = plan(info)
     changes, drop, add = diff(installed.scan(os.path.join(build, layout.purelib)), wheels)
     changes.removed.clear()  # nothing else is there but the seed, which stays
@@ -206,12 +216,9 @@ def apply(
     entries: Sequence[Tuple[Wheel, Entry]],
 ) -> None:
     """Build the new state of ``target`` in a hard-linked clone beside it and swap it in."""
-    from burrow.creator import _clean_leftovers, _dir_beside, _remove
-    from burrow.environment import BUILD_PREFIX
-
     parent = os.path.dirname(target)
-    _clean_leftovers(parent)
-    clone = _dir_beside(parent, BUILD_PREFIX)
+    clean_leftovers(parent)
+    clone = dir_beside(parent, BUILD_PREFIX)
     try:
         snapshot = clone_tree(target, clone)
         _reached("cloned")
@@ -223,7 +230,7 @@ def apply(
         carry_over(clone, target, snapshot)
         _reached("carried")
     finally:
-        _remove(clone)
+        remove_quietly(clone)
 
 
 def _change(
@@ -271,8 +278,6 @@ def _change(
 
 
 def _is_relocatable(target: str) -> bool:
-    from burrow.environment import read_config
-
     return "--relocatable" in read_config(target).get("command", "")
 
 
@@ -374,7 +379,7 @@ def swap(new: str, target: str) -> None:
     if _exchange(new, target):
         return
     parent, name = os.path.split(target)
-    aside = os.path.join(parent, f"{SWAP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}-{name}")
+    aside = os.path.join(parent, fs.unique_name(SWAP_PREFIX, f"-{name}"))
     os.rename(target, aside)
     try:
         os.rename(new, target)
@@ -449,8 +454,6 @@ def _fnv(text: str) -> str:
 
 
 def _check_env(env: str | os.PathLike[str]) -> str:
-    from burrow.environment import is_environment
-
     target = os.path.abspath(os.fspath(env))
     if os.path.islink(target):
         raise TargetError(f"{target} is a symbolic link; give the real directory instead")
@@ -465,12 +468,6 @@ def _swapped_aside(target: str) -> bool:
         return any(n.startswith(SWAP_PREFIX) and n.endswith(f"-{name}") for n in os.listdir(parent))
     except OSError:
         return False
-
-
-def _env_python(target: str) -> str:
-    from burrow.environment import python_of
-
-    return python_of(target)
 
 
 def _local_lock(path: str) -> List[Wheel]:
