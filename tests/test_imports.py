@@ -128,6 +128,7 @@ def test_imports_are_read_at_any_depth_but_not_under_type_checking() -> None:
 def test_the_graph_is_read_from_the_source() -> None:
     graph = import_graph()
     assert "burrow.fs" in graph["burrow.creator"]  # a top-level `from burrow import fs`
+    assert "burrow.creator" in graph["burrow.cli.create"]  # an import inside a function
     assert "burrow.creator" not in graph[PACKAGE]  # only under TYPE_CHECKING
 
 

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import os
 
-from burrow import __version__, fs
+from burrow import __version__, fs, staging
 from burrow._fast import getLogger
 from burrow.environment import (
     BUILD_PREFIX,
     TRASH_PREFIX,
     Environment,
-    clean_leftovers,
-    dir_beside,
     is_environment,
-    remove_quietly,
     render_config,
 )
 from burrow.errors import BurrowError, TargetError
@@ -52,7 +49,7 @@ def create(
     info = _resolve_python(opts.python)
     layout = plan(info)
     prompt = os.path.basename(os.getcwd()) if opts.prompt == "." else opts.prompt
-    clean_leftovers(os.path.dirname(target))
+    staging.clean_leftovers(os.path.dirname(target))
     existing_env = is_environment(target)
     if existing_env and not opts.clear:
         _check_config(target)
@@ -128,7 +125,7 @@ def _build_and_swap(
 ) -> Environment:
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
-    build = dir_beside(parent, BUILD_PREFIX)
+    build = staging.dir_beside(parent, BUILD_PREFIX)
     try:
         env = _populate(build, target, info, layout, opts, prompt)
         _move_into_place(build, target, replace=opts.clear)
@@ -141,10 +138,10 @@ def _build_and_swap(
             try:
                 pip_install(target, opts.install)
             except BaseException:
-                remove_quietly(target)
+                staging.remove_quietly(target)
                 raise
     except BaseException as exc:
-        remove_quietly(build)
+        staging.remove_quietly(build)
         if opts.install is not None:
             from burrow.installing import InstallFailed
 
@@ -171,10 +168,10 @@ def _move_into_place(build: str, target: str, *, replace: bool) -> None:
             try:
                 os.rename(trash, target)  # put the old env back
             except OSError:  # another run put its env there meanwhile: keep that one
-                remove_quietly(trash)
+                staging.remove_quietly(trash)
         raise _taken(target, exc) from None
     if trash is not None:
-        remove_quietly(trash)
+        staging.remove_quietly(trash)
 
 
 def _move_to_trash(target: str) -> Optional[str]:
@@ -191,7 +188,7 @@ def _move_to_trash(target: str) -> Optional[str]:
         except OSError as exc:
             raise _taken(target, exc) from None
         return None
-    trash = dir_beside(os.path.dirname(target), TRASH_PREFIX)
+    trash = staging.dir_beside(os.path.dirname(target), TRASH_PREFIX)
     try:
         os.replace(target, trash)  # onto the empty dir just made: atomic on POSIX
     except OSError as exc:

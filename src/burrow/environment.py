@@ -1,16 +1,14 @@
 """An environment on disk: its pyvenv.cfg, the paths inside it, and its own python.
 
 Everything here reads an env as it is, whoever made it (venv, virtualenv, uv, burrow),
-without running an interpreter; and makes and cleans the hidden dirs beside an env in
-which ``create`` and ``sync`` build its next state.
+without running an interpreter.
 """
 
 from __future__ import annotations
 
 import os
 
-from burrow import fs
-from burrow._fast import Record, getLogger
+from burrow._fast import Record
 from burrow.errors import TargetError
 from burrow.layout import CONFIG_NAME
 
@@ -25,8 +23,6 @@ if TYPE_CHECKING:
 
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
-
-log = getLogger(__name__)
 
 
 class Environment(Record):
@@ -169,40 +165,3 @@ def render_config(
         if "\n" in line or "\r" in line:
             raise TargetError("a path or prompt with a line break cannot go into pyvenv.cfg")
     return "\n".join(lines) + "\n"
-
-
-# --- the hidden siblings of an env -----------------------------------------------------
-
-
-def dir_beside(parent: str, prefix: str) -> str:
-    """A new build or trash dir in ``parent``, e.g. '<parent>/.burrow-build-4242-9f3a1c2b';
-    the umask applies, as for a venv made in place."""
-    try:
-        return fs.unique_dir(parent, prefix)
-    except FileExistsError:
-        raise TargetError(f"cannot make a temporary directory in {parent}") from None
-    except OSError as exc:
-        raise TargetError(f"cannot create the environment in {parent}: {exc.strerror}") from None
-
-
-def clean_leftovers(parent: str) -> None:
-    """Remove build/trash dirs that a killed burrow left beside its targets."""
-    try:
-        entries = list(os.scandir(parent))
-    except OSError:
-        return
-    for entry in entries:
-        if not entry.name.startswith((BUILD_PREFIX, TRASH_PREFIX)):
-            continue
-        if fs.owner_alive(entry.name):
-            continue
-        log.info("removing %s left by an interrupted run", entry.path)
-        remove_quietly(entry.path)
-
-
-def remove_quietly(path: str) -> None:
-    """``fs.remove_tree``, a failure logged rather than raised: for cleaning up after a run."""
-    try:
-        fs.remove_tree(path)
-    except OSError as exc:
-        log.warning("could not remove %s: %s", path, exc)

@@ -14,16 +14,9 @@ import os
 
 from burrow import fs
 from burrow._fast import Record, getLogger
-from burrow.environment import (
-    BUILD_PREFIX,
-    clean_leftovers,
-    dir_beside,
-    is_environment,
-    python_of,
-    read_config,
-    remove_quietly,
-)
+from burrow.environment import BUILD_PREFIX, is_environment, python_of, read_config
 from burrow.errors import BurrowError, TargetError
+from burrow.staging import clean_leftovers, dir_beside, remove_quietly
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
