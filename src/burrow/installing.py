@@ -94,7 +94,16 @@ def pip_install(env_dir: str, request: InstallRequest) -> None:
 def install_before_rename(
     build: str, final: str, layout: Layout, relocatable: bool, request: InstallRequest
 ) -> None:
-    """pip into the env being built at ``build``, then make what it wrote name ``final``."""
+    """Install into the env being built at ``build``, which will live at ``final``: a fully
+    pinned lock through burrow's package engine, anything else with pip (whose scripts
+    are then made to name ``final``)."""
+    if not request.packages:
+        from burrow.packages.sync import install_new, pinned_wheels
+
+        wheels = pinned_wheels(request.requirements)
+        if wheels is not None:
+            install_new(build, final, wheels, relocatable=relocatable)
+            return
     pip_install(build, request)
     repoint_scripts(build, final, layout, relocatable)
 

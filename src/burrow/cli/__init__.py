@@ -14,6 +14,7 @@ import os
 import sys
 
 from burrow import __version__
+from burrow._signals import redeliver_ctrl_c
 from burrow.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE
 
 TYPE_CHECKING = False
@@ -31,36 +32,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:  # also while parsing or importing, before a handler runs
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-
-
-def redeliver_ctrl_c(unraisable: Any) -> None:
-    """A Ctrl-C that lands in a weakref callback or ``__del__`` (the import system's module
-    locks have one) cannot be raised there: Python would print it as "Exception ignored" and
-    go on. Send it again, so that it stops burrow like any other.
-
-    It is sent from a helper thread, after this hook has returned: a Ctrl-C delivered while
-    the hook still runs would be raised in the hook, and lost the same way.
-    """
-    if not issubclass(unraisable.exc_type, KeyboardInterrupt):
-        sys.__unraisablehook__(unraisable)
-        return
-    import _thread
-
-    try:
-        _thread.start_new_thread(_send_ctrl_c, (_thread.get_ident(),))
-    except RuntimeError:  # Python is shutting down: the work is done, and stays done
-        pass
-
-
-def _send_ctrl_c(thread: int) -> None:
-    import signal
-
-    if hasattr(signal, "pthread_kill"):  # a real signal also wakes a wait for a child
-        signal.pthread_kill(thread, signal.SIGINT)
-    else:
-        import _thread
-
-        _thread.interrupt_main()
 
 
 def _main(argv: Optional[Sequence[str]]) -> int:
@@ -119,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Imported here, not at the top: the fast path for a plain create never needs it.
     import argparse
 
-    from burrow.cli import cache, create, envs, interpreters, lock, running, shell_init
+    from burrow.cli import cache, create, envs, interpreters, lock, pack, running, shell_init, sync
 
     class Parser(argparse.ArgumentParser):
         """Help laid out for the terminal's width, learnt without argparse's way of asking
@@ -138,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     # In the order `burrow --help` lists them; each module adds its own commands.
-    for module in (create, interpreters, cache, envs, running, shell_init, lock):
+    for module in (create, interpreters, cache, envs, running, shell_init, lock, sync, pack):
         module.register(commands)
     return parser
 
