@@ -13,6 +13,8 @@ from helpers import burrow
 from burrow.cli import build_parser
 from burrow.cli.completion import complete
 
+PARSER = build_parser()
+
 
 def commands(
     parser: argparse.ArgumentParser, path: Tuple[str, ...] = ()
@@ -29,23 +31,24 @@ def test_every_command_and_option_is_offered() -> None:
     assert len(walked) > 12  # create, python list, cache info, … all reached
     for path, parser in walked:
         words = ["burrow", *path, "-"]
-        mode, offered = complete(words, len(words) - 1)
+        mode, offered = complete(PARSER, words, len(words) - 1)
         flags = [f for a in parser._actions for f in a.option_strings]
         assert mode == "words" and set(flags) <= set(offered), path
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):
-                names = set(complete(["burrow", *path, ""], len(path) + 1)[1])
+                names = set(complete(PARSER, ["burrow", *path, ""], len(path) + 1)[1])
                 assert set(action.choices) <= names, path
 
 
 def test_values_follow_the_option(tmp_path: Path) -> None:
-    assert complete(["burrow", "create", "-p", "/us"], 3)[0] == "files"  # a path
-    assert complete(["burrow", "create", "-r", ""], 3)[0] == "files"
-    assert complete(["burrow", "shell-init", ""], 2) == ("words", ["bash", "zsh", "fish"])
+    assert complete(PARSER, ["burrow", "create", "-p", "/us"], 3)[0] == "files"  # a path
+    assert complete(PARSER, ["burrow", "create", "-r", ""], 3)[0] == "files"
+    assert complete(PARSER, ["burrow", "shell-init", ""], 2) == ("words", ["bash", "zsh", "fish"])
     # a value is never taken for a command or an option
-    assert complete(["burrow", "create", "--prompt", "cr"], 3) == ("words", [])
-    assert complete(["burrow", "create", "--prompt", "x", "--cop"], 4) == ("words", ["--copies"])
-    assert complete(["burrow", "list", "x", "y"], 3) == ("words", [])  # list takes no ENV
+    assert complete(PARSER, ["burrow", "create", "--prompt", "cr"], 3) == ("words", [])
+    after_value = complete(PARSER, ["burrow", "create", "--prompt", "x", "--cop"], 4)
+    assert after_value == ("words", ["--copies"])
+    assert complete(PARSER, ["burrow", "list", "x", "y"], 3) == ("words", [])  # list takes no ENV
 
 
 def test_env_names_and_cached_pythons(tmp_path: Path) -> None:

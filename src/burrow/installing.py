@@ -66,9 +66,8 @@ def _check_package(word: str) -> None:
         if not any(os.path.isfile(os.path.join(word, f)) for f in _PROJECT_FILES):
             raise OptionError(f"--install {word}: a directory, not a project to install; {hint}")
         return
-    from burrow.envs import looks_like_path
-
-    if (looks_like_path(word) or word[:1] == ".") and not os.path.exists(word):
+    looks_like_path = any(sep in word for sep in ("/", os.sep)) or word[:1] in (".", "~")
+    if looks_like_path and not os.path.exists(word):
         raise OptionError(f"--install {word}: looks like a path, and nothing is there; {hint}")
 
 

@@ -41,7 +41,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     if words[:1] == ["__complete"]:  # a TAB in the user's shell: see completion.py
         from burrow.cli import completion
 
-        return completion.run(words[1:])
+        return completion.run(words[1:], build_parser())
     args = fast_create(words)
     if args is None:
         parser = build_parser()

@@ -26,27 +26,27 @@ _SHELLS = ("bash", "zsh", "fish", "sh", "dash", "ksh", "mksh", "yash", "tcsh", "
            "xonsh", "elvish", "pwsh")  # fmt: skip
 
 
-def run(argv: Sequence[str]) -> int:
+def run(argv: Sequence[str], parser: argparse.ArgumentParser) -> int:
     """``__complete INDEX WORD…``: print the mode, then the candidates for WORD[INDEX]."""
     try:
         index = int(argv[0])
     except (IndexError, ValueError):
         return 2
-    mode, candidates = complete(list(argv[1:]), index)
+    mode, candidates = complete(parser, list(argv[1:]), index)
     sys.stdout.write("\n".join([mode, *candidates]) + "\n")
     return 0
 
 
-def complete(words: List[str], index: int) -> Tuple[str, List[str]]:
-    """What may stand at ``words[index]``; ``words[0]`` is 'burrow'.
+def complete(
+    parser: argparse.ArgumentParser, words: List[str], index: int
+) -> Tuple[str, List[str]]:
+    """What may stand at ``words[index]`` of a command line ``parser`` reads; ``words[0]``
+    is 'burrow'.
 
-    >>> complete(["burrow", "cr"], 1)  # doctest: +SKIP
+    >>> complete(build_parser(), ["burrow", "cr"], 1)  # doctest: +SKIP
     ('words', ['create'])
     """
-    from burrow.cli import build_parser
-
     current = words[index] if index < len(words) else ""
-    parser = build_parser()
     pending: Optional[argparse.Action] = None  # an option whose value comes next
     seen = 0  # positionals given to the current (sub)command
     for word in words[1:index]:
