@@ -47,8 +47,16 @@ def imported(*args: str, cwd: Path) -> set[str]:
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["list"], ["create", "--help"], ["create", "-q", "--without-pip", "env"]],
-    ids=["help", "list", "create-help", "create"],
+    [
+        ["--help"],
+        ["list"],
+        ["create", "--help"],
+        ["create", "-q", "--without-pip", "env"],
+        ["__complete", "2", "burrow", "create", "--"],  # a TAB: options
+        ["__complete", "3", "burrow", "create", "-p", "3"],  # a TAB: cached interpreters
+        ["__complete", "2", "burrow", "info", ""],  # a TAB: env names
+    ],
+    ids=["help", "list", "create-help", "create", "tab-option", "tab-python", "tab-env"],
 )
 def test_no_heavy_import(tmp_path: Path, args: list[str]) -> None:
     imported("create", "-q", "--without-pip", "warm-up", cwd=tmp_path)  # learns the facts
