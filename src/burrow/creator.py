@@ -5,10 +5,9 @@ seed, write activators, and rename into place — all or nothing.
 from __future__ import annotations
 
 import os
-import sys
 
 from burrow import __version__, fs
-from burrow._fast import Record, getLogger
+from burrow._fast import getLogger
 from burrow.environment import (
     BUILD_PREFIX,
     TRASH_PREFIX,
@@ -18,12 +17,12 @@ from burrow.environment import (
 )
 from burrow.errors import BurrowError, TargetError
 from burrow.layout import CONFIG_NAME, plan
+from burrow.options import Options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Mapping, Optional, Tuple
+    from typing import Any, Dict, Mapping, Optional
 
-    from burrow.installing import InstallRequest
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
 
@@ -35,36 +34,6 @@ CACHEDIR_TAG = (
     "# This file marks a virtual environment made by burrow as disposable.\n"
     "# For information about cache directory tags see https://bford.info/cachedir/\n"
 )
-
-
-class Options(Record):
-    """Everything ``create`` may be asked; defaults match ``python -m venv`` plus pip seeding."""
-
-    python: Optional[str] = None  # -p: path, command, version spec; None = $BURROW_PYTHON / self
-    system_site_packages: bool = False
-    symlinks: Optional[bool] = None  # None: symlinks except on Windows, as venv does
-    clear: bool = False
-    upgrade: bool = False
-    force: bool = False
-    prompt: Optional[str] = None  # "." = name of the current directory
-    seed: bool = True
-    pip: str = "bundle"  # "bundle" | "latest" | "24.3.1"
-    setuptools: Optional[str] = None  # None = not seeded; else as pip
-    wheel: Optional[str] = None
-    upgrade_deps: bool = False
-    scm_ignore_files: bool = True
-    relocatable: bool = False
-    activators: Optional[Tuple[str, ...]] = None  # None = all
-    command: Optional[str] = None  # recorded in pyvenv.cfg; derived from the options if None
-    install: Optional[InstallRequest] = None  # -r/--install: pip install after seeding
-
-    def validate(self) -> None:
-        if self.clear and self.upgrade:
-            raise TargetError("--clear and --upgrade cannot be used together")
-        if self.force and not self.clear:
-            raise TargetError("--force only makes sense with --clear")
-        if self.install is not None:
-            self.install.check(self.seed)
 
 
 def create(
@@ -268,7 +237,7 @@ def _populate(
             info,
             system_site_packages=opts.system_site_packages,
             prompt=prompt,
-            command=opts.command or _command_line(final, opts),
+            command=opts.command or opts.command_line(final),
             version=__version__,
         ),
     )
@@ -333,36 +302,6 @@ def _copy_windows_python(bin_dir: str, info: PythonInfo, layout: Layout) -> None
 def _write_text(path: str, text: str) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
-
-
-def _command_line(final: str, opts: Options) -> str:
-    """How to make this env again, for pyvenv.cfg: 'python -m burrow create …'."""
-    words: List[str] = [sys.executable, "-m", "burrow", "create"]
-    flags = [
-        (opts.system_site_packages, "--system-site-packages"),
-        (opts.symlinks is True, "--symlinks"),
-        (opts.symlinks is False, "--copies"),
-        (not opts.seed, "--without-pip"),
-        (opts.upgrade_deps, "--upgrade-deps"),
-        (not opts.scm_ignore_files, "--without-scm-ignore-files"),
-        (opts.relocatable, "--relocatable"),
-    ]
-    words.extend(flag for on, flag in flags if on)
-    if opts.python:
-        words += ["--python", opts.python]
-    if opts.prompt is not None:
-        words += ["--prompt", opts.prompt]
-    words.append(final)
-    return format_command(words)
-
-
-def format_command(words: List[str]) -> str:
-    """A shell-quoted command on one line, for pyvenv.cfg's ``command`` key."""
-    from burrow.activation.quoting import as_word, posix
-
-    # pyvenv.cfg is line based: a line break inside a word is written escaped.
-    line = " ".join(as_word(word, posix) for word in words)
-    return line.replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _seed(root: str, final: str, info: PythonInfo, layout: Layout, opts: Options) -> Dict[str, str]:
@@ -474,7 +413,7 @@ def _update_in_place(
         info,
         system_site_packages=opts.system_site_packages,
         prompt=prompt,
-        command=opts.command or _command_line(target, opts),
+        command=opts.command or opts.command_line(target),
         version=__version__,
         extra=extra_config,
     )

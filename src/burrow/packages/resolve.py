@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, cast
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import resolvelib
 
@@ -101,70 +101,9 @@ def target_of(info: PythonInfo) -> Target:
 
 
 def _tags_and_markers(info: PythonInfo) -> Tuple[List[str], Dict[str, str]]:
-    """The target's tags and markers: from packages/tags.py when it exists, else computed
-    here (exact for the running interpreter, from the cached facts for another one)."""
-    try:
-        from burrow.packages import tags as target_tags  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        pass
-    else:
-        return (
-            [str(t) for t in target_tags.supported_tags(info)],
-            dict(target_tags.marker_environment(info)),
-        )
-    import sys
+    from burrow.packages import tags
 
-    from packaging import markers, tags
-
-    same = os.path.realpath(info.executable) == os.path.realpath(sys.executable) or (
-        info.version == sys.version_info[:3] and info.prefix == sys.prefix
-    )
-    if same:
-        environment = cast("Dict[str, str]", markers.default_environment())
-        return [str(t) for t in tags.sys_tags()], dict(environment)
-    return _tags_from_facts(info), _markers_from_facts(info)
-
-
-def _tags_from_facts(info: PythonInfo) -> List[str]:
-    from packaging import tags
-
-    version = info.version[:2]
-    nodot = f"{version[0]}{version[1]}"
-    arch = info.sysconfig_platform.replace("-", "_").replace(".", "_")
-    host = [str(p) for p in tags.platform_tags()]
-    platforms = host if arch in host or not host else [arch]
-    if info.implementation == "cpython":
-        abis = [f"cp{nodot}{'t' if info.free_threaded else ''}{info.abiflags.replace('t', '')}"]
-        found = list(tags.cpython_tags(version, abis, platforms))
-        found += tags.compatible_tags(version, f"cp{nodot}", platforms)
-    else:
-        interpreter = f"{info.implementation[:2]}{nodot}"
-        found = list(tags.generic_tags(interpreter, None, platforms))
-        found += tags.compatible_tags(version, interpreter, platforms)
-    return [str(t) for t in found]
-
-
-def _markers_from_facts(info: PythonInfo) -> Dict[str, str]:
-    import platform
-
-    level, serial = info.release
-    kind = {"alpha": "a", "beta": "b", "candidate": "rc"}.get(level, "")
-    impl_version = ".".join(map(str, info.version)) + (f"{kind}{serial}" if kind else "")
-    pretty = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM"}
-    machine = info.sysconfig_platform.rsplit("-", 1)[-1]
-    return {
-        "implementation_name": info.implementation,
-        "implementation_version": impl_version,
-        "os_name": info.os_name,
-        "platform_machine": machine if info.os_name != "nt" else platform.machine(),
-        "platform_release": platform.release(),
-        "platform_system": platform.system(),
-        "platform_version": platform.version(),
-        "python_full_version": info.version_str,
-        "platform_python_implementation": pretty.get(info.implementation, info.implementation),
-        "python_version": f"{info.version[0]}.{info.version[1]}",
-        "sys_platform": info.platform,
-    }
+    return [str(t) for t in tags.supported_tags(info)], dict(tags.marker_environment(info))
 
 
 # --------------------------------------------------------------------------- requirements
@@ -559,7 +498,7 @@ class _Provider(_ProviderBase):
         from burrow.packages.index import describe
 
         message = f"no package named '{name}' on {describe(self.options.config)}"
-        close = difflib.get_close_matches(name, self._known_names(), n=3, cutoff=0.75)
+        close = difflib.get_close_matches(name, self._known_names(), n=3, cutoff=0.6)
         if close:
             message += f" (did you mean {', '.join(repr(c) for c in close)}?)"
         return message
