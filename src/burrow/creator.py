@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from burrow import __version__, fs
+from burrow import __version__, fs, staging
 from burrow._fast import getLogger
 from burrow.environment import (
     BUILD_PREFIX,
@@ -49,7 +49,7 @@ def create(
     info = _resolve_python(opts.python)
     layout = plan(info)
     prompt = os.path.basename(os.getcwd()) if opts.prompt == "." else opts.prompt
-    _clean_leftovers(os.path.dirname(target))
+    staging.clean_leftovers(os.path.dirname(target))
     existing_env = is_environment(target)
     if existing_env and not opts.clear:
         _check_config(target)
@@ -125,7 +125,7 @@ def _build_and_swap(
 ) -> Environment:
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
-    build = _dir_beside(parent, BUILD_PREFIX)
+    build = staging.dir_beside(parent, BUILD_PREFIX)
     try:
         env = _populate(build, target, info, layout, opts, prompt)
         _move_into_place(build, target, replace=opts.clear)
@@ -138,10 +138,10 @@ def _build_and_swap(
             try:
                 pip_install(target, opts.install)
             except BaseException:
-                _remove(target)
+                staging.remove_quietly(target)
                 raise
     except BaseException as exc:
-        _remove(build)
+        staging.remove_quietly(build)
         if opts.install is not None:
             from burrow.installing import InstallFailed
 
@@ -150,16 +150,6 @@ def _build_and_swap(
                 raise InstallFailed(f"{exc}; {target} {kept}") from None
         raise
     return env
-
-
-def _dir_beside(parent: str, prefix: str) -> str:
-    """A new build or trash dir in ``parent``; the umask applies, as for a venv made in place."""
-    try:
-        return fs.unique_dir(parent, prefix)
-    except FileExistsError:
-        raise TargetError(f"cannot make a temporary directory in {parent}") from None
-    except OSError as exc:
-        raise TargetError(f"cannot create the environment in {parent}: {exc.strerror}") from None
 
 
 def _move_into_place(build: str, target: str, *, replace: bool) -> None:
@@ -178,10 +168,10 @@ def _move_into_place(build: str, target: str, *, replace: bool) -> None:
             try:
                 os.rename(trash, target)  # put the old env back
             except OSError:  # another run put its env there meanwhile: keep that one
-                _remove(trash)
+                staging.remove_quietly(trash)
         raise _taken(target, exc) from None
     if trash is not None:
-        _remove(trash)
+        staging.remove_quietly(trash)
 
 
 def _move_to_trash(target: str) -> Optional[str]:
@@ -198,7 +188,7 @@ def _move_to_trash(target: str) -> Optional[str]:
         except OSError as exc:
             raise _taken(target, exc) from None
         return None
-    trash = _dir_beside(os.path.dirname(target), TRASH_PREFIX)
+    trash = staging.dir_beside(os.path.dirname(target), TRASH_PREFIX)
     try:
         os.replace(target, trash)  # onto the empty dir just made: atomic on POSIX
     except OSError as exc:
@@ -451,28 +441,3 @@ def _upgrade_deps(env: Environment) -> None:
     proc = subprocess.run([env.executable, "-m", "pip", "install", "--upgrade", "pip"], check=False)
     if proc.returncode:
         raise BurrowError(f"pip could not upgrade itself in {env.path} (exit {proc.returncode})")
-
-
-# --- leftovers ---------------------------------------------------------------------------
-
-
-def _clean_leftovers(parent: str) -> None:
-    """Remove build/trash dirs that a killed burrow left beside its targets."""
-    try:
-        entries = list(os.scandir(parent))
-    except OSError:
-        return
-    for entry in entries:
-        if not entry.name.startswith((BUILD_PREFIX, TRASH_PREFIX)):
-            continue
-        if fs.owner_alive(entry.name):
-            continue
-        log.info("removing %s left by an interrupted run", entry.path)
-        _remove(entry.path)
-
-
-def _remove(path: str) -> None:
-    try:
-        fs.remove_tree(path)
-    except OSError as exc:
-        log.warning("could not remove %s: %s", path, exc)
