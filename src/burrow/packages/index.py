@@ -308,6 +308,11 @@ class Index:
         self._lock = threading.Lock()
         self._pages: dict[str, Future[Project]] = {}
         self._pool: ThreadPoolExecutor | None = None
+        self._directories: dict[str, list[Link]] = {}
+        self._remote = any(
+            location.lower().startswith(("http:", "https:"))
+            for location in (*config.index_urls, *config.find_links)
+        )
 
     def __enter__(self) -> Index:
         return self
@@ -339,14 +344,32 @@ class Index:
         return self.project(name).links
 
     def prefetch(self, names: Iterable[str]) -> None:
-        """Start reading the pages of `names` in the background; `project` then waits less."""
-        for name in names:
-            self._future(name)
+        """Start reading the pages of `names` in the background; `project` then waits less.
+
+        Only network sources are worth it: local pages read faster than a thread starts.
+        """
+        if self._remote:
+            for name in names:
+                self._future(name)
 
     def _future(self, name: str) -> Future[Project]:
+        from concurrent.futures import Future
+
         from packaging.utils import canonicalize_name
 
         key = canonicalize_name(name)
+        if not self._remote:
+            # Local sources only: read in the caller's thread (outside the lock, which the
+            # reading takes too), as the pool would, errors kept for result().
+            future = self._pages.get(key)
+            if future is None:
+                future = Future()
+                try:
+                    future.set_result(self._read_project(key))
+                except Exception as exc:  # noqa: BLE001 - re-raised by result()
+                    future.set_exception(exc)
+                self._pages[key] = future
+            return future
         with self._lock:
             future = self._pages.get(key)
             if future is None:
@@ -398,14 +421,26 @@ class Index:
             return self._page(location, name, missing_ok=False)
         path = _file_path(location) if scheme == "file" else Path(location).expanduser()
         if path.is_dir():
-            found = [_make_link(p.resolve().as_uri(), None, {}, None) for p in path.iterdir()]
-            return _keep(found, name)
+            return _keep(self._directory(path), name)
         if path.is_file() and _is_dist_name(path.name):
             return _keep([_make_link(path.resolve().as_uri(), None, {}, None)], name)
         if path.is_file():
             return self._page(path.resolve().as_uri(), name, missing_ok=False)
         logger.warning("find-links location %s is neither a file nor a directory", location)
         return []
+
+    def _directory(self, path: Path) -> list[Link]:
+        """The files of a find-links directory, listed once per session."""
+        key = str(path)
+        with self._lock:
+            found = self._directories.get(key)
+        if found is None:
+            base = path.resolve()
+            links = [_make_link((base / n).as_uri(), None, {}, None) for n in os.listdir(base)]
+            found = [link for link in links if link is not None]
+            with self._lock:
+                self._directories[key] = found
+        return found
 
     # -- metadata
 
