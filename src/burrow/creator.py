@@ -16,13 +16,14 @@ from burrow.environment import (
     is_environment,
     render_config,
 )
-from burrow.errors import BurrowError, TargetError
+from burrow.errors import BurrowError, OptionError, TargetError
 from burrow.layout import CONFIG_NAME, plan
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+    from burrow.fastargs import Option
     from burrow.installing import InstallRequest
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
@@ -59,12 +60,154 @@ class Options(Record):
     install: Optional[InstallRequest] = None  # -r/--install: pip install after seeding
 
     def validate(self) -> None:
+        """The one check of options that contradict each other (OptionError)."""
         if self.clear and self.upgrade:
-            raise TargetError("--clear and --upgrade cannot be used together")
+            raise OptionError("--clear and --upgrade cannot be used together")
         if self.force and not self.clear:
-            raise TargetError("--force only makes sense with --clear")
+            raise OptionError("--force only makes sense with --clear")
         if self.install is not None:
             self.install.check(self.seed)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Options:
+        """Options from parsed command-line values, e.g. {'python': '3.12', 'activators':
+        'bash,fish', 'path': 'env'}: each field present is taken, anything else ignored."""
+        fields = {name: values[name] for name in cls._fields if name in values}
+        if isinstance(fields.get("activators"), str):
+            from burrow.activation import parse_activators
+
+            try:
+                fields["activators"] = parse_activators(fields["activators"])
+            except ValueError as exc:
+                raise OptionError(str(exc)) from None
+        return cls(**fields)
+
+
+#: Fields that say how this run treats what is at the target, not what the env is: left
+#: out of the command recorded in pyvenv.cfg.
+_NOT_RECORDED = frozenset(["clear", "upgrade", "force"])
+
+
+def command_line_options() -> List[Option]:
+    """How each field of Options is spelled on the command line, e.g. -p/--python for
+    ``python``. The CLI's option table and pyvenv.cfg's ``command`` are both made from this
+    list; each option's default is its field's. (``command`` and ``install`` have no flag.)
+    """
+    from burrow.fastargs import FLAG_FALSE, FLAG_TRUE, OPTIONAL_VALUE, VALUE, Option
+
+    table = [
+        Option(
+            flags=("-p", "--python"),
+            dest="python",
+            kind=VALUE,
+            metavar="SPEC",
+            help="interpreter: path, command, version (3.12), range, or cpython3.12",
+        ),
+        Option(
+            flags=("--system-site-packages",),
+            dest="system_site_packages",
+            kind=FLAG_TRUE,
+            help="give the env access to the interpreter's site-packages",
+        ),
+        Option(
+            flags=("--symlinks",),
+            dest="symlinks",
+            kind=FLAG_TRUE,
+            group="links",
+            help="symlink the interpreter (default except on Windows)",
+        ),
+        Option(
+            flags=("--copies",),
+            dest="symlinks",
+            kind=FLAG_FALSE,
+            group="links",
+            help="copy the interpreter instead of symlinking it",
+        ),
+        Option(
+            flags=("--clear",),
+            dest="clear",
+            kind=FLAG_TRUE,
+            group="mode",
+            help="replace the env if it exists (refuses a non-env without --force)",
+        ),
+        Option(
+            flags=("--upgrade",),
+            dest="upgrade",
+            kind=FLAG_TRUE,
+            group="mode",
+            help="re-point an existing env at the (upgraded) interpreter",
+        ),
+        Option(
+            flags=("--force",),
+            dest="force",
+            kind=FLAG_TRUE,
+            help="with --clear: also replace a directory that is not an env",
+        ),
+        Option(
+            flags=("--without-pip", "--no-seed"),
+            dest="seed",
+            kind=FLAG_FALSE,
+            group="seeding",
+            help="do not seed pip",
+        ),
+        Option(
+            flags=("--pip",),
+            dest="pip",
+            kind=VALUE,
+            metavar="VERSION",
+            group="seeding",
+            help="pip to seed: bundle (newest offline, default), latest, or X.Y.Z",
+        ),
+        Option(
+            flags=("--setuptools",),
+            dest="setuptools",
+            kind=OPTIONAL_VALUE,
+            const="bundle",
+            metavar="VERSION",
+            help="also seed setuptools (optionally a version)",
+        ),
+        Option(
+            flags=("--wheel",),
+            dest="wheel",
+            kind=OPTIONAL_VALUE,
+            const="bundle",
+            metavar="VERSION",
+            help="also seed wheel (optionally a version)",
+        ),
+        Option(
+            flags=("--prompt",),
+            dest="prompt",
+            kind=VALUE,
+            metavar="TEXT",
+            help="prompt shown when active ('.' = current directory's name)",
+        ),
+        Option(
+            flags=("--upgrade-deps",),
+            dest="upgrade_deps",
+            kind=FLAG_TRUE,
+            help="seed the newest pip from the package index",
+        ),
+        Option(
+            flags=("--without-scm-ignore-files",),
+            dest="scm_ignore_files",
+            kind=FLAG_FALSE,
+            help="do not write a .gitignore into the env",
+        ),
+        Option(
+            flags=("--relocatable",),
+            dest="relocatable",
+            kind=FLAG_TRUE,
+            help="keep working after the env is moved (activation, scripts)",
+        ),
+        Option(
+            flags=("--activators",),
+            dest="activators",
+            kind=VALUE,
+            metavar="LIST",
+            help="activation scripts to write, e.g. bash,fish (default: all)",
+        ),
+    ]
+    return [option.replace(default=getattr(Options, option.dest)) for option in table]
 
 
 def create(
@@ -337,22 +480,13 @@ def _write_text(path: str, text: str) -> None:
 
 def _command_line(final: str, opts: Options) -> str:
     """How to make this env again, for pyvenv.cfg: 'python -m burrow create …'."""
-    words: List[str] = [sys.executable, "-m", "burrow", "create"]
-    flags = [
-        (opts.system_site_packages, "--system-site-packages"),
-        (opts.symlinks is True, "--symlinks"),
-        (opts.symlinks is False, "--copies"),
-        (not opts.seed, "--without-pip"),
-        (opts.upgrade_deps, "--upgrade-deps"),
-        (not opts.scm_ignore_files, "--without-scm-ignore-files"),
-        (opts.relocatable, "--relocatable"),
-    ]
-    words.extend(flag for on, flag in flags if on)
-    if opts.python:
-        words += ["--python", opts.python]
-    if opts.prompt is not None:
-        words += ["--prompt", opts.prompt]
-    words.append(final)
+    from burrow.fastargs import unparse
+
+    values = opts.as_dict()
+    if opts.activators is not None:
+        values["activators"] = ",".join(opts.activators) or ","
+    options = [o for o in command_line_options() if o.dest not in _NOT_RECORDED]
+    words = [sys.executable, "-m", "burrow", "create", *unparse(options, values), final]
     return format_command(words)
 
 

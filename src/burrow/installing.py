@@ -15,7 +15,7 @@ import os
 from burrow import fs
 from burrow._fast import Record, record_hash
 from burrow.environment import python_of
-from burrow.errors import BurrowError
+from burrow.errors import BurrowError, OptionError
 from burrow.scripts import repointed
 
 TYPE_CHECKING = False
@@ -43,7 +43,7 @@ class InstallRequest(Record):
     def check(self, seed: bool) -> None:
         """Refuse before anything is built: no pip to run, or a requirements file missing."""
         if not seed:
-            raise InstallFailed("installing requirements needs pip: drop --without-pip")
+            raise OptionError("-r/--install need pip: drop --without-pip")
         for name in self.requirements:
             if not os.path.isfile(name):
                 raise InstallFailed(f"requirements file {name} not found")
@@ -71,7 +71,16 @@ def pip_install(env_dir: str, request: InstallRequest) -> None:
 def install_before_rename(
     build: str, final: str, layout: Layout, relocatable: bool, request: InstallRequest
 ) -> None:
-    """pip into the env being built at ``build``, then make what it wrote name ``final``."""
+    """Install into the env being built at ``build``, which will live at ``final``: a fully
+    pinned lock through burrow's package engine, anything else with pip (whose scripts
+    are then made to name ``final``)."""
+    if not request.packages:
+        from burrow.packages.sync import install_new, pinned_wheels
+
+        wheels = pinned_wheels(request.requirements)
+        if wheels is not None:
+            install_new(build, final, wheels, relocatable=relocatable)
+            return
     pip_install(build, request)
     repoint_scripts(build, final, layout, relocatable)
 
