@@ -67,6 +67,7 @@ class Pin(Record, frozen=True, unhashed=("links", "via", "extras")):
     extras: Tuple[str, ...]
     via: Tuple[str, ...]
     requested: bool  # named in the input, not only a dependency
+    chosen: Optional[Link] = None  # the file to install on the target: best wheel, else sdist
 
     @property
     def key(self) -> str:
@@ -772,6 +773,7 @@ def _pins(
                 name=name,
                 version=str(candidate.version),
                 links=_all_files(provider.index, candidate),
+                chosen=candidate.links[0] if candidate.links else None,
                 url=candidate.url,
                 extras=tuple(sorted(extras.get(name, ()))),
                 via=tuple(sorted(via.get(name, ()), key=lambda v: (v.startswith("-"), v))),
