@@ -48,6 +48,12 @@ _ALIASES = {"default-timeout": "timeout"}
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
 # Bump when the cached page form changes; older entries are then simply not read.
 _PAGE_FORMAT = 1
+# hashlib.algorithms_guaranteed, known without importing hashlib (and OpenSSL) on the
+# warm path, where only names are compared.
+_GUARANTEED = frozenset(
+    {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake2s"}
+    | {"sha3_224", "sha3_256", "sha3_384", "sha3_512", "shake_128", "shake_256"}
+)
 # Pages fetched at once: enough to hide latency, few enough to be polite to an index.
 _WORKERS = 8
 # The tail of a remote wheel read first: its central directory is usually inside.
@@ -637,12 +643,12 @@ class _PageCache:
     """
 
     def __init__(self, root: str | None, url: str) -> None:
-        import hashlib
-
         self.url = url
         self.path = None
         if root is not None:
-            key = hashlib.sha256(url.encode("utf-8", "surrogateescape")).hexdigest()
+            # A cheap checksum names the file (no hashlib import); the URL stored inside
+            # decides whether an entry is this page's.
+            key = _fnv(url)
             self.path = os.path.join(root, "pages", key[:2], key + ".json")
 
     def read(self, client: _Client, name: str, *, missing_ok: bool) -> list[Link]:
@@ -941,14 +947,13 @@ def _make_link(
     metadata: dict[str, str] | None = None,
 ) -> Link | None:
     """A Link for a wheel or sdist URL (hash fragment folded into `hashes`), else None."""
-    import hashlib
     from urllib.parse import unquote, urlsplit, urlunsplit
 
     parts = urlsplit(url)
     hashes = {k.lower(): v.lower() for k, v in hashes.items()}
     for item in parts.fragment.split("&"):
         algorithm, _, digest = item.partition("=")
-        if _usable_hash(algorithm.lower(), hashlib.algorithms_guaranteed) and digest:
+        if _usable_hash(algorithm.lower(), _GUARANTEED) and digest:
             hashes.setdefault(algorithm.lower(), digest.lower())
     filename = filename or unquote(parts.path.rsplit("/", 1)[-1])
     # The name becomes a path on disk: a file name, never a path of its own.
@@ -1279,10 +1284,22 @@ def _verify(url: str, actual: dict[str, str], expected: dict[str, str]) -> None:
 # --------------------------------------------------------------------------- URLs
 
 
+def _fnv(text: str) -> str:
+    """FNV-1a (64 bits) of `text` in hex, e.g. '8626e0b53b972373'."""
+    digest = 0xCBF29CE484222325
+    for byte in text.encode("utf-8", "surrogateescape"):
+        digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{digest:016x}"
+
+
 def _file_path(url: str) -> Path:
     """The local path of a file URL, e.g. file:///srv/simple/ -> /srv/simple."""
-    from urllib.parse import urlsplit
-    from urllib.request import url2pathname
+    from urllib.parse import unquote, urlsplit
+
+    if os.name == "nt":
+        from urllib.request import url2pathname
+    else:  # what url2pathname is on POSIX, without importing urllib.request
+        url2pathname = unquote  # type: ignore[assignment]
 
     parts = urlsplit(url)
     if parts.netloc and parts.netloc != "localhost":  # UNC path on Windows

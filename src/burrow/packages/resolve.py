@@ -627,10 +627,11 @@ def _specifier(text: str) -> SpecifierSet:
 
 
 def _digest(value: object) -> str:
-    import hashlib
     import json
 
-    return hashlib.sha256(json.dumps(value).encode()).hexdigest()[:16]
+    from burrow.packages.index import _fnv
+
+    return _fnv(json.dumps(value))
 
 
 def _first(pair: Tuple[int, Link]) -> int:
