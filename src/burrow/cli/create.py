@@ -53,8 +53,8 @@ def register(commands: Any) -> None:
 def create_options() -> List[Option]:
     """Every option of `burrow create` the fast path reads: the fields of ``Options`` (their
     flags declared there, once) plus the CLI's own."""
-    from burrow.creator import command_line_options
     from burrow.fastargs import COUNT, FLAG_TRUE, VALUE, Option
+    from burrow.options import command_line_options
 
     return [
         *command_line_options(),
@@ -89,7 +89,8 @@ def fast_create(argv: Sequence[str]) -> Optional[Any]:
 def cmd_create(args: argparse.Namespace) -> int:
     from burrow.cli.common import usage_error
     from burrow.cli.render import dash, print_json
-    from burrow.creator import Options, create
+    from burrow.creator import create
+    from burrow.options import Options
 
     options = Options.from_values(vars(args)).replace(command=_command_for_config())
     requirements = getattr(args, "requirements", None) or []
@@ -147,7 +148,7 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def _command_for_config() -> str:
     """The command line as typed, for pyvenv.cfg's ``command`` key."""
-    from burrow.creator import format_command
+    from burrow.options import format_command
 
     return format_command([sys.executable, "-m", "burrow", *sys.argv[1:]])
 

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
+from burrow import fs
 from burrow._fast import Record, getLogger
 from burrow.errors import FetchError, SeedError
 
@@ -812,22 +813,9 @@ def _rows_to_links(rows: list[list[Any]]) -> list[Link]:
 
 
 def _write_atomic(path: str, data: bytes) -> None:
-    """Write `path` whole: a private temp file beside it, renamed over it."""
-    import tempfile
-
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+    """Write the cache file `path` whole, readable by its owner only (its folder made)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fs.replace_file(path, data, 0o600)
 
 
 def _reason(exc: BaseException) -> str:

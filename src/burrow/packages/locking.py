@@ -180,9 +180,11 @@ def lock(
         if index is None:
             session.close()
     if out is not None:
-        from burrow.packages.index import _write_atomic
+        from burrow import fs
 
-        _write_atomic(os.path.abspath(out), text.encode("utf-8"))
+        path = os.path.abspath(out)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fs.replace_file(path, text.encode("utf-8"), 0o600)
     return Locked(resolution=resolution, text=text)
 
 

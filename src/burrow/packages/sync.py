@@ -211,12 +211,12 @@ def apply(
     entries: Sequence[Tuple[Wheel, Entry]],
 ) -> None:
     """Build the new state of ``target`` in a hard-linked clone beside it and swap it in."""
-    from burrow.creator import _clean_leftovers, _dir_beside, _remove
     from burrow.environment import BUILD_PREFIX
+    from burrow.staging import clean_leftovers, dir_beside, remove_quietly
 
     parent = os.path.dirname(target)
-    _clean_leftovers(parent)
-    clone = _dir_beside(parent, BUILD_PREFIX)
+    clean_leftovers(parent)
+    clone = dir_beside(parent, BUILD_PREFIX)
     try:
         snapshot = clone_tree(target, clone)
         _reached("cloned")
@@ -228,7 +228,7 @@ def apply(
         carry_over(clone, target, snapshot)
         _reached("carried")
     finally:
-        _remove(clone)
+        remove_quietly(clone)
 
 
 def _change(

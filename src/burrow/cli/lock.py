@@ -1,4 +1,4 @@
-"""`burrow lock` and `burrow sync`: the package commands."""
+"""`burrow lock`: resolve requirements into a pinned file with hashes."""
 
 from __future__ import annotations
 
@@ -11,12 +11,6 @@ if TYPE_CHECKING:
 
 
 def register(commands: Any) -> None:
-    _add_lock(commands)
-    _add_sync(commands)
-    _add_install(commands)
-
-
-def _add_lock(commands: Any) -> None:
     from burrow.cli.common import add_common
 
     p = commands.add_parser(
@@ -93,81 +87,4 @@ def cmd_lock(args: argparse.Namespace) -> int:
         print(
             f"locked {count} package{'s' if count != 1 else ''} in {args.output}", file=sys.stderr
         )
-    return 0
-
-
-def _add_sync(commands: Any) -> None:
-    from burrow.cli.common import ENV_HELP, add_common
-
-    p = commands.add_parser(
-        "sync",
-        help="make an env's packages exactly a lock file's",
-        description="Install, upgrade, downgrade and remove packages so that ENV has exactly "
-        "FILE's, all or nothing (the seeded pip, setuptools and wheel stay unless FILE pins "
-        "them).",
-    )
-    p.add_argument("-e", "--env", metavar="ENV", help=ENV_HELP)
-    p.add_argument("file", metavar="FILE", help="the lock file")
-    add_common(p)
-    p.set_defaults(handler=cmd_sync)
-
-
-def cmd_sync(args: argparse.Namespace) -> int:
-    from burrow import envs
-    from burrow.cli.render import print_json
-    from burrow.packages.sync import summary_lines, sync
-
-    changes = sync(envs.resolve(args.env), args.file)
-    if args.json:
-        print_json(changes.as_dict())
-    elif not args.quiet:
-        for line in summary_lines(changes):
-            print(line)
-        if not changes:
-            print("Nothing to change")
-    return 0
-
-
-def _add_install(commands: Any) -> None:
-    from burrow.cli.common import ENV_HELP, add_common
-
-    p = commands.add_parser(
-        "install",
-        help="add packages to an env, resolved against what it has",
-        description="Resolve PKG and -r FILE against the packages ENV has (keeping their"
-        " versions while they fit) and install them through burrow's package cache, all or"
-        " nothing. No pip process is run.",
-    )
-    p.add_argument("-e", "--env", metavar="ENV", help=ENV_HELP)
-    p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE")
-    p.add_argument("-c", "--constraint", action="append", default=[], metavar="FILE")
-    _add_index_options(p)
-    p.add_argument("packages", nargs="*", metavar="PKG", help="requirements to add")
-    add_common(p)
-    p.set_defaults(handler=cmd_install)
-
-
-def cmd_install(args: argparse.Namespace) -> int:
-    from burrow import envs
-    from burrow.cli.common import usage_error
-    from burrow.cli.render import print_json
-    from burrow.packages.install import install
-    from burrow.packages.sync import summary_lines
-
-    if not args.requirement and not args.packages:
-        usage_error("install", "give requirements: PKG or -r FILE")
-    changes = install(
-        envs.resolve(args.env),
-        requirements=args.requirement,
-        constraints=args.constraint,
-        packages=args.packages,
-        sources=_sources(args),
-    )
-    if args.json:
-        print_json(changes.as_dict())
-    elif not args.quiet:
-        for line in summary_lines(changes):
-            print(line)
-        if not changes:
-            print("Nothing to change")
     return 0
