@@ -79,9 +79,11 @@ def sync(env: str | os.PathLike[str], lockfile: str | os.PathLike[str]) -> Chang
     return sync_wheels(target, wheels)
 
 
-def sync_wheels(env: str | os.PathLike[str], wheels: Sequence[Wheel]) -> Changes:
+def sync_wheels(
+    env: str | os.PathLike[str], wheels: Sequence[Wheel], *, keep_others: bool = False
+) -> Changes:
     """Make ``env``'s packages exactly ``wheels`` (the seeded pip, setuptools, wheel stay
-    unless ``wheels`` has them)."""
+    unless ``wheels`` has them); with ``keep_others``, only add and replace (``install``)."""
     from burrow.interpreter import inspect
     from burrow.layout import plan
     from burrow.packages import installed
@@ -91,13 +93,14 @@ def sync_wheels(env: str | os.PathLike[str], wheels: Sequence[Wheel]) -> Changes
     info = inspect(python_of(target))
     layout = plan(info)
     have = installed.scan(os.path.join(target, layout.purelib))
-    changes, drop, add = diff(have, wheels)
+    changes, drop, add = diff(have, wheels, keep_others=keep_others)
     if not changes:
         return changes
     _reached("planned")
     with _env_lock(target):
         have = installed.scan(os.path.join(target, layout.purelib))
-        changes, drop, add = diff(have, wheels)  # as it is now that no other sync runs
+        # As it is now that no other sync runs.
+        changes, drop, add = diff(have, wheels, keep_others=keep_others)
         if not changes:
             return changes
         entries = [(wheel, _entry(wheel, info)) for wheel in add]
@@ -140,8 +143,10 @@ def pinned_wheels(lockfiles: Sequence[str]) -> Optional[List[Wheel]]:
     return wheels
 
 
-def diff(have: Dict[str, Dist], wheels: Sequence[Wheel]) -> Tuple[Changes, List[Dist], List[Wheel]]:
-    """What to remove and to add so that ``have`` becomes ``wheels``."""
+def diff(
+    have: Dict[str, Dist], wheels: Sequence[Wheel], *, keep_others: bool = False
+) -> Tuple[Changes, List[Dist], List[Wheel]]:
+    """What to remove and to add so that ``have`` becomes ``wheels`` (or holds them)."""
     from burrow.packages.installed import canonical_name
 
     changes = Changes(added=[], upgraded=[], downgraded=[], removed=[])
@@ -149,7 +154,7 @@ def diff(have: Dict[str, Dist], wheels: Sequence[Wheel]) -> Tuple[Changes, List[
     add: List[Wheel] = []
     wanted = {canonical_name(w.name): w for w in wheels}
     for name, dist in sorted(have.items()):
-        if name not in wanted and name not in SEEDED:
+        if name not in wanted and name not in SEEDED and not keep_others:
             changes.removed.append((name, dist.version))
             drop.append(dist)
     for name, wheel in sorted(wanted.items()):
