@@ -91,10 +91,15 @@ def make_wheel(
     *,
     tag: str = "py3-none-any",
     console_scripts: Optional[Dict[str, str]] = None,
+    gui_scripts: Optional[Dict[str, str]] = None,
+    files: Optional[Dict[str, str | bytes]] = None,
+    requires: Tuple[str, ...] = (),
 ) -> Path:
     """A small but real wheel built by hand (RECORD with hashes), e.g. demo-1.0-py3-none-any.whl.
 
-    The package's ``VALUE`` is its version; ``main()`` prints '<name> ran'.
+    The package's ``VALUE`` is its version; ``main()`` prints '<name> ran'. ``files`` adds
+    more, by path in the wheel ('demo-1.0.data/scripts/tool', 'demo.pth'); ``requires``
+    becomes Requires-Dist lines.
     """
     import base64
     import hashlib
@@ -103,19 +108,26 @@ def make_wheel(
     folder.mkdir(parents=True, exist_ok=True)
     dist = f"{name.replace('-', '_')}-{version}"
     package = name.replace("-", "_").replace(".", "_")
+    extra = files or {}
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
     files = {
         f"{package}/__init__.py": f"VALUE = {version!r}\n\ndef main():\n    print('{name} ran')\n",
-        f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist}.dist-info/METADATA": metadata,
         f"{dist}.dist-info/WHEEL": (
             f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n"
         ),
     }
-    if console_scripts:
-        lines = "".join(f"{k} = {v}\n" for k, v in console_scripts.items())
-        files[f"{dist}.dist-info/entry_points.txt"] = f"[console_scripts]\n{lines}"
+    sections = ""
+    for section, scripts in (("console_scripts", console_scripts), ("gui_scripts", gui_scripts)):
+        if scripts:
+            sections += f"[{section}]\n" + "".join(f"{k} = {v}\n" for k, v in scripts.items())
+    if sections:
+        files[f"{dist}.dist-info/entry_points.txt"] = sections
+    files.update(extra)
     record = []
     for path, text in files.items():
-        data = text.encode()
+        data = text.encode() if isinstance(text, str) else text
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
         record.append(f"{path},sha256={digest},{len(data)}")
     record.append(f"{dist}.dist-info/RECORD,,")

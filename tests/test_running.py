@@ -162,8 +162,7 @@ def test_install_and_requirements(tmp_path: Path) -> None:
     reqs.write_text(f"{wheel}\n")
     env = tmp_path / "env"
     result = burrow("create", str(env), "-r", str(reqs), env=OFFLINE)
-    assert "Created" in result.stdout
-    assert "demo_pkg" in result.stdout + result.stderr  # pip's own progress is shown
+    assert "Created" in result.stdout  # a lock of wheel files: burrow's engine installs it
     assert run_in(env, "import demo_pkg; print(demo_pkg.VALUE)").strip() == "1.0"
     frozen = burrow("info", str(env), "--requirements").stdout.splitlines()
     assert frozen == [f"demo_pkg @ {wheel.as_uri()}"]

@@ -5,10 +5,10 @@
 >>> env.executable  # doctest: +SKIP
 '/home/me/app/.venv/bin/python'
 
-The public names are imported on first use, so ``burrow --help`` stays fast.
+The public names are imported on first use, so ``burrow --help`` stays fast. This file
+imports nothing (not even ``__future__``): it runs before the command line's Ctrl-C hook is
+in place (see ``_signals``), and every import is a place where a Ctrl-C could be lost.
 """
-
-from __future__ import annotations
 
 __version__ = "0.1.0"
 
@@ -22,11 +22,15 @@ __all__ = [
     "TargetError",
     "__version__",
     "create",
+    "lock",
+    "sync",
 ]
 
 _HOMES = {
     "create": "burrow.creator",
+    "lock": "burrow.packages.locking",
     "Options": "burrow.creator",
+    "sync": "burrow.packages.sync",
     "Environment": "burrow.environment",
     "BurrowError": "burrow.errors",
     "EnvironmentNotFound": "burrow.errors",
@@ -46,6 +50,8 @@ if TYPE_CHECKING:
         SeedError,
         TargetError,
     )
+    from burrow.packages.locking import lock
+    from burrow.packages.sync import sync
 
 
 def __getattr__(name: str) -> object:

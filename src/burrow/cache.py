@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 
-from burrow import dirs
+from burrow import dirs, fs
 from burrow._fast import Record, getLogger
-from burrow.seed import discard, entry_lock, remove_tree
+from burrow.seed import TRASH_STEM, entry_lock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -126,15 +126,15 @@ def _clean_seed_item(tag_dir: str, item: os.DirEntry[str], done: Cleaned) -> Non
         _unlink(item.path)
     elif name.endswith(".lock"):
         pass  # builders lock these files: deleting one could let two builders in at once
-    elif name.startswith((".build-", ".trash-")):
-        if not _owner_alive(name):  # a live run is still writing or deleting it
+    elif name.startswith((".build-", TRASH_STEM)):
+        if not fs.owner_alive(name):  # a live run is still writing or deleting it
             done.freed += tree_size(item.path)
-            remove_tree(item.path)
+            fs.remove_tree(item.path)
     elif item.is_dir(follow_symlinks=False):
         size = tree_size(item.path)
         try:
             with entry_lock(tag_dir, name).acquire(timeout=LOCK_TIMEOUT):
-                discard(item.path)
+                fs.discard(item.path, TRASH_STEM)
         except filelock.Timeout:
             done.kept.append(item.path)
             return
@@ -171,25 +171,10 @@ def _check_owner(root: str) -> None:
         raise dirs.UntrustedCache(f"refusing to touch the cache {root}: {problem}")
 
 
-def _owner_alive(name: str) -> bool:
-    """Whether the run that made '.build-pip-24.3.1-<pid>-<hex>' may still be at work."""
-    from burrow.creator import pid_alive
-
-    parts = name.split("-")
-    return len(parts) >= 3 and parts[-2].isdigit() and pid_alive(int(parts[-2]))
-
-
 def _stale_temp(name: str) -> bool:
-    """A record's temporary file ('x.facts.<pid>.<hex>.tmp') whose writer is gone."""
-    from burrow.creator import pid_alive
-
-    parts = name.split(".")
-    return (
-        name.endswith(".tmp")
-        and len(parts) >= 4
-        and parts[-3].isdigit()
-        and not pid_alive(int(parts[-3]))
-    )
+    """A record's temporary file ('.x.facts.<pid>-<hex>.tmp') whose writer is gone."""
+    pid = fs.owner_pid(name) if name.endswith(".tmp") else None
+    return pid is not None and not fs.pid_alive(pid)
 
 
 def _unlink(path: str) -> None:

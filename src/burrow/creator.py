@@ -7,24 +7,29 @@ from __future__ import annotations
 import os
 import sys
 
-from burrow import __version__, store
+from burrow import __version__, fs
 from burrow._fast import Record, getLogger
-from burrow.environment import Environment, is_environment, render_config
-from burrow.errors import BurrowError, TargetError
+from burrow.environment import (
+    BUILD_PREFIX,
+    TRASH_PREFIX,
+    Environment,
+    is_environment,
+    render_config,
+)
+from burrow.errors import BurrowError, OptionError, TargetError
 from burrow.layout import CONFIG_NAME, plan
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+    from burrow.fastargs import Option
     from burrow.installing import InstallRequest
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
 
 log = getLogger(__name__)
 
-BUILD_PREFIX = ".burrow-build-"
-TRASH_PREFIX = ".burrow-trash-"
 GITIGNORE = "# Created by burrow: nothing in a virtual environment belongs in git.\n*\n"
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -55,12 +60,154 @@ class Options(Record):
     install: Optional[InstallRequest] = None  # -r/--install: pip install after seeding
 
     def validate(self) -> None:
+        """The one check of options that contradict each other (OptionError)."""
         if self.clear and self.upgrade:
-            raise TargetError("--clear and --upgrade cannot be used together")
+            raise OptionError("--clear and --upgrade cannot be used together")
         if self.force and not self.clear:
-            raise TargetError("--force only makes sense with --clear")
+            raise OptionError("--force only makes sense with --clear")
         if self.install is not None:
             self.install.check(self.seed)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Options:
+        """Options from parsed command-line values, e.g. {'python': '3.12', 'activators':
+        'bash,fish', 'path': 'env'}: each field present is taken, anything else ignored."""
+        fields = {name: values[name] for name in cls._fields if name in values}
+        if isinstance(fields.get("activators"), str):
+            from burrow.activation import parse_activators
+
+            try:
+                fields["activators"] = parse_activators(fields["activators"])
+            except ValueError as exc:
+                raise OptionError(str(exc)) from None
+        return cls(**fields)
+
+
+#: Fields that say how this run treats what is at the target, not what the env is: left
+#: out of the command recorded in pyvenv.cfg.
+_NOT_RECORDED = frozenset(["clear", "upgrade", "force"])
+
+
+def command_line_options() -> List[Option]:
+    """How each field of Options is spelled on the command line, e.g. -p/--python for
+    ``python``. The CLI's option table and pyvenv.cfg's ``command`` are both made from this
+    list; each option's default is its field's. (``command`` and ``install`` have no flag.)
+    """
+    from burrow.fastargs import FLAG_FALSE, FLAG_TRUE, OPTIONAL_VALUE, VALUE, Option
+
+    table = [
+        Option(
+            flags=("-p", "--python"),
+            dest="python",
+            kind=VALUE,
+            metavar="SPEC",
+            help="interpreter: path, command, version (3.12), range, or cpython3.12",
+        ),
+        Option(
+            flags=("--system-site-packages",),
+            dest="system_site_packages",
+            kind=FLAG_TRUE,
+            help="give the env access to the interpreter's site-packages",
+        ),
+        Option(
+            flags=("--symlinks",),
+            dest="symlinks",
+            kind=FLAG_TRUE,
+            group="links",
+            help="symlink the interpreter (default except on Windows)",
+        ),
+        Option(
+            flags=("--copies",),
+            dest="symlinks",
+            kind=FLAG_FALSE,
+            group="links",
+            help="copy the interpreter instead of symlinking it",
+        ),
+        Option(
+            flags=("--clear",),
+            dest="clear",
+            kind=FLAG_TRUE,
+            group="mode",
+            help="replace the env if it exists (refuses a non-env without --force)",
+        ),
+        Option(
+            flags=("--upgrade",),
+            dest="upgrade",
+            kind=FLAG_TRUE,
+            group="mode",
+            help="re-point an existing env at the (upgraded) interpreter",
+        ),
+        Option(
+            flags=("--force",),
+            dest="force",
+            kind=FLAG_TRUE,
+            help="with --clear: also replace a directory that is not an env",
+        ),
+        Option(
+            flags=("--without-pip", "--no-seed"),
+            dest="seed",
+            kind=FLAG_FALSE,
+            group="seeding",
+            help="do not seed pip",
+        ),
+        Option(
+            flags=("--pip",),
+            dest="pip",
+            kind=VALUE,
+            metavar="VERSION",
+            group="seeding",
+            help="pip to seed: bundle (newest offline, default), latest, or X.Y.Z",
+        ),
+        Option(
+            flags=("--setuptools",),
+            dest="setuptools",
+            kind=OPTIONAL_VALUE,
+            const="bundle",
+            metavar="VERSION",
+            help="also seed setuptools (optionally a version)",
+        ),
+        Option(
+            flags=("--wheel",),
+            dest="wheel",
+            kind=OPTIONAL_VALUE,
+            const="bundle",
+            metavar="VERSION",
+            help="also seed wheel (optionally a version)",
+        ),
+        Option(
+            flags=("--prompt",),
+            dest="prompt",
+            kind=VALUE,
+            metavar="TEXT",
+            help="prompt shown when active ('.' = current directory's name)",
+        ),
+        Option(
+            flags=("--upgrade-deps",),
+            dest="upgrade_deps",
+            kind=FLAG_TRUE,
+            help="seed the newest pip from the package index",
+        ),
+        Option(
+            flags=("--without-scm-ignore-files",),
+            dest="scm_ignore_files",
+            kind=FLAG_FALSE,
+            help="do not write a .gitignore into the env",
+        ),
+        Option(
+            flags=("--relocatable",),
+            dest="relocatable",
+            kind=FLAG_TRUE,
+            help="keep working after the env is moved (activation, scripts)",
+        ),
+        Option(
+            flags=("--activators",),
+            dest="activators",
+            kind=VALUE,
+            metavar="LIST",
+            help="activation scripts to write, e.g. bash,fish (default: all)",
+        ),
+    ]
+    return [option.replace(default=getattr(Options, option.dest)) for option in table]
 
 
 def create(
@@ -152,7 +299,7 @@ def _build_and_swap(
 ) -> Environment:
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
-    build = _make_private_dir(parent, BUILD_PREFIX)
+    build = _dir_beside(parent, BUILD_PREFIX)
     try:
         env = _populate(build, target, info, layout, opts, prompt)
         _move_into_place(build, target, replace=opts.clear)
@@ -179,19 +326,14 @@ def _build_and_swap(
     return env
 
 
-def _make_private_dir(parent: str, prefix: str) -> str:
-    for _ in range(100):
-        candidate = os.path.join(parent, f"{prefix}{os.getpid()}-{os.urandom(4).hex()}")
-        try:
-            os.mkdir(candidate, 0o777)  # the umask applies, as for a venv made in place
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise TargetError(
-                f"cannot create the environment in {parent}: {exc.strerror}"
-            ) from None
-        return candidate
-    raise TargetError(f"cannot make a temporary directory in {parent}")
+def _dir_beside(parent: str, prefix: str) -> str:
+    """A new build or trash dir in ``parent``; the umask applies, as for a venv made in place."""
+    try:
+        return fs.unique_dir(parent, prefix)
+    except FileExistsError:
+        raise TargetError(f"cannot make a temporary directory in {parent}") from None
+    except OSError as exc:
+        raise TargetError(f"cannot create the environment in {parent}: {exc.strerror}") from None
 
 
 def _move_into_place(build: str, target: str, *, replace: bool) -> None:
@@ -230,7 +372,7 @@ def _move_to_trash(target: str) -> Optional[str]:
         except OSError as exc:
             raise _taken(target, exc) from None
         return None
-    trash = _make_private_dir(os.path.dirname(target), TRASH_PREFIX)
+    trash = _dir_beside(os.path.dirname(target), TRASH_PREFIX)
     try:
         os.replace(target, trash)  # onto the empty dir just made: atomic on POSIX
     except OSError as exc:
@@ -307,16 +449,10 @@ def _link_python(bin_dir: str, info: PythonInfo, layout: Layout, symlinks: bool)
 
 def _place(source: str, dest: str, symlinks: bool) -> None:
     """Make ``dest`` a symlink to (or copy of) ``source``, replacing it atomically."""
-    folder, name = os.path.split(dest)
-    temp = _fresh_temp(folder, name)
     if symlinks:
-        os.symlink(source, temp)
-    else:
-        import shutil
-
-        shutil.copyfile(os.path.join(folder, source), temp)  # join keeps an absolute source
-        os.chmod(temp, 0o755)
-    os.replace(temp, dest)
+        fs.replace_link(dest, source)
+    else:  # the join keeps an absolute source, and finds a relative one beside dest
+        fs.replace_copy(dest, os.path.join(os.path.dirname(dest), source), 0o755)
 
 
 def _copy_windows_python(bin_dir: str, info: PythonInfo, layout: Layout) -> None:
@@ -337,15 +473,6 @@ def _copy_windows_python(bin_dir: str, info: PythonInfo, layout: Layout) -> None
             shutil.copyfile(source, os.path.join(bin_dir, name))
 
 
-def _fresh_temp(folder: str, name: str) -> str:
-    """A temporary name beside ``name`` where nothing is: in an existing env, something
-    left there (a dead run's file, a planted symlink) must never be written through."""
-    temp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    if os.path.lexists(temp):
-        os.unlink(temp)
-    return temp
-
-
 def _write_text(path: str, text: str) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
@@ -353,22 +480,13 @@ def _write_text(path: str, text: str) -> None:
 
 def _command_line(final: str, opts: Options) -> str:
     """How to make this env again, for pyvenv.cfg: 'python -m burrow create …'."""
-    words: List[str] = [sys.executable, "-m", "burrow", "create"]
-    flags = [
-        (opts.system_site_packages, "--system-site-packages"),
-        (opts.symlinks is True, "--symlinks"),
-        (opts.symlinks is False, "--copies"),
-        (not opts.seed, "--without-pip"),
-        (opts.upgrade_deps, "--upgrade-deps"),
-        (not opts.scm_ignore_files, "--without-scm-ignore-files"),
-        (opts.relocatable, "--relocatable"),
-    ]
-    words.extend(flag for on, flag in flags if on)
-    if opts.python:
-        words += ["--python", opts.python]
-    if opts.prompt is not None:
-        words += ["--prompt", opts.prompt]
-    words.append(final)
+    from burrow.fastargs import unparse
+
+    values = opts.as_dict()
+    if opts.activators is not None:
+        values["activators"] = ",".join(opts.activators) or ","
+    options = [o for o in command_line_options() if o.dest not in _NOT_RECORDED]
+    words = [sys.executable, "-m", "burrow", "create", *unparse(options, values), final]
     return format_command(words)
 
 
@@ -494,7 +612,7 @@ def _update_in_place(
         version=__version__,
         extra=extra_config,
     )
-    store.replace_file(os.path.join(target, CONFIG_NAME), config.encode("utf-8"))
+    fs.replace_file(os.path.join(target, CONFIG_NAME), config.encode("utf-8"))
     env = Environment(
         path=target,
         layout=layout,
@@ -542,32 +660,14 @@ def _clean_leftovers(parent: str) -> None:
     for entry in entries:
         if not entry.name.startswith((BUILD_PREFIX, TRASH_PREFIX)):
             continue
-        pid_text = entry.name.split("-")[2] if entry.name.count("-") >= 3 else ""
-        if pid_text.isdigit() and pid_alive(int(pid_text)):
+        if fs.owner_alive(entry.name):
             continue
         log.info("removing %s left by an interrupted run", entry.path)
         _remove(entry.path)
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` may still run (and use what it made); True when unsure."""
-    if pid == os.getpid():
-        return True
-    if os.name == "nt":  # os.kill would terminate it: keep anything that may be in use
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove(path: str) -> None:
-    from burrow.seed import remove_tree
-
     try:
-        remove_tree(path)
+        fs.remove_tree(path)
     except OSError as exc:
         log.warning("could not remove %s: %s", path, exc)

@@ -11,6 +11,7 @@ import os
 import stat
 import sys
 
+from burrow import fs
 from burrow.errors import BurrowError
 
 TYPE_CHECKING = False
@@ -58,7 +59,7 @@ def private_cache_dir() -> str:
     path = cache_dir()
     if path in _checked:
         return path
-    make_private_dir(path)
+    fs.private_dir(path)
     problem = ownership_problem(path)
     if problem:
         raise UntrustedCache(
@@ -67,20 +68,6 @@ def private_cache_dir() -> str:
         )
     _checked[path] = path
     return path
-
-
-def make_private_dir(path: str) -> None:
-    """Create ``path`` (and missing parents) with the leaf readable by its owner only."""
-    try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        return
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        try:
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            return
 
 
 def ownership_problem(path: str) -> str | None:

@@ -1,4 +1,8 @@
-"""An environment on disk: its pyvenv.cfg and the paths inside it."""
+"""An environment on disk: its pyvenv.cfg, the paths inside it, and its own python.
+
+Everything here reads an env as it is, whoever made it (venv, virtualenv, uv, burrow),
+without running an interpreter.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,14 @@ from burrow._fast import Record
 from burrow.errors import TargetError
 from burrow.layout import CONFIG_NAME
 
+#: Hidden siblings of an env: one being built beside its target, one being removed.
+#: A killed run leaves them behind; the next create in the same folder removes them.
+BUILD_PREFIX = ".burrow-build-"
+TRASH_PREFIX = ".burrow-trash-"
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Mapping, Optional
+    from typing import Dict, List, Mapping, Optional
 
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
@@ -32,7 +41,7 @@ class Environment(Record):
     @property
     def executable(self) -> str:
         """The env's python, e.g. /home/me/app/.venv/bin/python."""
-        return os.path.join(self.bin_dir, "python.exe" if self.layout.windows else "python")
+        return python_in(self.bin_dir, windows=self.layout.windows)
 
     @property
     def site_packages(self) -> str:
@@ -48,6 +57,62 @@ def read_config(env_dir: str) -> Dict[str, str]:
             if sep:
                 config[key.strip().lower()] = value.strip()
     return config
+
+
+def config_of(path: str) -> Dict[str, str]:
+    """pyvenv.cfg as a dict; empty when missing or unreadable (health says why)."""
+    try:
+        return read_config(path)
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+def version_of(config: Mapping[str, str]) -> Optional[str]:
+    """'3.12.1' from ``version`` (venv) or ``version_info`` (virtualenv, uv)."""
+    text = config.get("version") or config.get("version_info")
+    if not text:
+        return None
+    parts = text.split(".")
+    return ".".join(parts[:3]) if len(parts) > 3 else text
+
+
+def site_packages_dirs(path: str) -> List[str]:
+    """Every site-packages in the env, e.g. ['/env/lib/python3.12/site-packages']."""
+    found = []
+    for lib in ("lib", "Lib"):
+        base = os.path.join(path, lib)
+        direct = os.path.join(base, "site-packages")  # Windows, PyPy before 3.8
+        if os.path.isdir(direct):
+            found.append(direct)
+        try:
+            names = sorted(os.listdir(base))
+        except OSError:
+            continue
+        for name in names:
+            candidate = os.path.join(base, name, "site-packages")
+            if name.startswith(("python", "pypy")) and os.path.isdir(candidate):
+                found.append(candidate)
+    return list(dict.fromkeys(found))
+
+
+def scripts_dir(path: str) -> str:
+    """The env's scripts folder, e.g. '/env/bin'; '/env/Scripts' for an env made on Windows."""
+    if not os.path.isdir(os.path.join(path, "bin")) and os.path.isdir(
+        os.path.join(path, "Scripts")
+    ):
+        return os.path.join(path, "Scripts")
+    return os.path.join(path, "bin")
+
+
+def python_of(path: str) -> str:
+    """The env's own python, e.g. '/env/bin/python' ('/env/Scripts/python.exe' on Windows)."""
+    folder = scripts_dir(path)
+    return python_in(folder, windows=os.path.basename(folder) == "Scripts")
+
+
+def python_in(bin_dir: str, *, windows: bool) -> str:
+    """The python of the env whose scripts folder is ``bin_dir``, e.g. '/env/bin/python'."""
+    return os.path.join(bin_dir, "python.exe" if windows else "python")
 
 
 def is_environment(path: str) -> bool:

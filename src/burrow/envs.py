@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import os
 
-from burrow.environment import is_environment, read_config, unquote_prompt
+from burrow import fs
+from burrow.environment import (
+    TRASH_PREFIX,
+    config_of,
+    is_environment,
+    site_packages_dirs,
+    unquote_prompt,
+    version_of,
+)
 from burrow.errors import EnvironmentNotFound, TargetError
 from burrow.layout import CONFIG_NAME
 
@@ -140,48 +148,12 @@ def named_envs(home: Optional[str] = None) -> List[Tuple[str, str]]:
 # --- facts about one env ------------------------------------------------------------------
 
 
-def config_of(path: str) -> Dict[str, str]:
-    """pyvenv.cfg as a dict; empty when missing or unreadable (health says why)."""
-    try:
-        return read_config(path)
-    except (OSError, UnicodeDecodeError):
-        return {}
-
-
-def version_of(config: Mapping[str, str]) -> Optional[str]:
-    """'3.12.1' from ``version`` (venv) or ``version_info`` (virtualenv, uv)."""
-    text = config.get("version") or config.get("version_info")
-    if not text:
-        return None
-    parts = text.split(".")
-    return ".".join(parts[:3]) if len(parts) > 3 else text
-
-
 def made_by(config: Mapping[str, str]) -> str:
     """Which tool wrote pyvenv.cfg: 'burrow 0.1.0', 'virtualenv 20.26.0', 'uv 0.4.1', 'venv'."""
     for tool in ("burrow", "virtualenv", "uv"):
         if tool in config:
             return f"{tool} {config[tool]}".strip()
     return "venv" if config else "unknown"
-
-
-def site_packages_dirs(path: str) -> List[str]:
-    """Every site-packages in the env, e.g. ['/env/lib/python3.12/site-packages']."""
-    found = []
-    for lib in ("lib", "Lib"):
-        base = os.path.join(path, lib)
-        direct = os.path.join(base, "site-packages")  # Windows, PyPy before 3.8
-        if os.path.isdir(direct):
-            found.append(direct)
-        try:
-            names = sorted(os.listdir(base))
-        except OSError:
-            continue
-        for name in names:
-            candidate = os.path.join(base, name, "site-packages")
-            if name.startswith(("python", "pypy")) and os.path.isdir(candidate):
-                found.append(candidate)
-    return list(dict.fromkeys(found))
 
 
 def packages(path: str) -> List[Dict[str, Any]]:
@@ -409,19 +381,10 @@ def remove(
     active = (os.environ if environ is None else environ).get("VIRTUAL_ENV")
     if active and os.path.isdir(active) and os.path.samefile(active, path):
         raise TargetError(f"{path} is the active environment; deactivate it first")
-    discard(path)
+    try:
+        moved = fs.discard(path, TRASH_PREFIX, only_dir=True)
+    except NotADirectoryError:
+        raise TargetError(f"{path} changed while it was being removed; kept") from None
+    if not moved:
+        raise EnvironmentNotFound(f"{path} does not exist")
     return {"path": path, "removed": "environment"}
-
-
-def discard(path: str) -> None:
-    """Move the env aside in one rename, then delete it: it is never seen half removed."""
-    from burrow.creator import TRASH_PREFIX
-    from burrow.seed import remove_tree
-
-    parent = os.path.dirname(path)
-    trash = os.path.join(parent, f"{TRASH_PREFIX}{os.getpid()}-{os.urandom(4).hex()}")
-    os.rename(path, trash)
-    if os.path.islink(trash) or not os.path.isdir(trash):  # swapped for a link meanwhile
-        os.rename(trash, path)
-        raise TargetError(f"{path} changed while it was being removed; kept")
-    remove_tree(trash)

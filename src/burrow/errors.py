@@ -44,3 +44,9 @@ class ResolutionError(PackageError):
 
 class UnpinnedError(LockError):
     """A requirements file names a range, not one version: it needs resolving, not syncing."""
+
+
+class OptionError(TargetError):
+    """Options that contradict each other, e.g. --force without --clear (a usage error).
+
+    A TargetError too, which is what the library raised for these before."""

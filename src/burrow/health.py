@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from burrow._fast import Record, getLogger
-from burrow.envs import config_of, site_packages_dirs, version_of
+from burrow.environment import config_of, python_of, scripts_dir, site_packages_dirs, version_of
 from burrow.errors import BurrowError, InterpreterError
 from burrow.layout import CONFIG_NAME
 
@@ -44,21 +44,6 @@ def verdict(problems: List[Problem]) -> str:
     return problems[0].code if problems else "ok"
 
 
-def scripts_dir(path: str) -> str:
-    """'bin', or 'Scripts' for an env made on Windows."""
-    if not os.path.isdir(os.path.join(path, "bin")) and os.path.isdir(
-        os.path.join(path, "Scripts")
-    ):
-        return "Scripts"
-    return "bin"
-
-
-def env_python(path: str) -> str:
-    """The env's own interpreter, e.g. '/env/bin/python'."""
-    scripts = scripts_dir(path)
-    return os.path.join(path, scripts, "python.exe" if scripts == "Scripts" else "python")
-
-
 def diagnose(path: str, *, probe: bool = True) -> List[Problem]:
     """Everything wrong with the env at ``path``; empty when healthy.
 
@@ -67,7 +52,7 @@ def diagnose(path: str, *, probe: bool = True) -> List[Problem]:
     """
     problems: List[Problem] = []
     config = _check_config(path, problems)
-    python = env_python(path)
+    python = python_of(path)
     base = _base_interpreter(path, python, config, problems)
     dangling = _dangling_links(path)
     if dangling:
@@ -132,7 +117,7 @@ def _base_interpreter(
 
 def _dangling_links(path: str) -> List[str]:
     found = []
-    for folder in (path, os.path.join(path, scripts_dir(path))):
+    for folder in (path, scripts_dir(path)):
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
@@ -244,7 +229,7 @@ def _matching_interpreter(
     implementation, major, minor, free_threaded = wanted
     spec = f"{implementation}{major}.{minor}{'t' if free_threaded else ''}"
     problems: List[Problem] = []
-    base = _base_interpreter(path, env_python(path), config, problems)
+    base = _base_interpreter(path, python_of(path), config, problems)
     info: Optional[PythonInfo] = None
     if base is not None:
         try:
@@ -284,7 +269,7 @@ def _relink(path: str, info: PythonInfo, config: Mapping[str, str]) -> None:
     from burrow.creator import Options, repoint
     from burrow.environment import unquote_prompt
 
-    python = env_python(path)
+    python = python_of(path)
     symlinks = os.path.islink(python) if os.path.lexists(python) else None
     options = Options(
         python=info.executable,

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import os
 
+from burrow import fs
 from burrow._fast import Record, record_hash
-from burrow.errors import BurrowError
+from burrow.environment import python_of
+from burrow.errors import BurrowError, OptionError
+from burrow.scripts import repointed
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Optional, Tuple
+    from typing import Any, Dict, Tuple
 
     from burrow.layout import Layout
 
@@ -40,7 +43,7 @@ class InstallRequest(Record):
     def check(self, seed: bool) -> None:
         """Refuse before anything is built: no pip to run, or a requirements file missing."""
         if not seed:
-            raise InstallFailed("installing requirements needs pip: drop --without-pip")
+            raise OptionError("-r/--install need pip: drop --without-pip")
         for name in self.requirements:
             if not os.path.isfile(name):
                 raise InstallFailed(f"requirements file {name} not found")
@@ -50,10 +53,9 @@ def pip_install(env_dir: str, request: InstallRequest) -> None:
     """Run ``ENV/bin/python -m pip install -r … PKG…`` with the env active."""
     import subprocess
 
-    from burrow.health import env_python
     from burrow.running import active_environ
 
-    command = [env_python(env_dir), "-m", "pip", "install", "--disable-pip-version-check"]
+    command = [python_of(env_dir), "-m", "pip", "install", "--disable-pip-version-check"]
     command += list(request.pip_args)
     for name in request.requirements:
         command += ["-r", os.path.abspath(name)]
@@ -69,7 +71,16 @@ def pip_install(env_dir: str, request: InstallRequest) -> None:
 def install_before_rename(
     build: str, final: str, layout: Layout, relocatable: bool, request: InstallRequest
 ) -> None:
-    """pip into the env being built at ``build``, then make what it wrote name ``final``."""
+    """Install into the env being built at ``build``, which will live at ``final``: a fully
+    pinned lock through burrow's package engine, anything else with pip (whose scripts
+    are then made to name ``final``)."""
+    if not request.packages:
+        from burrow.packages.sync import install_new, pinned_wheels
+
+        wheels = pinned_wheels(request.requirements)
+        if wheels is not None:
+            install_new(build, final, wheels, relocatable=relocatable)
+            return
     pip_install(build, request)
     repoint_scripts(build, final, layout, relocatable)
 
@@ -87,58 +98,10 @@ def repoint_scripts(build: str, final: str, layout: Layout, relocatable: bool) -
             data = handle.read(_MAX_SCRIPT + 1)
         fixed = None if len(data) > _MAX_SCRIPT else repointed(data, old_bin, new_bin, relocatable)
         if fixed is not None:
-            _replace_file(path, fixed)
+            fs.replace_file(path, fixed, mode=None)  # keeps pip's mode
             changed[os.path.normcase(path)] = fixed
     if changed:
         _update_records(build, layout, changed)
-
-
-def repointed(data: bytes, old_bin: str, new_bin: str, relocatable: bool) -> Optional[bytes]:
-    """``data`` made to run its python from ``new_bin`` instead of ``old_bin``; None when
-    its first lines do not run a python from ``old_bin``.
-
-    Handles both headers installers write: ``#!/old/bin/python`` and, for paths a shebang
-    cannot hold, the ``#!/bin/sh`` + ``'''exec' "/old/bin/python" "$0" "$@"`` form.
-    """
-    from burrow.seed import script_head
-
-    old = os.fsencode(old_bin) + os.sep.encode()
-    lines = data.split(b"\n", 3)
-    if lines[0].startswith(b"#!" + old):
-        program, rest = lines[0][2 + len(old) :].rstrip(b"\r"), data.split(b"\n", 1)[1:]
-        body = rest[0] if rest else b""
-    elif (
-        lines[0].rstrip(b"\r") == b"#!/bin/sh"
-        and len(lines) >= 3
-        and lines[1].startswith(b"'''exec' ")
-        and old in lines[1]
-        and lines[2].rstrip(b"\r") == b"' '''"
-    ):
-        after = lines[1][lines[1].index(old) + len(old) :]
-        program = after.split(b'"', 1)[0].split(b"'", 1)[0]
-        body = lines[3] if len(lines) > 3 else b""
-    else:
-        return None
-    name = os.fsdecode(program.split(b" ", 1)[0])
-    if not name or os.sep in name:
-        return None
-    return script_head(os.path.join(new_bin, name), relocatable).encode() + body
-
-
-def _replace_file(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a new file renamed over it, keeping the mode."""
-    mode = os.stat(path).st_mode & 0o7777
-    temp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.lexists(temp):
-            os.unlink(temp)
-        raise
 
 
 def _update_records(build: str, layout: Layout, changed: Dict[str, bytes]) -> None:
@@ -164,4 +127,4 @@ def _update_records(build: str, layout: Layout, changed: Dict[str, bytes]) -> No
             if touched:
                 out = io.StringIO()
                 csv.writer(out, lineterminator="\n").writerows(rows)
-                _replace_file(record, out.getvalue().encode("utf-8"))
+                fs.replace_file(record, out.getvalue().encode("utf-8"), mode=None)

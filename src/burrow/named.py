@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from burrow import fs
 from burrow.errors import TargetError
 
 
@@ -20,10 +21,8 @@ def env_home() -> str:
 
 def make_home() -> str:
     """The named-env home, created readable by its owner only (0o700) when missing."""
-    from burrow import dirs
-
     home = env_home()
-    dirs.make_private_dir(home)
+    fs.private_dir(home)
     return home
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 
-from burrow import dirs, store
+from burrow import dirs, fs, store
 from burrow._fast import Record, getLogger, record_hash
 from burrow.errors import SeedError
+from burrow.scripts import write_console_script
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ log = getLogger(__name__)
 #: Bump when the layout of a cache entry changes; old entries are then ignored.
 ENTRY_FORMAT = 2
 MANIFEST = "manifest"
+#: Stem of an entry being removed (``fs.discard``); a staging dir's is '.build-<name>-'.
+TRASH_STEM = ".trash-"
 SYSTEM_WHEEL_DIRS = ("/usr/share/python-wheels",)  # Debian and Fedora ship pip wheels here
 
 
@@ -103,7 +106,7 @@ def offline_candidates(name: str, info: PythonInfo, environ: Mapping[str, str]) 
                 # A symlink is not an entry burrow made: never link from where it points.
                 if item.name.startswith(prefix) and item.is_dir(follow_symlinks=False):
                     found.append(Candidate(version=item.name[len(prefix) :], entry=item.path))
-                leftovers = leftovers or item.name.startswith((".build-", ".trash-"))
+                leftovers = leftovers or item.name.startswith((".build-", TRASH_STEM))
     except OSError:
         pass
     if leftovers:  # a killed run's staging or trash: cleaned on the next run
@@ -199,74 +202,32 @@ def build_entry(wheel: str, name: str, version: str, info: PythonInfo) -> Entry:
             try:
                 return load_entry(target)
             except DamagedEntry:
-                discard(target)
-        staging = _unique_dir(tag_dir, f".build-{name}-{version}")
+                fs.discard(target, TRASH_STEM)
+        staging = fs.unique_dir(tag_dir, f".build-{name}-{version}-")
         try:
             _unpack(wheel, staging, name, version, info)
             os.rename(staging, target)
         except BaseException:
-            remove_tree(staging)
+            fs.remove_tree(staging)
             raise
     return load_entry(target)
 
 
 def _sweep_staging(tag_dir: str, prefix: str) -> None:
     """Remove what killed runs left: their staging dirs for this entry, and trash."""
-    from burrow.creator import pid_alive
-
     try:
         names = os.listdir(tag_dir)
     except OSError:
         return
     for name in names:
-        parts = name.split("-")
-        if not name.startswith((prefix, ".trash-")) or not parts[-2].isdigit():
+        pid = fs.owner_pid(name)
+        if not name.startswith((prefix, TRASH_STEM)) or pid is None:
             continue
-        if not pid_alive(int(parts[-2])):
+        if not fs.pid_alive(pid):
             try:
-                remove_tree(os.path.join(tag_dir, name))
+                fs.remove_tree(os.path.join(tag_dir, name))
             except OSError as exc:  # e.g. an orphaned compiler still writing there
                 log.info("could not remove %s: %s", name, exc)
-
-
-def discard(path: str) -> None:
-    """Rename ``path`` to a hidden trash name beside it, then delete it.
-
-    Whoever still reads the old path sees it whole or missing, never half-deleted.
-    """
-    trash = os.path.join(os.path.dirname(path), f".trash-{os.getpid()}-{os.urandom(4).hex()}")
-    try:
-        os.rename(path, trash)
-    except FileNotFoundError:
-        return
-    remove_tree(trash)
-
-
-def _unique_dir(parent: str, stem: str) -> str:
-    path = os.path.join(parent, f"{stem}-{os.getpid()}-{os.urandom(4).hex()}")
-    os.mkdir(path)
-    return path
-
-
-def remove_tree(path: str) -> None:
-    """Delete ``path``; a symlink is removed itself, never followed."""
-    import shutil
-
-    inside = os.path.join(path, "")
-
-    def make_writable(func: Callable[..., Any], failed: str, exc: Any) -> None:
-        # Only folders inside the tree (read-only cache dirs); never its parent, which
-        # is the user's, and never through a link.
-        folder = os.path.dirname(failed)
-        if not os.path.join(folder, "").startswith(inside) or os.path.islink(folder):
-            raise exc[1] if isinstance(exc, tuple) else exc
-        os.chmod(folder, 0o755)
-        func(failed)
-
-    if os.path.islink(path) or os.path.isfile(path):
-        os.unlink(path)
-    elif os.path.exists(path):
-        shutil.rmtree(path, onerror=make_writable)
 
 
 def _unpack(wheel: str, staging: str, name: str, version: str, info: PythonInfo) -> None:
@@ -301,7 +262,7 @@ def _unpack(wheel: str, staging: str, name: str, version: str, info: PythonInfo)
             raise SeedError(
                 f"{os.path.basename(wheel)} installs {kind} files; burrow seeds only plain packages"
             )
-    remove_tree(spill)
+    fs.remove_tree(spill)
     dist_info = next(n for n in os.listdir(site) if n.endswith(".dist-info"))
     dist_path = os.path.join(site, dist_info)
     record_lines = _base_record(dist_path)
@@ -622,17 +583,20 @@ def _copy_writable(src: str, dst: str) -> None:
 def _write_scripts(
     entry: Entry, bin_dir: str, final_bin: str, info: PythonInfo, layout: Layout, relocatable: bool
 ) -> List[str]:
-    written = []
     python = os.path.join(final_bin, "python.exe" if layout.windows else layout.python_names[0])
-    for name, module, attr, kind in _script_names(entry, info):
-        if layout.windows:
-            written.append(_windows_script(bin_dir, name, module, attr, kind, python))
-            continue
-        path = os.path.join(bin_dir, name)
-        # Replaced, not rewritten: seeding an existing env must not write through a link.
-        store.replace_file(path, _posix_script(python, module, attr, relocatable), 0o755)
-        written.append(path)
-    return written
+    return [
+        write_console_script(
+            bin_dir,
+            name,
+            module,
+            attr,
+            kind=kind,
+            python=python,
+            relocatable=relocatable,
+            windows=layout.windows,
+        )
+        for name, module, attr, kind in _script_names(entry, info)
+    ]
 
 
 def _script_names(entry: Entry, info: PythonInfo) -> Iterator[List[str]]:
@@ -644,54 +608,3 @@ def _script_names(entry: Entry, info: PythonInfo) -> Iterator[List[str]]:
         yield [name, module, attr, kind]
         if entry.name == "pip" and name == f"pip{major}":
             yield [f"pip{major}.{minor}", module, attr, kind]
-
-
-# Shebang lines cannot hold spaces and are cut at 127 bytes; past that, sh runs python.
-# The second line is an sh command to sh and the start of a string to Python.
-_SH_HEAD = "#!/bin/sh\n'''exec' %s \"$0\" \"$@\"\n' '''\n"
-_RELOCATABLE_PYTHON = '"$(dirname -- "$0")/python"'
-
-
-def script_head(python: str, relocatable: bool) -> str:
-    """The lines that make a Python script run with ``python``: '#!/env/bin/python\\n'."""
-    if relocatable:
-        return _SH_HEAD % _RELOCATABLE_PYTHON  # the env may move: python is beside the script
-    if _plain_shebang_ok(python):
-        return f"#!{python}\n"
-    return _SH_HEAD % ("'" + python.replace("'", "'\"'\"'") + "'")
-
-
-def _posix_script(python: str, module: str, attr: str, relocatable: bool) -> bytes:
-    head = script_head(python, relocatable)
-    top = attr.split(".")[0]
-    body = (
-        "import sys\n"
-        f"from {module} import {top}\n"
-        "if __name__ == '__main__':\n"
-        "    if sys.argv[0].endswith('.exe'):\n"
-        "        sys.argv[0] = sys.argv[0][:-4]\n"
-        f"    sys.exit({attr}())\n"
-    )
-    return (head + body).encode("utf-8")
-
-
-def _plain_shebang_ok(python: str) -> bool:
-    return (
-        len(python.encode("utf-8")) <= 125
-        and not any(ch.isspace() for ch in python)
-        and python.isprintable()
-    )
-
-
-def _windows_script(bin_dir: str, name: str, module: str, attr: str, kind: str, python: str) -> str:
-    """A .exe launcher, from ``installer``'s, as pip makes on Windows."""
-    from installer.scripts import Script
-
-    machine = os.environ.get("PROCESSOR_ARCHITECTURE", "").lower()
-    launcher = "win-arm64" if "arm" in machine else "win-amd64"
-    script = Script(name, module, attr, section=kind)  # type: ignore[arg-type]
-    filename, data = script.generate(python, launcher)  # type: ignore[arg-type]
-    path = os.path.join(bin_dir, filename)
-    with open(path, "wb") as handle:
-        handle.write(data)
-    return path

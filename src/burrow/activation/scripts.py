@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from burrow import store
+from burrow import fs
 from burrow.activation import quoting
 
 TYPE_CHECKING = False
@@ -52,6 +52,7 @@ _FILES: Mapping[str, tuple[str, ...]] = {
 
 _TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 _MARK = "__BURROW_"
+HEADER_MARK = "# burrow-environment "
 _NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 
 
@@ -110,9 +111,41 @@ def write_activators(
                 text = text.replace("\n", "\r\n")
             # Replaced, not rewritten: an env updated in place while a shell sources the
             # script, or whose script is a link to a file of the user's, stays whole.
-            store.replace_file(target, text.encode("utf-8"))
+            fs.replace_file(target, text.encode("utf-8"))
             written.append(target)
     return written
+
+
+def shown(text: str) -> str:
+    """``text`` on one line, for a message: what is not printable is shown escaped.
+
+    Example: ``shown("/srv/a\nb")`` -> ``'/srv/a\\nb'``.
+    """
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def written_for(script: str) -> str | None:
+    """The path the activation script at ``script`` was written for, from its first line.
+
+    None when the file says nothing of it (written by an older burrow, or not burrow's).
+    Example: ``written_for("/srv/env/bin/activate")`` -> ``'/srv/env'``.
+    """
+    try:
+        with open(script, encoding="utf-8", errors="surrogateescape") as stream:
+            line = stream.readline(65536).rstrip("\n")
+    except OSError:
+        return None
+    mark, _, rest = line.partition(HEADER_MARK)
+    _, _, literal = rest.partition(" ")
+    if mark or not literal:
+        return None
+    import ast
+
+    try:
+        path = ast.literal_eval(literal)
+    except (ValueError, SyntaxError):
+        return None
+    return path if isinstance(path, str) else None
 
 
 def render(template: str, values: Mapping[str, str]) -> str:
@@ -149,6 +182,22 @@ class _Values:
         self.bin_name = bin_name
         self.site_packages = list(site_packages)
         self.relocatable = relocatable
+        # The scripts' first line: an id only this environment has, and where it was written
+        # for. A script that cannot learn its own place checks that the bin it is about to
+        # activate holds a script with this same line (and Python reads the path back).
+        self.header = f"{HEADER_MARK}{os.urandom(16).hex()} {env_dir!a}"
+        self.pathsep_message = (
+            "error: cannot activate this environment: its path contains "
+            f"{os.pathsep!r}, which no PATH entry can hold; move it to a path without one"
+        )
+
+    def moved_message(self, command: str) -> str:
+        """Why a script that cannot learn its place refuses, and what to run instead."""
+        also = ", or activate it in bash, zsh, ksh or fish" if self.relocatable else ""
+        return (
+            f"error: this environment was moved from '{shown(self.env_dir)}'; to activate it"
+            f" where it is now, run: {command}{also}"
+        )
 
     def _common(self, quote: Callable[[str], str]) -> dict[str, str]:
         return {
@@ -156,6 +205,9 @@ class _Values:
             "PROMPT": quote(self.prompt),
             "BIN_NAME": quote(self.bin_name),
             "RELOCATABLE": quote("1" if self.relocatable else ""),
+            "HEADER_LINE": self.header,
+            "HEADER": quote(self.header),
+            "PATHSEP_MESSAGE": quote(self.pathsep_message),
         }
 
     def for_activator(self, name: str) -> dict[str, str]:
@@ -177,6 +229,11 @@ class _Values:
         values["PS1_YASH"] = q(quoting.yash_ps1_value(prefix))
         values["PS1_BUSYBOX"] = q(quoting.busybox_ps1(prefix))
         values["PS1_DASH"] = q(quoting.dash_ps1(prefix))
+        before, _, after = self.moved_message(
+            'eval "$(burrow activate NEW_PATH --shell \0)"'
+        ).partition("\0")
+        values["MOVED_BEFORE"] = q(before)
+        values["MOVED_AFTER"] = q(after)
         return values
 
     def _fish(self) -> dict[str, str]:
@@ -185,6 +242,8 @@ class _Values:
     def _csh(self) -> dict[str, str]:
         values = self._common(quoting.csh)
         values["PROMPT_PREFIX"] = quoting.csh(quoting.tcsh_prompt(self.prefix))
+        command = 'eval "`burrow activate NEW_PATH --shell tcsh`"'
+        values["MOVED_MESSAGE"] = quoting.csh(self.moved_message(command))
         return values
 
     def _nushell(self) -> dict[str, str]:
@@ -193,10 +252,17 @@ class _Values:
     def _xonsh(self) -> dict[str, str]:
         values = self._common(quoting.python)
         values["RELOCATABLE"] = repr(self.relocatable)
+        values["XONSH_MESSAGE"] = quoting.python(
+            "error: cannot activate this environment in xonsh: its path holds a '$NAME' or"
+            " '=~', which xonsh expands in every PATH entry; move it, or use another shell"
+        )
         return values
 
     def _elvish(self) -> dict[str, str]:
-        return self._common(quoting.elvish)
+        values = self._common(quoting.elvish)
+        command = "eval (burrow activate NEW_PATH --shell elvish | slurp)"
+        values["MOVED_MESSAGE"] = quoting.elvish(self.moved_message(command))
+        return values
 
     def _powershell(self) -> dict[str, str]:
         values = self._common(quoting.powershell)

@@ -96,12 +96,22 @@ def build_project(path: str, info: PythonInfo, *, editable: bool = False, origin
         shutil.rmtree(work, ignore_errors=True)
 
 
-def sdist_metadata(path: str, info: PythonInfo, *, origin: str = "") -> bytes:
+def sdist_metadata(
+    path: str | os.PathLike[str], info: PythonInfo | None = None, *, origin: str = ""
+) -> bytes:
     """The core metadata of an sdist or project directory, from
-    prepare_metadata_for_build_wheel (or a whole build when the backend lacks it)."""
+    prepare_metadata_for_build_wheel (or a whole build when the backend lacks it); built
+    with `info`'s interpreter, else the one running burrow."""
     import shutil
     import tempfile
 
+    if info is None:
+        import sys
+
+        from burrow.interpreter import inspect
+
+        info = inspect(sys.executable)
+    path = os.fspath(path)
     work = tempfile.mkdtemp(prefix="burrow-metadata-")
     try:
         source = path if os.path.isdir(path) else _unpack(path, os.path.join(work, "src"), origin)

@@ -1,0 +1,39 @@
+"""`burrow python list`: the interpreters burrow can build on."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+
+def register(commands: Any) -> None:
+    from burrow.cli.common import add_common, usage_error
+
+    p = commands.add_parser("python", help="the interpreters burrow can build on")
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+    listing = sub.add_parser(
+        "list", help="list every interpreter found", description="List every interpreter found."
+    )
+    add_common(listing)
+    listing.set_defaults(handler=cmd_python_list)
+    p.set_defaults(handler=lambda _args: usage_error("python", "say 'burrow python list'"))
+
+
+def cmd_python_list(args: argparse.Namespace) -> int:
+    """Every interpreter found: version, implementation, arch, where, and whether usable."""
+    from burrow.cli.render import print_json, print_table
+    from burrow.discovery import python_list_rows
+
+    rows = python_list_rows()
+    if args.json:
+        print_json(rows)
+        return 0
+    for row in rows:
+        # The path has its own column: the reason need not repeat it.
+        problem = str(row["problem"]).replace(f"{row['path']} ", "", 1)
+        row["status"] = "" if row["usable"] else f"unusable: {problem}"
+        row["arch"] = row.get("architecture") or "?"
+    print_table(rows, ["version", "implementation", "arch", "source", "path", "status"])
+    return 0

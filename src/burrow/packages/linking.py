@@ -1,0 +1,165 @@
+"""Linking a cache entry into an env: a normal install that pip recognises as its own.
+
+Files of the entry are hard-linked (copied where the filesystem cannot link); what
+differs per env is written per env and never linked: RECORD, INSTALLER (``burrow``),
+REQUESTED, ``direct_url.json`` (PEP 610), console and GUI scripts naming this env's
+python, the wheel's ``#!python`` scripts, and ``.pth`` files.
+"""
+
+from __future__ import annotations
+
+import os
+
+from burrow import fs
+from burrow.seed import DamagedEntry, _cannot_link, _copy_writable, _record_line, _write_scripts
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Sequence
+
+    from burrow.interpreter import PythonInfo
+    from burrow.layout import Layout
+    from burrow.seed import Entry
+
+
+def link_entry(
+    entry: Entry,
+    build_root: str,
+    layout: Layout,
+    *,
+    final_root: str,
+    info: PythonInfo,
+    relocatable: bool = False,
+    requested: bool = True,
+    direct_url: Optional[Dict[str, Any]] = None,
+) -> None:
+    """Install ``entry`` into the env at ``build_root``, which will live at ``final_root``.
+
+    Raises DamagedEntry when a cached file is missing or changed (nothing of it is then
+    trusted: the caller rebuilds the entry and links again).
+    """
+    manifest = entry.manifest
+    site = os.path.join(build_root, layout.purelib)
+    source = os.path.join(entry.path, "site")
+    link_files(source, site, manifest["dirs"], manifest["files"])
+    written: List[str] = []
+    for rel in manifest["pth"]:  # per env: a .pth is read and often rewritten by tools
+        with open(os.path.join(source, rel), "rb") as handle:
+            data = handle.read()
+        fs.replace_file(os.path.join(site, rel), data, 0o644)
+    bin_dir = os.path.join(build_root, layout.scripts)
+    final_bin = os.path.join(final_root, layout.scripts)
+    spill = manifest["spill"]
+    for kind, folder in _spill_targets(build_root, layout, info, manifest["name"]).items():
+        if kind in spill:
+            os.makedirs(folder, exist_ok=True)
+            link_files(
+                os.path.join(entry.path, kind), folder, spill[kind]["dirs"], spill[kind]["files"]
+            )
+            written += [os.path.join(folder, rel) for rel, *_ in spill[kind]["files"]]
+    if "scripts" in spill:
+        os.makedirs(bin_dir, exist_ok=True)
+        python = os.path.join(final_bin, layout.python_names[0])
+        for rel, *_ in spill["scripts"]["files"]:
+            path = os.path.join(bin_dir, rel)
+            if rel in manifest["shebang"]:
+                _rewrite_shebang(
+                    os.path.join(entry.path, "scripts", rel), path, python, relocatable
+                )
+    if manifest["scripts"]:
+        os.makedirs(bin_dir, exist_ok=True)
+        written += _write_scripts(entry, bin_dir, final_bin, info, layout, relocatable)
+    _write_metadata(entry, site, written, requested, direct_url)
+    try:
+        st = os.lstat(source)
+    except FileNotFoundError:
+        raise DamagedEntry(f"{entry.path} was removed while being linked") from None
+    if (st.st_dev, st.st_ino) != entry.ident:
+        # Rebuilt while we linked: some files may come from each build.
+        raise DamagedEntry(f"{entry.path} was replaced while being linked")
+
+
+def _spill_targets(root: str, layout: Layout, info: PythonInfo, name: str) -> Dict[str, str]:
+    """Where a wheel's .data dirs go in an env, as pip puts them in a venv."""
+    major, minor, _ = info.version
+    headers = os.path.join(root, "include", "site", f"python{major}.{minor}", name)
+    return {"scripts": os.path.join(root, layout.scripts), "data": root, "headers": headers}
+
+
+def _rewrite_shebang(source: str, dest: str, python: str, relocatable: bool) -> None:
+    from burrow.scripts import script_head
+
+    with open(source, "rb") as handle:
+        handle.readline()  # the placeholder line installer wrote
+        body = handle.read()
+    head = script_head(python, relocatable).encode("utf-8")
+    os.unlink(dest)  # the hard link made with the rest: the cached file stays as it is
+    fs.replace_file(dest, head + body, 0o755)
+
+
+def _write_metadata(
+    entry: Entry,
+    site: str,
+    written: Sequence[str],
+    requested: bool,
+    direct_url: Optional[Dict[str, Any]],
+) -> None:
+    """INSTALLER, REQUESTED, direct_url.json and RECORD, which name this env's files."""
+    dist_rel = entry.manifest["dist_info"]
+    dist_info = os.path.join(site, dist_rel)
+    lines = list(entry.manifest["record"])
+    for path in written:
+        lines.append(_record_line(path, os.path.relpath(path, site).replace(os.sep, "/")))
+    extra = [("INSTALLER", b"burrow\n")]
+    if requested:
+        extra.append(("REQUESTED", b""))
+    if direct_url is not None:
+        import json
+
+        extra.append(("direct_url.json", json.dumps(direct_url, sort_keys=True).encode()))
+    for name, data in extra:
+        path = os.path.join(dist_info, name)
+        fs.replace_file(path, data, 0o644)
+        lines.append(_record_line(path, f"{dist_rel}/{name}"))
+    lines.append(f"{dist_rel}/RECORD,,")
+    fs.replace_file(os.path.join(dist_info, "RECORD"), ("\n".join(lines) + "\n").encode(), 0o644)
+
+
+def link_files(source: str, dest: str, dirs: Sequence[str], files: Sequence[Sequence[Any]]) -> None:
+    """Hard-link ``files`` ([rel, size, mtime_ns]) from ``source`` into ``dest``.
+
+    The stat that each link needs anyway shows a file truncated, missing or rewritten
+    since it was cached: DamagedEntry then. Copies are made (mtime kept, so the cached
+    bytecode stays valid) where the filesystem cannot link.
+    """
+    for rel in dirs:  # parents first: one mkdir each
+        try:
+            os.mkdir(os.path.join(dest, rel))
+        except FileExistsError:
+            pass
+    link: Callable[[str, str], Any] = os.link
+    # Plain concatenation: os.path.join ten thousand times is a measurable share.
+    src_prefix, dst_prefix = source + os.sep, dest + os.sep
+    native = os.sep == "/"
+    stat, do_link = os.stat, os.link
+    for rel, size, mtime in files:
+        if not native:
+            rel = rel.replace("/", os.sep)
+        src = src_prefix + rel
+        dst = dst_prefix + rel
+        try:
+            st = stat(src)
+        except FileNotFoundError:
+            raise DamagedEntry(f"{src} is missing") from None
+        if st.st_size != size or st.st_mtime_ns != mtime:
+            raise DamagedEntry(f"{src} changed since it was cached")
+        try:
+            link(src, dst)
+        except FileExistsError:
+            os.unlink(dst)  # another dist's file at the same path: the later one wins, as pip
+            link(src, dst)
+        except OSError as exc:
+            if link is not do_link or not _cannot_link(exc):
+                raise
+            link = _copy_writable
+            link(src, dst)

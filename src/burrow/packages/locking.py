@@ -1,0 +1,324 @@
+"""`burrow lock`: requirement files in, a pinned file with hashes out.
+
+    locked = lock(["requirements.in"], output="requirements.txt")
+    locked.text.splitlines()[7]  # 'flask==3.1.0 \\'
+
+The output is pip's requirements format with `--hash=sha256:` for every file of each pin
+and `# via` comments, as `pip-compile --generate-hashes` writes it, or PEP 751
+`pylock.toml` when the output is named `pylock.toml` / `pylock.*.toml`. A re-lock keeps
+the output's existing pins while they still fit, unless told to upgrade.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+
+from burrow._fast import Record, getLogger
+from burrow.errors import LockError
+
+if TYPE_CHECKING:
+    from burrow.interpreter import PythonInfo
+    from burrow.packages.index import Index, Link
+    from burrow.packages.requirements import FileOptions, Line
+    from burrow.packages.resolve import Options, Pin, Resolution
+
+logger = getLogger(__name__)
+
+
+class Sources(Record):
+    """Index options given on the command line, on top of the files' and pip's config."""
+
+    index_url: Optional[str] = None
+    extra_index_urls: Tuple[str, ...] = ()
+    find_links: Tuple[str, ...] = ()
+    no_index: bool = False
+    pre: bool = False
+    only_binary: Tuple[str, ...] = ()
+    no_binary: Tuple[str, ...] = ()
+
+
+class Locked(Record):
+    """What `lock` produced: the resolution, and the text written (or to print)."""
+
+    resolution: Resolution
+    text: str
+
+
+class Inputs(Record):
+    """Requirement and constraint lines read from files and the command line."""
+
+    requirements: List[Line]
+    constraints: List[Line]
+    options: FileOptions
+
+
+def read_inputs(
+    requirement_files: Sequence[str | os.PathLike[str]] = (),
+    constraint_files: Sequence[str | os.PathLike[str]] = (),
+    packages: Sequence[str] = (),
+) -> Inputs:
+    """The lines of `-r` files, `-c` files and PKG arguments, options merged as pip does."""
+    from burrow.packages.requirements import FileOptions, parse_file, parse_line
+
+    requirements: List[Line] = []
+    constraints: List[Line] = []
+    options = FileOptions.empty()
+    for path in requirement_files:
+        parsed = parse_file(path)
+        requirements += parsed.requirements
+        constraints += parsed.constraints
+        _merge_options(options, parsed.options)
+    for path in constraint_files:
+        parsed = parse_file(path, constraint=True)
+        constraints += parsed.constraints + parsed.requirements
+        _merge_options(options, parsed.options)
+    for number, text in enumerate(packages, 1):
+        requirements.append(parse_line(text, f"argument {number}"))
+    return Inputs(requirements=requirements, constraints=constraints, options=options)
+
+
+def _merge_options(into: FileOptions, other: FileOptions) -> None:
+    into.index_url = other.index_url or into.index_url
+    into.extra_index_urls += [u for u in other.extra_index_urls if u not in into.extra_index_urls]
+    into.find_links += [u for u in other.find_links if u not in into.find_links]
+    into.no_index = into.no_index or other.no_index
+    into.no_binary |= other.no_binary
+    into.only_binary |= other.only_binary
+    into.prefer_binary = into.prefer_binary or other.prefer_binary
+    into.pre = into.pre or other.pre
+
+
+def resolve_options(
+    inputs: Inputs, sources: Sources, *, environ: Optional[Dict[str, str]] = None
+) -> Tuple[Options, List[str]]:
+    """The resolver's options: pip's config, then the files' options, then the command
+    line's; also the option lines a lock file should repeat (`--index-url ...`)."""
+    from packaging.utils import canonicalize_name
+
+    from burrow.packages.index import IndexConfig, pip_config
+    from burrow.packages.resolve import Options
+
+    base = pip_config(environ)
+    given = inputs.options
+    index_url = sources.index_url or given.index_url
+    extra = [*given.extra_index_urls, *sources.extra_index_urls]
+    find_links = [*given.find_links, *sources.find_links]
+    no_index = sources.no_index or given.no_index
+    if no_index:
+        urls: Tuple[str, ...] = ()
+    elif index_url is not None:
+        urls = (index_url, *extra)
+    else:
+        urls = (*base.index_urls, *extra)
+    config = IndexConfig(
+        index_urls=tuple(dict.fromkeys(urls)),
+        find_links=tuple(dict.fromkeys([*base.find_links, *find_links])),
+        cert=base.cert,
+        timeout=base.timeout,
+    )
+    header = []
+    if no_index:
+        header.append("--no-index")
+    elif index_url is not None:
+        header.append(f"--index-url {index_url}")
+    header += [f"--extra-index-url {url}" for url in dict.fromkeys(extra)]
+    header += [f"--find-links {url}" for url in dict.fromkeys(find_links)]
+
+    def names(values: Sequence[str] | set[str]) -> frozenset[str]:
+        return frozenset(v if v == ":all:" else canonicalize_name(v) for v in values)
+
+    options = Options(
+        config=config,
+        pre=sources.pre or given.pre,
+        only_binary=names(given.only_binary) | names(_split(sources.only_binary)),
+        no_binary=names(given.no_binary) | names(_split(sources.no_binary)),
+        prefer_binary=given.prefer_binary,
+    )
+    return options, header
+
+
+def _split(values: Sequence[str]) -> List[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def lock(
+    requirements: Sequence[str | os.PathLike[str]],
+    *,
+    constraints: Sequence[str | os.PathLike[str]] = (),
+    packages: Sequence[str] = (),
+    python: str | PythonInfo | None = None,
+    output: str | os.PathLike[str] | None = None,
+    upgrade: bool = False,
+    upgrade_packages: Sequence[str] = (),
+    sources: Optional[Sources] = None,
+    command: str = "burrow lock",
+    index: Optional[Index] = None,
+) -> Locked:
+    """Resolve requirement files for `python` (a -p value, facts, or burrow's own) and
+    write the pinned result to `output` when given (its name picks the format)."""
+    from burrow.interpreter import PythonInfo
+    from burrow.packages.index import Index
+    from burrow.packages.resolve import resolve
+
+    info = python if isinstance(python, PythonInfo) else _find_python(python)
+    inputs = read_inputs(requirements, constraints, packages)
+    options, header = resolve_options(inputs, sources or Sources())
+    out = os.fspath(output) if output is not None else None
+    if out is not None and not upgrade:
+        options = options.replace(preferred=_existing_pins(out, upgrade_packages))
+    session = index if index is not None else Index(options.config)
+    try:
+        resolution = resolve(inputs.requirements, inputs.constraints, info, options, index=session)
+        if out is not None and is_pylock(out):
+            from burrow.packages import pylock
+
+            text = pylock.dumps(resolution, _hashes_of(resolution, session))
+        else:
+            text = render(resolution, _hashes_of(resolution, session), header, command)
+    finally:
+        if index is None:
+            session.close()
+    if out is not None:
+        from burrow.packages.index import _write_atomic
+
+        _write_atomic(os.path.abspath(out), text.encode("utf-8"))
+    return Locked(resolution=resolution, text=text)
+
+
+def _find_python(spec: Optional[str]) -> PythonInfo:
+    from burrow.discovery import find_python
+
+    return find_python(spec)
+
+
+def is_pylock(path: str) -> bool:
+    """Whether a path names a PEP 751 lock: pylock.toml or pylock.<name>.toml."""
+    name = os.path.basename(path)
+    return name == "pylock.toml" or (name.startswith("pylock.") and name.endswith(".toml"))
+
+
+def _existing_pins(path: str, upgrade_packages: Sequence[str]) -> Dict[str, str]:
+    """name -> version of a previous lock at `path` (none when it does not exist)."""
+    from packaging.utils import canonicalize_name
+
+    if not os.path.exists(path):
+        return {}
+    skip = {canonicalize_name(name) for name in upgrade_packages}
+    pins: Dict[str, str] = {}
+    if is_pylock(path):
+        for name, version in _pylock_pins(path):
+            pins[canonicalize_name(name)] = version
+    else:
+        from burrow.packages.requirements import parse_file
+
+        try:
+            lines = parse_file(path).requirements
+        except LockError as exc:
+            raise LockError(f"cannot keep the pins of {path}: {exc}") from None
+        for line in lines:
+            spec = line.specifier.strip()
+            if line.name and spec.startswith("==") and "," not in spec:
+                pins[canonicalize_name(line.name)] = spec.lstrip("=").strip()
+    return {name: version for name, version in pins.items() if name not in skip}
+
+
+def _pylock_pins(path: str) -> List[Tuple[str, str]]:
+    """(name, version) of each package of a pylock.toml (only what a re-lock keeps)."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        try:
+            import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            raise LockError(f"cannot read {path}: reading TOML needs Python 3.11+") from None
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, ValueError) as exc:
+        raise LockError(f"cannot keep the pins of {path}: {exc}") from None
+    return [
+        (str(p["name"]), str(p["version"]))
+        for p in data.get("packages", [])
+        if isinstance(p, dict) and "name" in p and "version" in p
+    ]
+
+
+def _hashes_of(resolution: Resolution, index: Index) -> Dict[str, List[str]]:
+    """'name' -> sorted sha256 digests of every file of its pinned version."""
+    found: Dict[str, List[str]] = {}
+    for pin in resolution.pins:
+        digests = {_sha256(link, index) for link in pin.links}
+        found[pin.key] = sorted(d for d in digests if d)
+    return found
+
+
+def _sha256(link: Link, index: Index) -> Optional[str]:
+    """The file's sha256: from the index, else hashed from its local or downloaded copy."""
+    import hashlib
+    import tempfile
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    from burrow.packages.index import _file_path
+
+    if link.sha256:
+        return link.sha256
+    if urlsplit(link.url).scheme.lower() == "file":
+        path = _file_path(link.url)
+    else:
+        temp = tempfile.mkdtemp(prefix="burrow-hash-")
+        path = index.download(link, Path(temp))
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    if urlsplit(link.url).scheme.lower() != "file":
+        import shutil
+
+        shutil.rmtree(path.parent, ignore_errors=True)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render(
+    resolution: Resolution,
+    hashes: Dict[str, List[str]],
+    header_options: Sequence[str] = (),
+    command: str = "burrow lock",
+) -> str:
+    """The requirements-format text: a header, option lines, then each pin with its
+    hashes and `# via` lines, sorted by name."""
+    major_minor = ".".join(resolution.python.split(".")[:2])
+    lines = [
+        "#",
+        f"# This file is autogenerated by burrow lock with Python {major_minor}",
+        "# by the following command:",
+        "#",
+        f"#    {command}",
+        "#",
+    ]
+    lines += header_options
+    if header_options:
+        lines.append("")
+    for pin in resolution.pins:
+        lines += _pin_lines(pin, hashes.get(pin.key, []))
+    return "\n".join(lines) + "\n"
+
+
+def _pin_lines(pin: Pin, digests: List[str]) -> List[str]:
+    extras = f"[{','.join(pin.extras)}]" if pin.extras else ""
+    head = f"{pin.name}{extras} @ {pin.url}" if pin.url else f"{pin.name}{extras}=={pin.version}"
+    found = [head + (" \\" if digests else "")]
+    for number, digest in enumerate(digests):
+        found.append(f"    --hash=sha256:{digest}" + (" \\" if number < len(digests) - 1 else ""))
+    if len(pin.via) == 1:
+        found.append(f"    # via {pin.via[0]}")
+    elif pin.via:
+        found.append("    # via")
+        found += [f"    #   {who}" for who in pin.via]
+    return found
