@@ -325,3 +325,25 @@ def test_pylock_files(tmp_path: Path, info: PythonInfo) -> None:
         )
         assert state["file_gets"] == [specific.name]
     assert got.sha256 == sha256(specific)
+
+
+def test_only_binary_and_no_binary(tmp_path: Path, info: PythonInfo) -> None:
+    from localindex import sdist
+
+    folder = tmp_path / "links"
+    sdist(folder, "srconly", "1.0")
+    wheel(folder, "wheelonly", "1.0")
+    config = dir_config(folder)
+    lock = lock_file(tmp_path, "srconly==1.0\n")
+    with pytest.raises(FetchError) as caught:
+        fetch_lock(lock, info, config, only_binary={":all:"})
+    assert str(caught.value).startswith(f"{lock}:1: srconly==1.0: no wheel for ")
+    assert "--only-binary rules out srconly-1.0.tar.gz" in str(caught.value)
+    lock = lock_file(tmp_path, "wheelonly==1.0\n")
+    with pytest.raises(
+        FetchError, match=r":1: wheelonly==1\.0: .*--no-binary rules out its wheels"
+    ):
+        fetch_lock(lock, info, config, no_binary={"wheelonly"})
+    # A project named in --only-binary keeps its wheels despite --no-binary :all:.
+    (got,) = fetch_lock(lock, info, config, no_binary={":all:"}, only_binary={"wheelonly"})
+    assert got.name == "wheelonly"

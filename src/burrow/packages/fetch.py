@@ -9,7 +9,17 @@ run downloads nothing. Each failure is one line naming the pin and its lock line
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING,
+    AbstractSet,
+    Any,
+    Callable,
+    Dict,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 from burrow._fast import Record, getLogger
 from burrow.errors import FetchError
@@ -65,11 +75,15 @@ def fetch(
     progress: Callable[[int, int, str], None] | None = None,
     index: Index | None = None,
     jobs: int = JOBS,
+    only_binary: AbstractSet[str] = frozenset(),
+    no_binary: AbstractSet[str] = frozenset(),
 ) -> List[LocalWheel]:
     """A wheel for each pin, in the pins' order; FetchError naming the pin when one fails.
 
     `progress(done, total, pin)` is called as each pin is ready. `index` lets a caller
     share its session (pages already read); one is made from `config` otherwise.
+    `only_binary` / `no_binary` are pip's (canonical names or ":all:", as a lock's
+    `FileOptions` holds them): no sdist built, or no wheel used, for those projects.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -81,6 +95,7 @@ def fetch(
     session = Index(config) if index is None else index
     try:
         fetcher = _Fetcher(session, info, config)
+        fetcher.only_binary, fetcher.no_binary = only_binary, no_binary
         # Pins whose files an earlier run kept need no index page: ask only for the others.
         results: List[Optional[LocalWheel]] = [
             fetcher.cached(pin) if _from_index(pin) else None for pin in pins
@@ -137,6 +152,19 @@ class _Fetcher:
         self.config = config
         self.tags: List[Tag] = supported_tags(info)
         self.rank = {str(tag): i for i, tag in reversed(list(enumerate(self.tags)))}
+        self.only_binary: AbstractSet[str] = frozenset()
+        self.no_binary: AbstractSet[str] = frozenset()
+
+    def wheels_allowed(self, pin: Pin) -> bool:
+        """pip's rule: a project named in one list beats ':all:' in the other."""
+        name = pin.name or ""
+        return not (name in self.no_binary or (":all:" in self.no_binary
+                                               and name not in self.only_binary))  # fmt: skip
+
+    def sdists_allowed(self, pin: Pin) -> bool:
+        name = pin.name or ""
+        return not (name in self.only_binary or (":all:" in self.only_binary
+                                                 and name not in self.no_binary))  # fmt: skip
 
     def one(self, pin: Pin) -> LocalWheel:
         if pin.path is not None and os.path.isdir(pin.path):
@@ -231,7 +259,9 @@ class _Fetcher:
                 continue
             usable.append(file)
         wheels = []
-        for file in usable:
+        if not self.wheels_allowed(pin):
+            reasons.append("--no-binary rules out its wheels")
+        for file in usable if self.wheels_allowed(pin) else ():
             if file.filename.endswith(".whl"):
                 rank = self._wheel_rank(file.filename)
                 if rank is None:
@@ -242,6 +272,9 @@ class _Fetcher:
             best = min(wheels, key=lambda item: item[0])[1]
             return self._get(pin, best, direct=False)
         sdists = [file for file in usable if not file.filename.endswith(".whl")]
+        if sdists and not self.sdists_allowed(pin):
+            reasons.append(f"--only-binary rules out {sdists[0].filename}")
+            sdists = []
         if sdists:
             return self._get(pin, sdists[0], direct=False)
         mismatched = [f for f in files if f not in usable and pin.hashes and f.link is not None
@@ -285,6 +318,9 @@ class _Fetcher:
         if not file.filename.endswith(".whl"):
             from burrow.packages.build import build_sdist
 
+            if not self.sdists_allowed(pin):
+                raise FetchError(f"{pin.origin}: {pin}: --only-binary rules out {file.filename}")
+
             wheel = build_sdist(local, digest, self.info, origin=pin.origin)
             name, version = _name_version(wheel, pin)
             return LocalWheel(name=name, version=version, path=wheel, sha256=_sha256_of(wheel),
@@ -297,6 +333,8 @@ class _Fetcher:
 
     def cached(self, pin: Pin) -> Optional[LocalWheel]:
         """A wheel the lock's sha256 names that an earlier run downloaded, if any fits."""
+        if not self.wheels_allowed(pin):
+            return None
         best = None
         for digest in pin.hashes.get("sha256", []):
             folder = os.path.join(downloads_dir(), digest[:2], digest)
