@@ -97,9 +97,10 @@ def install_before_rename(
     pinned lock through burrow's package engine, anything else with pip (whose scripts
     are then made to name ``final``)."""
     if not request.packages:
+        from burrow.interpreter import inspect
         from burrow.packages.sync import install_new, pinned_wheels
 
-        wheels = pinned_wheels(request.requirements)
+        wheels = pinned_wheels(request.requirements, inspect(python_of(build)))
         if wheels is not None:
             install_new(build, final, wheels, relocatable=relocatable)
             return

@@ -21,7 +21,7 @@ import os
 
 from burrow import dirs, fs, store
 from burrow._fast import getLogger
-from burrow.errors import BurrowError
+from burrow.errors import PackageError
 from burrow.seed import (
     TRASH_STEM,
     DamagedEntry,
@@ -53,10 +53,6 @@ PLACEHOLDER = "/__burrow_python__"
 _PLACEHOLDER_HEAD = f"#!{PLACEHOLDER}\n".encode()
 #: The wheel schemes kept beside site/ (``purelib``/``platlib`` both go to site/).
 SPILL_SCHEMES = ("scripts", "data", "headers")
-
-
-class PackageError(BurrowError):
-    """A package could not be unpacked, cached or installed."""
 
 
 def root() -> str:
