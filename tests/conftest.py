@@ -30,6 +30,8 @@ def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     # A user's machine writes bytecode; the test environment may say otherwise.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ.pop("VIRTUAL_ENV", None)
+    # No test starts the daily pip check in the background unless it is about that check.
+    os.environ["BURROW_NO_PERIODIC_UPDATE"] = "1"
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ def test_batch_text(tmp_path: Path) -> None:
     paths = _write(tmp_path, names=["batch"], prompt='a&b "%x%"', env_dir="C:\\a&b %PATH% (x)")
     activate = paths[0].read_bytes().decode("utf-8")
     assert "\r\n" in activate
-    assert "@set VIRTUAL_ENV=C:\\a^&b %%PATH%% ^(x^)\r\n" in activate
+    assert "@set _BURROW_ENV=C:\\a^&b %%PATH%% ^(x^)\r\n" in activate
     assert '@set VIRTUAL_ENV_PROMPT=a^&b ^"%%x%%^"\r\n' in activate
     assert "set \"PROMPT=$Ca$Ab '%%x%%'$F %_BURROW_OLD_PROMPT%\"" in activate
     assert "deactivate.bat" in activate
@@ -121,5 +121,56 @@ def test_batch_refuses_newline_in_prompt(tmp_path: Path) -> None:
 def test_posix_script_quotes_values(tmp_path: Path) -> None:
     (path,) = _write(tmp_path, names=["posix"], env_dir="/srv/it's", prompt="p")
     text = path.read_text(encoding="utf-8")
-    assert "VIRTUAL_ENV='/srv/it'\\''s'" in text
-    assert "_burrow_relocatable=''" in text
+    assert "*) _burrow_try='/srv/it'\\''s' ;;" in text
+    assert "if [ -n '' ]; then" in text  # not relocatable
+
+
+def test_powershell_refuses_a_path_path_cannot_name(tmp_path: Path) -> None:
+    (path,) = _write(tmp_path, names=["powershell"], relocatable=True)
+    text = path.read_text(encoding="utf-8")
+    check = "if ($BurrowEnvDir.Contains([string][System.IO.Path]::PathSeparator)) {"
+    assert check in text
+    assert "    throw 'error: cannot activate this environment: its path contains " in text
+    # Before anything changes: no deactivate defined, no variable saved.
+    assert text.index(check) < text.index("function global:deactivate")
+    assert text.index(check) < text.index("$global:_BurrowOldPath =")
+
+
+def test_batch_refuses_a_path_path_cannot_name(tmp_path: Path) -> None:
+    (path, _) = _write(tmp_path, names=["batch"], relocatable=True)
+    text = path.read_bytes().decode("utf-8")
+    check = '@if not "%_BURROW_ENV:;=%"=="%_BURROW_ENV%" ('
+    assert check in text
+    assert "@exit /b 1" in text
+    # The message's parentheses are escaped, so they cannot end the block early.
+    assert "    @echo error: cannot activate this environment: its path contains " in text
+    assert text.index(check) < text.index('call "%~dp0deactivate.bat"')
+    assert text.index(check) < text.index('@set "VIRTUAL_ENV=%_BURROW_ENV%"')
+
+
+def test_scripts_that_check_their_place_share_one_id_per_write(tmp_path: Path) -> None:
+    def first_lines(where: Path) -> set[str]:
+        where.mkdir()
+        paths = _write(where, names=["posix", "csh", "elvish"], env_dir="/srv/a'b\n")
+        return {p.read_text(encoding="utf-8").split("\n", 1)[0] for p in paths}
+
+    (line,) = first_lines(tmp_path / "one")
+    mark, identity, where = line.rsplit(" ", 2)
+    assert mark == "# burrow-environment"
+    assert len(identity) == 32 and int(identity, 16) >= 0
+    assert where == repr("/srv/a'b\n")
+    assert first_lines(tmp_path / "two") != {line}  # another env, another id
+
+
+def test_rewritten_scripts_keep_the_id_of_their_env(tmp_path: Path) -> None:
+    def first_line() -> str:
+        return (tmp_path / "bin" / "activate").read_text(encoding="utf-8").split("\n", 1)[0]
+
+    _write(tmp_path, names=["posix"])
+    line = first_line()
+    _write(tmp_path, names=["posix"], prompt="other")  # e.g. create --upgrade
+    assert first_line() == line
+    _write(tmp_path, names=["posix"], env_dir="/srv/elsewhere")
+    assert first_line() != line
+    _write(tmp_path, names=["posix"], identity="0" * 32)
+    assert first_line() == "# burrow-environment " + "0" * 32 + " '/srv/env'"

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import burrow, burrow_env
+from helpers import ROOT, burrow, burrow_env
 
 TRIALS = 10
 
@@ -134,6 +134,82 @@ def test_ctrl_c_inside_a_callback_still_stops_burrow() -> None:
     )
     assert proc.stdout.splitlines()[-1] == "stopped", proc.stderr
     assert "Exception ignored" not in proc.stderr
+
+
+# Both ways in, with a Ctrl-C that lands in a callback while burrow's modules are being
+# imported on the way to main(): the audit hook runs at each import, before the module is
+# loaded, and a Ctrl-C raised from a __del__ there is one Python can only print and ignore.
+CTRL_C_WHILE_IMPORTING = """
+import sys, time
+entry, events_file = sys.argv.pop(1), sys.argv.pop(1)
+events = []
+
+class Dropped:
+    def __del__(self):
+        raise KeyboardInterrupt
+
+def audit(event, args):
+    if event != "import":
+        return
+    events.append(args[0])
+    with open(events_file, "w") as out:
+        out.write(" ".join(events))
+    if args[0] == "burrow.cli":
+        Dropped()
+        time.sleep(20)  # the Ctrl-C must come back and stop burrow here, or soon after
+
+sys.addaudithook(audit)
+if entry == "-m":
+    import runpy
+    runpy.run_module("burrow", run_name="__main__", alter_sys=True)
+else:  # what the installed `burrow` command runs, as pip writes it
+    module, _, name = entry.partition(":")
+    exec(f"from {module} import {name}")
+    sys.exit(eval(name)())
+"""
+
+
+def _console_entry() -> str:
+    """The `burrow` command's entry point as pyproject.toml declares it, e.g. 'pkg.mod:main'."""
+    import re
+
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    scripts = text.split("[project.scripts]", 1)[1]
+    found = re.search(r'^burrow\s*=\s*"([^"]+)"', scripts, re.MULTILINE)
+    assert found, "no burrow entry in [project.scripts]"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("entry", ["-m", "console"])
+def test_ctrl_c_while_importing_burrow_still_stops_it(tmp_path: Path, entry: str) -> None:
+    # Seen in CI: a Ctrl-C in an import lock's callback before main() had installed the hook
+    # was printed as "Exception ignored" and burrow went on to create the env.
+    events = tmp_path / "imports"
+    target = tmp_path / "env"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CTRL_C_WHILE_IMPORTING,
+            entry if entry == "-m" else _console_entry(),
+            str(events),
+            "create",
+            str(target),
+            "-q",
+            "--without-pip",
+        ],
+        env=burrow_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (130, "interrupted\n")
+    assert not target.exists()
+    # The hook comes before anything else is imported, from the package on.
+    imports = events.read_text().split()
+    first = imports[imports.index("burrow") : imports.index("burrow._signals") + 1]
+    assert set(first) <= {"burrow", "burrow.__main__", "burrow._signals"}, imports
 
 
 def test_leftovers_of_live_processes_are_kept(tmp_path: Path) -> None:

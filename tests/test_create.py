@@ -329,3 +329,27 @@ def test_library_prints_nothing(tmp_path: Path) -> None:
     assert proc.stdout == "" and proc.stderr == ""
     cli = burrow("create", str(tmp_path / "cli-env"), env={"PIP_FIND_LINKS": str(links)})
     assert cli.stderr.startswith("warning: ignoring unreadable wheel")
+
+
+def test_recorded_command_makes_the_same_env_again(tmp_path: Path) -> None:
+    """pyvenv.cfg's command, from a library call, read back by the CLI gives the same options."""
+    import shlex
+
+    from burrow import create
+    from burrow.cli import build_parser
+    from burrow.options import Options
+
+    asked = Options(
+        prompt="-my app's $x",
+        symlinks=False,
+        seed=False,
+        relocatable=True,
+        scm_ignore_files=False,
+        activators=("posix", "fish"),
+        system_site_packages=True,
+    )
+    create(tmp_path / "env", asked)
+    words = shlex.split(read_cfg(tmp_path / "env")["command"])
+    assert words[1:4] == ["-m", "burrow", "create"] and words[-1] == str(tmp_path / "env")
+    again = Options.from_values(vars(build_parser().parse_args(words[3:])))
+    assert again == asked

@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from burrow import fastargs
-from burrow.cli import _fast_create, build_parser, create_options
+from burrow.cli import build_parser
+from burrow.cli.create import create_options
+from burrow.cli.create import fast_create as _fast_create
 
 OPTIONS = create_options()
 FLAGS = [flag for option in OPTIONS for flag in option.flags]
@@ -86,3 +88,45 @@ def test_plain_create_does_not_import_argparse(tmp_path: object) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+# --- create's options are declared once, on creator.Options -------------------------------
+
+
+def test_every_option_field_has_one_declaration() -> None:
+    from burrow.options import Options, command_line_options
+
+    declared = command_line_options()
+    assert {o.dest for o in declared} == set(Options._fields) - {"command", "install"}
+    for option in declared:
+        assert fastargs.default_of(option) == getattr(Options, option.dest), option.dest
+    # the CLI's table is that list plus its own options, in the same form
+    assert OPTIONS[: len(declared)] == declared
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.fixed_dictionaries(
+        {
+            "python": st.none() | TEXT,
+            "prompt": st.none() | TEXT,
+            "setuptools": st.none() | st.just("bundle") | TEXT,
+            "system_site_packages": st.booleans(),
+            "symlinks": st.sampled_from([None, True, False]),
+            "seed": st.booleans(),
+            "relocatable": st.booleans(),
+            "scm_ignore_files": st.booleans(),
+            "activators": st.none() | st.sampled_from(["posix", "fish,csh"]),
+        }
+    )
+)
+def test_unparse_reads_back_the_same(values: dict[str, object]) -> None:
+    """What pyvenv.cfg records as the command gives the same options when run again."""
+    parser = argparse.ArgumentParser()
+    fastargs.add_to(parser, OPTIONS)
+    words = fastargs.unparse(OPTIONS, values)
+    parsed = vars(parser.parse_args(words))
+    assert {k: parsed[k] for k in values} == values, words

@@ -5,10 +5,10 @@
 >>> env.executable  # doctest: +SKIP
 '/home/me/app/.venv/bin/python'
 
-The public names are imported on first use, so ``burrow --help`` stays fast.
+The public names are imported on first use, so ``burrow --help`` stays fast. This file
+imports nothing (not even ``__future__``): it runs before the command line's Ctrl-C hook is
+in place (see ``_signals``), and every import is a place where a Ctrl-C could be lost.
 """
-
-from __future__ import annotations
 
 __version__ = "0.1.0"
 
@@ -22,13 +22,17 @@ __all__ = [
     "TargetError",
     "__version__",
     "create",
+    "lock",
+    "pack",
     "sync",
 ]
 
 _HOMES = {
     "create": "burrow.creator",
-    "Options": "burrow.creator",
+    "lock": "burrow.packages.locking",
+    "pack": "burrow.packing",
     "sync": "burrow.packages.sync",
+    "Options": "burrow.options",
     "Environment": "burrow.environment",
     "BurrowError": "burrow.errors",
     "EnvironmentNotFound": "burrow.errors",
@@ -39,7 +43,7 @@ _HOMES = {
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from burrow.creator import Options, create
+    from burrow.creator import create
     from burrow.environment import Environment
     from burrow.errors import (
         BurrowError,
@@ -48,7 +52,10 @@ if TYPE_CHECKING:
         SeedError,
         TargetError,
     )
+    from burrow.options import Options
+    from burrow.packages.locking import lock
     from burrow.packages.sync import sync
+    from burrow.packing import pack
 
 
 def __getattr__(name: str) -> object:

@@ -5,10 +5,9 @@ seed, write activators, and rename into place — all or nothing.
 from __future__ import annotations
 
 import os
-import sys
 
-from burrow import __version__, fs
-from burrow._fast import Record, getLogger
+from burrow import __version__, fs, staging
+from burrow._fast import getLogger
 from burrow.environment import (
     BUILD_PREFIX,
     TRASH_PREFIX,
@@ -18,12 +17,12 @@ from burrow.environment import (
 )
 from burrow.errors import BurrowError, TargetError
 from burrow.layout import CONFIG_NAME, plan
+from burrow.options import Options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Mapping, Optional, Tuple
+    from typing import Any, Dict, Mapping, Optional
 
-    from burrow.installing import InstallRequest
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
 
@@ -35,36 +34,6 @@ CACHEDIR_TAG = (
     "# This file marks a virtual environment made by burrow as disposable.\n"
     "# For information about cache directory tags see https://bford.info/cachedir/\n"
 )
-
-
-class Options(Record):
-    """Everything ``create`` may be asked; defaults match ``python -m venv`` plus pip seeding."""
-
-    python: Optional[str] = None  # -p: path, command, version spec; None = $BURROW_PYTHON / self
-    system_site_packages: bool = False
-    symlinks: Optional[bool] = None  # None: symlinks except on Windows, as venv does
-    clear: bool = False
-    upgrade: bool = False
-    force: bool = False
-    prompt: Optional[str] = None  # "." = name of the current directory
-    seed: bool = True
-    pip: str = "bundle"  # "bundle" | "latest" | "24.3.1"
-    setuptools: Optional[str] = None  # None = not seeded; else as pip
-    wheel: Optional[str] = None
-    upgrade_deps: bool = False
-    scm_ignore_files: bool = True
-    relocatable: bool = False
-    activators: Optional[Tuple[str, ...]] = None  # None = all
-    command: Optional[str] = None  # recorded in pyvenv.cfg; derived from the options if None
-    install: Optional[InstallRequest] = None  # -r/--install: pip install after seeding
-
-    def validate(self) -> None:
-        if self.clear and self.upgrade:
-            raise TargetError("--clear and --upgrade cannot be used together")
-        if self.force and not self.clear:
-            raise TargetError("--force only makes sense with --clear")
-        if self.install is not None:
-            self.install.check(self.seed)
 
 
 def create(
@@ -80,7 +49,7 @@ def create(
     info = _resolve_python(opts.python)
     layout = plan(info)
     prompt = os.path.basename(os.getcwd()) if opts.prompt == "." else opts.prompt
-    _clean_leftovers(os.path.dirname(target))
+    staging.clean_leftovers(os.path.dirname(target))
     existing_env = is_environment(target)
     if existing_env and not opts.clear:
         _check_config(target)
@@ -156,7 +125,7 @@ def _build_and_swap(
 ) -> Environment:
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
-    build = _dir_beside(parent, BUILD_PREFIX)
+    build = staging.dir_beside(parent, BUILD_PREFIX)
     try:
         env = _populate(build, target, info, layout, opts, prompt)
         _move_into_place(build, target, replace=opts.clear)
@@ -169,10 +138,10 @@ def _build_and_swap(
             try:
                 pip_install(target, opts.install)
             except BaseException:
-                _remove(target)
+                staging.remove_quietly(target)
                 raise
     except BaseException as exc:
-        _remove(build)
+        staging.remove_quietly(build)
         if opts.install is not None:
             from burrow.installing import InstallFailed
 
@@ -181,16 +150,6 @@ def _build_and_swap(
                 raise InstallFailed(f"{exc}; {target} {kept}") from None
         raise
     return env
-
-
-def _dir_beside(parent: str, prefix: str) -> str:
-    """A new build or trash dir in ``parent``; the umask applies, as for a venv made in place."""
-    try:
-        return fs.unique_dir(parent, prefix)
-    except FileExistsError:
-        raise TargetError(f"cannot make a temporary directory in {parent}") from None
-    except OSError as exc:
-        raise TargetError(f"cannot create the environment in {parent}: {exc.strerror}") from None
 
 
 def _move_into_place(build: str, target: str, *, replace: bool) -> None:
@@ -209,10 +168,10 @@ def _move_into_place(build: str, target: str, *, replace: bool) -> None:
             try:
                 os.rename(trash, target)  # put the old env back
             except OSError:  # another run put its env there meanwhile: keep that one
-                _remove(trash)
+                staging.remove_quietly(trash)
         raise _taken(target, exc) from None
     if trash is not None:
-        _remove(trash)
+        staging.remove_quietly(trash)
 
 
 def _move_to_trash(target: str) -> Optional[str]:
@@ -229,7 +188,7 @@ def _move_to_trash(target: str) -> Optional[str]:
         except OSError as exc:
             raise _taken(target, exc) from None
         return None
-    trash = _dir_beside(os.path.dirname(target), TRASH_PREFIX)
+    trash = staging.dir_beside(os.path.dirname(target), TRASH_PREFIX)
     try:
         os.replace(target, trash)  # onto the empty dir just made: atomic on POSIX
     except OSError as exc:
@@ -268,7 +227,7 @@ def _populate(
             info,
             system_site_packages=opts.system_site_packages,
             prompt=prompt,
-            command=opts.command or _command_line(final, opts),
+            command=opts.command or opts.command_line(final),
             version=__version__,
         ),
     )
@@ -333,36 +292,6 @@ def _copy_windows_python(bin_dir: str, info: PythonInfo, layout: Layout) -> None
 def _write_text(path: str, text: str) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
-
-
-def _command_line(final: str, opts: Options) -> str:
-    """How to make this env again, for pyvenv.cfg: 'python -m burrow create …'."""
-    words: List[str] = [sys.executable, "-m", "burrow", "create"]
-    flags = [
-        (opts.system_site_packages, "--system-site-packages"),
-        (opts.symlinks is True, "--symlinks"),
-        (opts.symlinks is False, "--copies"),
-        (not opts.seed, "--without-pip"),
-        (opts.upgrade_deps, "--upgrade-deps"),
-        (not opts.scm_ignore_files, "--without-scm-ignore-files"),
-        (opts.relocatable, "--relocatable"),
-    ]
-    words.extend(flag for on, flag in flags if on)
-    if opts.python:
-        words += ["--python", opts.python]
-    if opts.prompt is not None:
-        words += ["--prompt", opts.prompt]
-    words.append(final)
-    return format_command(words)
-
-
-def format_command(words: List[str]) -> str:
-    """A shell-quoted command on one line, for pyvenv.cfg's ``command`` key."""
-    from burrow.activation.quoting import as_word, posix
-
-    # pyvenv.cfg is line based: a line break inside a word is written escaped.
-    line = " ".join(as_word(word, posix) for word in words)
-    return line.replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _seed(root: str, final: str, info: PythonInfo, layout: Layout, opts: Options) -> Dict[str, str]:
@@ -474,7 +403,7 @@ def _update_in_place(
         info,
         system_site_packages=opts.system_site_packages,
         prompt=prompt,
-        command=opts.command or _command_line(target, opts),
+        command=opts.command or opts.command_line(target),
         version=__version__,
         extra=extra_config,
     )
@@ -512,28 +441,3 @@ def _upgrade_deps(env: Environment) -> None:
     proc = subprocess.run([env.executable, "-m", "pip", "install", "--upgrade", "pip"], check=False)
     if proc.returncode:
         raise BurrowError(f"pip could not upgrade itself in {env.path} (exit {proc.returncode})")
-
-
-# --- leftovers ---------------------------------------------------------------------------
-
-
-def _clean_leftovers(parent: str) -> None:
-    """Remove build/trash dirs that a killed burrow left beside its targets."""
-    try:
-        entries = list(os.scandir(parent))
-    except OSError:
-        return
-    for entry in entries:
-        if not entry.name.startswith((BUILD_PREFIX, TRASH_PREFIX)):
-            continue
-        if fs.owner_alive(entry.name):
-            continue
-        log.info("removing %s left by an interrupted run", entry.path)
-        _remove(entry.path)
-
-
-def _remove(path: str) -> None:
-    try:
-        fs.remove_tree(path)
-    except OSError as exc:
-        log.warning("could not remove %s: %s", path, exc)

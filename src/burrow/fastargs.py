@@ -15,7 +15,7 @@ from burrow._fast import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Optional, Sequence, Tuple
+    from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 #: kinds of option, a subset of argparse's actions
 FLAG_TRUE = "store_true"
@@ -120,3 +120,28 @@ def parse(
                 return None
             values[option.dest] = value
     return values
+
+
+def unparse(options: Sequence[Option], values: Mapping[str, Any]) -> List[str]:
+    """The words that give ``values`` back, leaving out what is at its default.
+
+    >>> unparse(CREATE, {"python": "3.12", "seed": False})  # doctest: +SKIP
+    ['--python', '3.12', '--without-pip']
+    """
+    words: List[str] = []
+    for option in options:
+        value = values.get(option.dest, UNSET)
+        if value is UNSET or value == default_of(option):
+            continue
+        if option.kind == FLAG_TRUE:
+            words += [option.flags[-1]] if value is True else []
+        elif option.kind == FLAG_FALSE:
+            words += [option.flags[0]] if value is False else []
+        elif option.kind == OPTIONAL_VALUE and value == option.const:
+            words.append(option.flags[-1])
+        elif option.kind in (VALUE, OPTIONAL_VALUE) and value is not None:
+            text = str(value)
+            # A value that looks like an option is only read right when joined to its flag.
+            joined = text.startswith("-") or option.kind == OPTIONAL_VALUE
+            words += [f"{option.flags[-1]}={text}"] if joined else [option.flags[-1], text]
+    return words

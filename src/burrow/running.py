@@ -186,8 +186,45 @@ def activation_command(env_path: str, shell: str) -> str:
     """What ``shell`` must evaluate to activate the env, every value quoted for that shell.
 
     Example: activation_command('/srv/my env', 'bash') -> "source '/srv/my env/bin/activate'".
+    After the env was moved, the shells whose script cannot learn where it is are told:
+    activation_command('/srv/new', 'dash') -> "_burrow_env_dir=/srv/new; . /srv/new/bin/activate".
     """
-    return source_command(activation_script(env_path, shell), shell)
+    if os.pathsep in env_path:
+        raise BurrowError(
+            f"cannot activate {env_path}: its path contains {os.pathsep!r}, which no PATH entry "
+            "can hold; move it to a path without one"
+        )
+    script = activation_script(env_path, shell)
+    return _told_where(env_path, script, shell) + source_command(script, shell)
+
+
+def _told_where(env_path: str, script: str, shell: str) -> str:
+    """The command that tells a moved env's script where the env is now, or ''.
+
+    The script uses that place only if its bin holds this very script, so a wrong or stale
+    value never activates anything else.
+    """
+    from burrow.activation import quoting
+    from burrow.activation.scripts import written_for
+
+    family = shell_family(shell)
+    if family not in ("posix", "csh", "elvish"):
+        return ""  # the others learn where their script is, or do not check
+    written = written_for(script)
+    if written is None or _same_directory(written, env_path):
+        return ""
+    if family == "posix":
+        return f"_burrow_env_dir={quoting.as_word(env_path, quoting.posix)}; "
+    if family == "csh":
+        return f"set _burrow_env_dir = {quoting.as_word(env_path, quoting.csh)}; "
+    return f"set-env _BURROW_ENV_DIR {quoting.as_word(env_path, quoting.elvish)}; "
+
+
+def _same_directory(one: str, other: str) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def script_name(shell: str) -> str:
@@ -207,9 +244,9 @@ def source_command(script: str, shell: str) -> str:
 
     family = shell_family(shell)
     if family == "posix":
-        # `source` reads better, but plain sh (dash, busybox) only knows `.`.
+        # `source` reads better, but plain sh (dash, busybox) and yash only know `.`.
         name = os.path.basename(shell).lstrip("-").lower()
-        verb = "source" if name in ("bash", "zsh", "ksh", "ksh93", "mksh", "yash") else "."
+        verb = "source" if name in ("bash", "zsh", "ksh", "ksh93", "mksh") else "."
         return f"{verb} {word(quoting.posix)}"
     if family == "fish":
         return f"source {word(quoting.fish)}"
@@ -258,13 +295,13 @@ def shell_plan(
         return [program, "-e", f"overlay use {quoting.nushell(script)}"], base, None, True
     if name in ("bash", "zsh", "yash") or name in _POSIX_SHELLS:
         script = activation_script(env_path, "sh")
-        return _posix_plan(program, name, script, base)
+        return _posix_plan(program, name, script, base, _told_where(env_path, script, "sh"))
     # No way to run commands first and stay interactive: give it the variables only.
     return [program], active_environ(env_path, source), None, False
 
 
 def _posix_plan(
-    program: str, name: str, script: str, environ: Dict[str, str]
+    program: str, name: str, script: str, environ: Dict[str, str], told_where: str
 ) -> Tuple[List[str], Dict[str, str], Optional[str], bool]:
     import tempfile
 
@@ -273,7 +310,7 @@ def _posix_plan(
     folder = tempfile.mkdtemp(prefix="burrow-shell-")
     # Remove the folder first: the shell has the file open and reads it to the end.
     cleanup = f"command rm -rf -- {q(folder)}\n"
-    activate = f". {q(script)}\n"
+    activate = f"{told_where}. {q(script)}\n"
     if name == "zsh":
         user = environ.get("ZDOTDIR")
         restore = f"ZDOTDIR={q(user)}\n" if user is not None else "unset ZDOTDIR\n"

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import os
 
+from burrow import fs
 from burrow._fast import Record, getLogger
+from burrow.environment import BUILD_PREFIX, is_environment, python_of, read_config
 from burrow.errors import BurrowError, TargetError
+from burrow.staging import clean_leftovers, dir_beside, remove_quietly
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -84,7 +87,7 @@ def sync(
 
     target = _check_env(env)
     _recover(target)
-    info = inspect(_env_python(target))
+    info = inspect(python_of(target))
     lock = read_lock([os.fspath(lockfile)], [os.fspath(c) for c in constraints], info)
     pins = list(lock.pins)
     unknown = [pin for pin in pins if pin.version is None or pin.name is None]
@@ -163,25 +166,28 @@ def _local_pin(pin: Any, info: PythonInfo) -> Wheel:
     return wheel.replace(name=pin.name or wheel.name, version=pin.version or wheel.version)
 
 
-def sync_wheels(env: str | os.PathLike[str], wheels: Sequence[Wheel]) -> Changes:
+def sync_wheels(
+    env: str | os.PathLike[str], wheels: Sequence[Wheel], *, keep_others: bool = False
+) -> Changes:
     """Make ``env``'s packages exactly ``wheels`` (the seeded pip, setuptools, wheel stay
-    unless ``wheels`` has them)."""
+    unless ``wheels`` has them); with ``keep_others``, only add and replace (``install``)."""
     from burrow.interpreter import inspect
     from burrow.layout import plan
     from burrow.packages import installed
 
     target = _check_env(env)
     _recover(target)
-    info = inspect(_env_python(target))
+    info = inspect(python_of(target))
     layout = plan(info)
     have = installed.scan(os.path.join(target, layout.purelib))
-    changes, drop, add = diff(have, wheels)
+    changes, drop, add = diff(have, wheels, keep_others=keep_others)
     if not changes:
         return changes
     _reached("planned")
     with _env_lock(target):
         have = installed.scan(os.path.join(target, layout.purelib))
-        changes, drop, add = diff(have, wheels)  # as it is now that no other sync runs
+        # As it is now that no other sync runs.
+        changes, drop, add = diff(have, wheels, keep_others=keep_others)
         if not changes:
             return changes
         entries = [(wheel, _entry(wheel, info)) for wheel in add]
@@ -191,21 +197,17 @@ def sync_wheels(env: str | os.PathLike[str], wheels: Sequence[Wheel]) -> Changes
 
 
 def install_new(
-    build: str, final: str, lockfiles: Sequence[str], *, relocatable: bool = False
-) -> Optional[Changes]:
-    """Install the lock ``lockfiles`` into a new env being built at ``build`` (to live at
-    ``final``); None, with nothing done, when they are requirements with ranges.
+    build: str, final: str, wheels: Sequence[Wheel], *, relocatable: bool = False
+) -> Changes:
+    """Install ``wheels`` into a new env being built at ``build`` (to live at ``final``).
 
-    What ``create -r LOCK`` does: the env is not in place yet, so it is changed directly.
+    What ``create -r`` does: the env is not in place yet, so it is changed directly.
     """
     from burrow.interpreter import inspect
     from burrow.layout import plan
     from burrow.packages import installed
 
-    info = inspect(_env_python(build))
-    wheels = pinned_wheels(lockfiles, info)
-    if wheels is None:
-        return None
+    info = inspect(python_of(build))
     layout = plan(info)
     changes, drop, add = diff(installed.scan(os.path.join(build, layout.purelib)), wheels)
     changes.removed.clear()  # nothing else is there but the seed, which stays
@@ -230,8 +232,10 @@ def pinned_wheels(lockfiles: Sequence[str], info: PythonInfo) -> Optional[List[W
     return materialize(lock.pins, info, lock)
 
 
-def diff(have: Dict[str, Dist], wheels: Sequence[Wheel]) -> Tuple[Changes, List[Dist], List[Wheel]]:
-    """What to remove and to add so that ``have`` becomes ``wheels``."""
+def diff(
+    have: Dict[str, Dist], wheels: Sequence[Wheel], *, keep_others: bool = False
+) -> Tuple[Changes, List[Dist], List[Wheel]]:
+    """What to remove and to add so that ``have`` becomes ``wheels`` (or holds them)."""
     from burrow.packages.installed import canonical_name
 
     changes = Changes(added=[], upgraded=[], downgraded=[], removed=[])
@@ -239,7 +243,7 @@ def diff(have: Dict[str, Dist], wheels: Sequence[Wheel]) -> Tuple[Changes, List[
     add: List[Wheel] = []
     wanted = {canonical_name(w.name): w for w in wheels}
     for name, dist in sorted(have.items()):
-        if name not in wanted and name not in SEEDED:
+        if name not in wanted and name not in SEEDED and not keep_others:
             changes.removed.append((name, dist.version))
             drop.append(dist)
     for name, wheel in sorted(wanted.items()):
@@ -299,12 +303,9 @@ def apply(
     entries: Sequence[Tuple[Wheel, Entry]],
 ) -> None:
     """Build the new state of ``target`` in a hard-linked clone beside it and swap it in."""
-    from burrow.creator import _clean_leftovers, _dir_beside, _remove
-    from burrow.environment import BUILD_PREFIX
-
     parent = os.path.dirname(target)
-    _clean_leftovers(parent)
-    clone = _dir_beside(parent, BUILD_PREFIX)
+    clean_leftovers(parent)
+    clone = dir_beside(parent, BUILD_PREFIX)
     try:
         snapshot = clone_tree(target, clone)
         _reached("cloned")
@@ -316,7 +317,7 @@ def apply(
         carry_over(clone, target, snapshot)
         _reached("carried")
     finally:
-        _remove(clone)
+        remove_quietly(clone)
 
 
 def _change(
@@ -364,8 +365,6 @@ def _change(
 
 
 def _is_relocatable(target: str) -> bool:
-    from burrow.environment import read_config
-
     return "--relocatable" in read_config(target).get("command", "")
 
 
@@ -467,7 +466,7 @@ def swap(new: str, target: str) -> None:
     if _exchange(new, target):
         return
     parent, name = os.path.split(target)
-    aside = os.path.join(parent, f"{SWAP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}-{name}")
+    aside = os.path.join(parent, fs.unique_name(SWAP_PREFIX, f"-{name}"))
     os.rename(target, aside)
     try:
         os.rename(new, target)
@@ -537,8 +536,6 @@ def _env_lock(target: str) -> Any:
 
 
 def _check_env(env: str | os.PathLike[str]) -> str:
-    from burrow.environment import is_environment
-
     target = os.path.abspath(os.fspath(env))
     if os.path.islink(target):
         raise TargetError(f"{target} is a symbolic link; give the real directory instead")
@@ -553,12 +550,6 @@ def _swapped_aside(target: str) -> bool:
         return any(n.startswith(SWAP_PREFIX) and n.endswith(f"-{name}") for n in os.listdir(parent))
     except OSError:
         return False
-
-
-def _env_python(target: str) -> str:
-    from burrow.environment import python_of
-
-    return python_of(target)
 
 
 def local_wheel(path: str, **extra: Any) -> Wheel:

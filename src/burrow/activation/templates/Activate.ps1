@@ -2,6 +2,17 @@
 # Leave it with `deactivate`. Values are verbatim '...' strings: PowerShell expands nothing
 # inside them, and the prompt prints the saved text instead of evaluating it.
 
+$BurrowEnvDir = __BURROW_VIRTUAL_ENV__
+if (__BURROW_RELOCATABLE__) {
+    # Find the environment from where this file is now.
+    $BurrowEnvDir = Split-Path -Parent -Path (Split-Path -Parent -Path $MyInvocation.MyCommand.Path)
+}
+# Refuse, changing nothing, when no PATH entry can name the environment.
+if ($BurrowEnvDir.Contains([string][System.IO.Path]::PathSeparator)) {
+    Remove-Variable -Name BurrowEnvDir
+    throw __BURROW_PATHSEP_MESSAGE__
+}
+
 function global:deactivate([switch] $NonDestructive) {
     if (Test-Path -LiteralPath variable:global:_BurrowOldPath) {
         $env:PATH = $global:_BurrowOldPath
@@ -28,11 +39,6 @@ if (Test-Path -LiteralPath variable:global:_BurrowOldPath) {
     deactivate -NonDestructive
 }
 
-$BurrowEnvDir = __BURROW_VIRTUAL_ENV__
-if (__BURROW_RELOCATABLE__) {
-    # Find the environment from where this file is now.
-    $BurrowEnvDir = Split-Path -Parent -Path (Split-Path -Parent -Path $MyInvocation.MyCommand.Path)
-}
 $env:VIRTUAL_ENV = $BurrowEnvDir
 $env:VIRTUAL_ENV_PROMPT = __BURROW_PROMPT__
 

@@ -1,6 +1,23 @@
 # Activate this virtual environment in fish:   source bin/activate.fish
 # Values are single-quoted literals and fish never re-evaluates a variable's value.
 
+set -l _burrow_env __BURROW_VIRTUAL_ENV__
+if test -n __BURROW_RELOCATABLE__
+    # Find the environment from where this file is now.
+    set -l _burrow_here (status filename | string collect)
+    if test -n "$_burrow_here"
+        if not string match -q -- '/*' $_burrow_here
+            set _burrow_here $PWD/$_burrow_here
+        end
+        set _burrow_env (path normalize -- $_burrow_here/../.. | string collect)
+    end
+end
+# Refuse, changing nothing, when PATH cannot name the environment.
+if string match -q -- '*:*' $_burrow_env
+    printf '%s\n' __BURROW_PATHSEP_MESSAGE__ >&2
+    return 1
+end
+
 function deactivate --description 'Leave the virtual environment'
     if set -q _burrow_old_path
         set -gx PATH $_burrow_old_path
@@ -30,17 +47,7 @@ if set -q _burrow_old_path
     deactivate nondestructive
 end
 
-set -gx VIRTUAL_ENV __BURROW_VIRTUAL_ENV__
-if test -n __BURROW_RELOCATABLE__
-    # Find the environment from where this file is now.
-    set -l _burrow_here (status filename | string collect)
-    if test -n "$_burrow_here"
-        if not string match -q -- '/*' $_burrow_here
-            set _burrow_here $PWD/$_burrow_here
-        end
-        set -gx VIRTUAL_ENV (path normalize -- $_burrow_here/../.. | string collect)
-    end
-end
+set -gx VIRTUAL_ENV $_burrow_env
 set -gx VIRTUAL_ENV_PROMPT __BURROW_PROMPT__
 
 set -g _burrow_old_path $PATH

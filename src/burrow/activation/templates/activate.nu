@@ -9,6 +9,10 @@ export-env {
     } else {
         __BURROW_VIRTUAL_ENV__
     }
+    # Refuse, changing nothing, when no PATH entry can name the environment.
+    if ($env_dir | str contains (char esep)) {
+        error make --unspanned { msg: __BURROW_PATHSEP_MESSAGE__ }
+    }
     let bin = ($env_dir | path join __BURROW_BIN_NAME__)
     let prompt = __BURROW_PROMPT__
 

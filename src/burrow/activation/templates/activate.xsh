@@ -1,6 +1,29 @@
 # Activate this virtual environment in xonsh:   source bin/activate.xsh
 # Values are Python string literals; nothing here is evaluated as shell code.
 
+_burrow_env = __BURROW_VIRTUAL_ENV__
+if __BURROW_RELOCATABLE__:
+    import os.path as _burrow_path
+    # `source` gives the file it runs a __file__.
+    _burrow_env = _burrow_path.dirname(_burrow_path.dirname(_burrow_path.abspath(__file__)))
+    del _burrow_path
+
+# Refuse, changing nothing, when PATH cannot name the environment: no PATH entry can hold
+# the path separator, and xonsh expands $NAME, ${'NAME'} and a "=~" in every PATH entry
+# (EXPAND_ENV_VARS), so such a directory would be searched under another name.
+import os as _burrow_os
+import re as _burrow_re
+_burrow_refusal = None
+if _burrow_os.pathsep in _burrow_env:
+    _burrow_refusal = __BURROW_PATHSEP_MESSAGE__
+elif _burrow_re.search(r'\$[\w{]', _burrow_env) or _burrow_env.partition('=')[2][:1] == '~':
+    _burrow_refusal = __BURROW_XONSH_MESSAGE__
+del _burrow_os, _burrow_re
+if _burrow_refusal is not None:
+    del _burrow_env
+    raise RuntimeError(globals().pop('_burrow_refusal'))
+del _burrow_refusal
+
 def _burrow_deactivate(args=None):
     """Leave the virtual environment (``deactivate nondestructive`` keeps this command)."""
     if '_BURROW_OLD_PATH' in ${...}:
@@ -20,12 +43,8 @@ def _burrow_deactivate(args=None):
 if '_BURROW_OLD_PATH' in ${...} and 'deactivate' in aliases:
     aliases['deactivate'](['nondestructive'])
 
-$VIRTUAL_ENV = __BURROW_VIRTUAL_ENV__
-if __BURROW_RELOCATABLE__:
-    import os.path as _burrow_path
-    # `source` gives the file it runs a __file__.
-    $VIRTUAL_ENV = _burrow_path.dirname(_burrow_path.dirname(_burrow_path.abspath(__file__)))
-    del _burrow_path
+$VIRTUAL_ENV = _burrow_env
+del _burrow_env
 $VIRTUAL_ENV_PROMPT = __BURROW_PROMPT__
 
 # xonsh's usual prompt shows the environment through its {env_name} field; make that field

@@ -1,0 +1,90 @@
+"""`burrow lock`: resolve requirements into a pinned file with hashes."""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+
+def register(commands: Any) -> None:
+    from burrow.cli.common import add_common
+
+    p = commands.add_parser(
+        "lock",
+        help="resolve requirements into a pinned file with hashes",
+        description="Resolve requirements into pinned versions with --hash lines (pip's"
+        " requirements format), or a PEP 751 pylock.toml when -o names one.",
+    )
+    p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE")
+    p.add_argument("-c", "--constraint", action="append", default=[], metavar="FILE")
+    p.add_argument("-p", "--python", metavar="SPEC", help="the interpreter to lock for")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    p.add_argument("-U", "--upgrade", action="store_true", help="ignore the output's pins")
+    p.add_argument(
+        "-P", "--upgrade-package", action="append", default=[], metavar="NAME",
+        help="upgrade this package (repeatable)",
+    )  # fmt: skip
+    _add_index_options(p)
+    p.add_argument("packages", nargs="*", metavar="PKG", help="requirements to add")
+    add_common(p, json=False)
+    p.set_defaults(handler=cmd_lock)
+
+
+def _add_index_options(p: Any) -> None:
+    p.add_argument("-i", "--index-url", metavar="URL")
+    p.add_argument("--extra-index-url", action="append", default=[], metavar="URL")
+    p.add_argument("-f", "--find-links", action="append", default=[], metavar="PATH")
+    p.add_argument("--no-index", action="store_true")
+    p.add_argument("--pre", action="store_true", help="allow pre-releases")
+    p.add_argument("--only-binary", action="append", default=[], metavar="NAMES")
+    p.add_argument("--no-binary", action="append", default=[], metavar="NAMES")
+
+
+def _sources(args: argparse.Namespace) -> Any:
+    from burrow.packages.locking import Sources
+
+    return Sources(
+        index_url=args.index_url,
+        extra_index_urls=tuple(args.extra_index_url),
+        find_links=tuple(args.find_links),
+        no_index=args.no_index,
+        pre=args.pre,
+        only_binary=tuple(args.only_binary),
+        no_binary=tuple(args.no_binary),
+    )
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    from burrow.cli.common import usage_error
+    from burrow.packages.locking import lock
+
+    if not args.requirement and not args.packages:
+        usage_error("lock", "give requirements: -r FILE or PKG")
+    sources = _sources(args)
+    command = "burrow lock " + " ".join(
+        [*(f"-r {r}" for r in args.requirement), *(f"-c {c}" for c in args.constraint)]
+        + ([f"-o {args.output}"] if args.output else [])
+    )
+    locked = lock(
+        args.requirement,
+        constraints=args.constraint,
+        packages=args.packages,
+        python=args.python,
+        output=args.output,
+        upgrade=args.upgrade,
+        upgrade_packages=args.upgrade_package,
+        sources=sources,
+        command=command.strip(),
+    )
+    if args.output is None:
+        sys.stdout.write(locked.text)
+    elif not args.quiet:
+        count = len(locked.resolution.pins)
+        print(
+            f"locked {count} package{'s' if count != 1 else ''} in {args.output}", file=sys.stderr
+        )
+    return 0
