@@ -118,19 +118,14 @@ def _all_wheels(wanted: Sequence[Any], wheels: Sequence[Wheel]) -> List[Wheel]:
 
 
 def materialize(pins: Sequence[Any], info: PythonInfo, lock: Any) -> List[Wheel]:
-    """Wheel files for ``pins``: from the fetcher (index, URLs, sdists built), or, where it
-    is not there, from local wheel files the lock names."""
+    """Wheel files for ``pins`` from the fetcher: downloaded (hash-checked, kept in the
+    cache by sha256), local files, sdists and projects built."""
     if not pins:
         return []
-    import importlib
-
-    try:  # branch fetch's module, once it is there
-        fetcher = importlib.import_module("burrow.packages.fetch")
-    except ImportError:
-        return [_local_pin(pin, info) for pin in pins]
+    from burrow.packages.fetch import fetch
     from burrow.packages.index import pip_config
 
-    found = fetcher.fetch(pins, info, lock.index_config(pip_config()))
+    found = fetch(pins, info, lock.index_config(pip_config()))
     return [
         Wheel(
             name=w.name,
@@ -142,28 +137,6 @@ def materialize(pins: Sequence[Any], info: PythonInfo, lock: Any) -> List[Wheel]
         )
         for w in found
     ]
-
-
-def _local_pin(pin: Any, info: PythonInfo) -> Wheel:
-    from burrow.packages.cache import MANIFEST, entry_path
-
-    if not (pin.path and pin.path.endswith(".whl") and os.path.isfile(pin.path)):
-        raise SyncError(f"{pin.origin}: {pin} is not a local wheel file (needs the fetcher)")
-    wheel = local_wheel(pin.path, direct_url={"url": pin.url, "archive_info": {}})
-    accepted = pin.hashes.get("sha256", [])
-    for digest in accepted:
-        # The cache holds the wheel with this hash already: its file need not be read.
-        if os.path.exists(os.path.join(entry_path(digest, info), MANIFEST)):
-            wheel.sha256 = digest
-            return wheel.replace(name=pin.name or wheel.name, version=pin.version or wheel.version)
-    if accepted or pin.hashes:
-        wheel.sha256 = file_sha256(pin.path)
-        if wheel.sha256 not in accepted:
-            raise SyncError(
-                f"{pin.origin}: {pin.name} {os.path.basename(pin.path)} does not "
-                f"match the lock's hash (got sha256:{wheel.sha256})"
-            )
-    return wheel.replace(name=pin.name or wheel.name, version=pin.version or wheel.version)
 
 
 def sync_wheels(
