@@ -84,7 +84,8 @@ def test_create_with_unpinned_requirements_runs_no_pip(tmp_path: Path, index: Pa
 
 def test_create_with_an_unsatisfiable_set_makes_no_env(tmp_path: Path, index: Path) -> None:
     env = tmp_path / "env"
-    proc = run(index, "create", "-q", str(env), "--install", "top", "mid<1", check=False)
+    asks = ("--install", "top", "--install", "mid<1")
+    proc = run(index, "create", "-q", str(env), *asks, check=False)
     assert proc.returncode == 1
     assert "cannot resolve the requirements: argument 2 asks for mid<1" in proc.stderr
     assert "was not created" in proc.stderr
