@@ -119,7 +119,10 @@ def install_before_rename(
         from burrow.interpreter import inspect
         from burrow.packages.sync import install_new, pinned_wheels
 
-        wheels = pinned_wheels(request.requirements, inspect(python_of(build)))
+        try:
+            wheels = pinned_wheels(request.requirements, inspect(python_of(build)))
+        except BurrowError as exc:  # the caller says what became of the env
+            raise InstallFailed(str(exc)) from None
         if wheels is not None:
             install_new(build, final, wheels, relocatable=relocatable)
             return

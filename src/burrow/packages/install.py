@@ -77,7 +77,8 @@ def wheels_of(
 ) -> List[Wheel]:
     """A local wheel for each pin, from the fetcher: downloaded once into the cache (hash
     checked), several at a time, sdists built into wheels by the target interpreter."""
-    from burrow.packages import fetch
+    import importlib
+
     from burrow.packages.index import _file_path
     from burrow.packages.pins import Pin as LockPin
     from burrow.packages.sync import Wheel
@@ -100,6 +101,9 @@ def wheels_of(
                 requested=pin.requested,
             )
         )
+    # Imported by name, as sync does: the fetcher builds sdists in envs that creator makes,
+    # and creator installs through this module.
+    fetch = importlib.import_module("burrow.packages.fetch")
     found = fetch.fetch(
         pins,
         info,

@@ -583,11 +583,13 @@ class _Provider(_ProviderBase):
 def _built_metadata(index: Index, link: Link, info: Optional[PythonInfo]) -> bytes:
     """An sdist's metadata from PEP 517 `prepare_metadata_for_build_wheel`, built by the
     target interpreter in an isolated build env (packages/build.py)."""
+    import importlib
     import tempfile
     from pathlib import Path
 
-    from burrow.packages import build
-
+    # By name, as sync imports the fetcher: a build makes its env with creator, whose
+    # create -r resolves through this module.
+    build = importlib.import_module("burrow.packages.build")
     with tempfile.TemporaryDirectory(prefix="burrow-sdist-") as temp:
         path = index.download(link, Path(temp))
         return bytes(build.sdist_metadata(path, info, origin=link.filename))
