@@ -84,7 +84,8 @@ def test_create_with_unpinned_requirements_runs_no_pip(tmp_path: Path, index: Pa
 
 def test_create_with_an_unsatisfiable_set_makes_no_env(tmp_path: Path, index: Path) -> None:
     env = tmp_path / "env"
-    proc = run(index, "create", "-q", str(env), "--install", "top", "mid<1", check=False)
+    asks = ("--install", "top", "--install", "mid<1")
+    proc = run(index, "create", "-q", str(env), *asks, check=False)
     assert proc.returncode == 1
     assert "cannot resolve the requirements: argument 2 asks for mid<1" in proc.stderr
     assert "was not created" in proc.stderr
@@ -123,3 +124,12 @@ def test_failed_install_leaves_the_env_unchanged(tmp_path: Path, index: Path) ->
     proc = run(index, "install", "-e", str(env), "nosuch", check=False)
     assert proc.stderr == f"error: no package named 'nosuch' on {index.as_uri()}\n"
     assert site_listing(env) == before
+
+
+def test_create_install_into_an_existing_env_uses_the_engine(tmp_path: Path, index: Path) -> None:
+    env = tmp_path / "env"
+    run(index, "create", "-q", str(env))
+    (env / "mine.txt").write_text("keep", "utf-8")
+    run(index, "create", "-q", str(env), "--install", "mid<2")
+    assert packages(env) == {"mid": "1.0 by burrow", "leaf": "1.0 by burrow"}
+    assert (env / "mine.txt").read_text("utf-8") == "keep"

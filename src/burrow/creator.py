@@ -425,10 +425,10 @@ def _update_in_place(
     if not opts.upgrade:
         _write_activators(bin_dir, target, layout, env.prompt, opts)
     if opts.install is not None:  # the env was there already: pip works on it in place
-        from burrow.installing import InstallFailed, pip_install
+        from burrow.installing import InstallFailed, install_in_place
 
         try:
-            pip_install(target, opts.install)
+            install_in_place(target, opts.install)
         except InstallFailed as exc:
             raise InstallFailed(f"{exc}; {target} existed before this run and is kept") from None
     return env

@@ -90,6 +90,25 @@ def pip_install(env_dir: str, request: InstallRequest) -> None:
         raise InstallFailed(f"pip could not install the requirements (exit code {code})")
 
 
+def _engine_can(request: InstallRequest) -> bool:
+    """Whether burrow's resolver and engine can do the install (no pip option to honour)."""
+    return all(arg in ("-q", "-v") for arg in request.pip_args)
+
+
+def install_in_place(env_dir: str, request: InstallRequest) -> None:
+    """Add the request's packages to an env that is in place: resolved in-process and
+    installed all or nothing through the engine; pip only for options it alone has."""
+    if not _engine_can(request):
+        pip_install(env_dir, request)
+        return
+    from burrow.packages.install import install
+
+    try:
+        install(env_dir, requirements=request.requirements, packages=request.packages)
+    except BurrowError as exc:
+        raise InstallFailed(str(exc)) from None
+
+
 def install_before_rename(
     build: str, final: str, layout: Layout, relocatable: bool, request: InstallRequest
 ) -> None:
@@ -100,11 +119,14 @@ def install_before_rename(
         from burrow.interpreter import inspect
         from burrow.packages.sync import install_new, pinned_wheels
 
-        wheels = pinned_wheels(request.requirements, inspect(python_of(build)))
+        try:
+            wheels = pinned_wheels(request.requirements, inspect(python_of(build)))
+        except BurrowError as exc:  # the caller says what became of the env
+            raise InstallFailed(str(exc)) from None
         if wheels is not None:
             install_new(build, final, wheels, relocatable=relocatable)
             return
-    if all(arg in ("-q", "-v") for arg in request.pip_args):
+    if _engine_can(request):
         # Anything else is resolved in-process and installed through the same engine.
         from burrow.interpreter import inspect
         from burrow.packages.install import resolved_wheels

@@ -36,7 +36,7 @@ def register(commands: Any) -> None:
         action="append",
         metavar="FILE",
         default=argparse.SUPPRESS,
-        help="then install from this requirements file with the env's pip (repeatable)",
+        help="then resolve and install this requirements file (repeatable)",
     )
     # One package per --install: a list taking every following word swallowed PATH too.
     p.add_argument(
@@ -45,7 +45,7 @@ def register(commands: Any) -> None:
         action="append",
         metavar="PKG",
         default=argparse.SUPPRESS,
-        help="then install this package with the env's pip (repeat for more)",
+        help="then resolve and install this package (repeat for more)",
     )
     p.set_defaults(handler=cmd_create)
 

@@ -13,15 +13,12 @@ import os
 from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from burrow._fast import getLogger
-from burrow.errors import PackageError
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from burrow.interpreter import PythonInfo
-    from burrow.packages.index import Index, Link
+    from burrow.packages.index import Index
     from burrow.packages.locking import Sources
-    from burrow.packages.resolve import Pin, Resolution
+    from burrow.packages.resolve import Options, Resolution
     from burrow.packages.sync import Changes, Wheel
 
 logger = getLogger(__name__)
@@ -72,68 +69,57 @@ def resolved_wheels(
         options = options.replace(preferred=preferred)
     with Index(options.config) as index:
         resolution = resolve(inputs.requirements, inputs.constraints, info, options, index=index)
-        return wheels_of(resolution, index)
+        return wheels_of(resolution, index, info, options)
 
 
-def wheels_of(resolution: Resolution, index: Index) -> List[Wheel]:
-    """A local wheel file for each pin: in place for file:// links, else downloaded once
-    into the cache (by sha256), several at a time."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    pins = list(resolution.pins)
-    for pin in pins:
-        if pin.chosen is None or not pin.chosen.is_wheel:
-            raise PackageError(
-                f"{pin.name} {pin.version} has no wheel for this interpreter, only an sdist;"
-                " building sdists is not supported yet"
-            )
-    if len(pins) < 2:
-        return [_wheel(pin, index) for pin in pins]
-    with ThreadPoolExecutor(8, thread_name_prefix="burrow-download") as pool:
-        return list(pool.map(lambda pin: _wheel(pin, index), pins))
-
-
-def _wheel(pin: Pin, index: Index) -> Wheel:
-    from urllib.parse import urlsplit
+def wheels_of(
+    resolution: Resolution, index: Index, info: PythonInfo, options: Options
+) -> List[Wheel]:
+    """A local wheel for each pin, from the fetcher: downloaded once into the cache (hash
+    checked), several at a time, sdists built into wheels by the target interpreter."""
+    import importlib
 
     from burrow.packages.index import _file_path
+    from burrow.packages.pins import Pin as LockPin
     from burrow.packages.sync import Wheel
 
-    link = pin.chosen
-    if link is None:  # wheels_of checked it; this keeps the type checker informed
-        raise PackageError(f"{pin.name} {pin.version}: no file to install")
-    if urlsplit(link.url).scheme.lower() == "file":
-        path = str(_file_path(link.url))
-    else:
-        path = str(_download_once(link, index))
-    direct_url = None
-    if pin.url is not None:
-        archive = {"hash": f"sha256={link.sha256}"} if link.sha256 else {}
-        direct_url = {"url": pin.url, "archive_info": archive}
-    if not os.path.isfile(path):
-        raise PackageError(f"{pin.name} {pin.version}: {path} does not exist")
-    return Wheel(
-        name=pin.name,
-        version=pin.version,
-        path=path,
-        sha256=link.sha256 or "",
-        direct_url=direct_url,
-        requested=pin.requested,
+    pins = []
+    for pin in resolution.pins:
+        digests = sorted({link.sha256 for link in pin.links if link.sha256})
+        path = None
+        if pin.url is not None and pin.url.startswith("file:"):
+            path = str(_file_path(pin.url))
+        pins.append(
+            LockPin(
+                name=pin.name,
+                version=pin.version,
+                hashes={"sha256": digests} if digests else {},
+                url=pin.url,
+                path=path,
+                extras=pin.extras,
+                origin=f"{pin.name}=={pin.version}",
+                requested=pin.requested,
+            )
+        )
+    # Imported by name, as sync does: the fetcher builds sdists in envs that creator makes,
+    # and creator installs through this module.
+    fetch = importlib.import_module("burrow.packages.fetch")
+    found = fetch.fetch(
+        pins,
+        info,
+        index.config,
+        index=index,
+        only_binary=options.only_binary,
+        no_binary=options.no_binary,
     )
-
-
-def _download_once(link: Link, index: Index) -> Path:
-    """The file of `link` in the download cache, fetched (hash checked) when missing."""
-    from pathlib import Path
-
-    root = index.cache_root()
-    digest = link.sha256
-    if root is None or not digest:
-        import tempfile
-
-        return index.download(link, Path(tempfile.mkdtemp(prefix="burrow-download-")))
-    folder = Path(root, "files", digest[:2], digest)
-    cached = folder / link.filename
-    if cached.is_file():
-        return cached
-    return index.download(link, folder)
+    return [
+        Wheel(
+            name=w.name,
+            version=w.version,
+            path=w.path,
+            sha256=w.sha256,
+            direct_url=w.direct_url,
+            requested=w.requested,
+        )
+        for w in found
+    ]

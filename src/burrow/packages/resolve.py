@@ -215,6 +215,7 @@ class _Provider(_ProviderBase):
         self._matches: Dict[Tuple[str, FrozenSet[str], FrozenSet[_Req]], List[_Candidate]] = {}
         self._target_key = _digest(sorted(target.markers.items()))
         self._python = self._python_candidate()
+        self.info: Optional[PythonInfo] = None  # the target, for sdist builds
 
     # -- the five questions
 
@@ -550,7 +551,8 @@ class _Provider(_ProviderBase):
             try:
                 return self.index.metadata(link)
             except NeedsBuild as exc:
-                return _built_metadata(self.index, link, exc)
+                logger.info("building %s for its metadata: %s", link.filename, exc)
+                return _built_metadata(self.index, link, self.info)
             except FetchError as exc:
                 errors.append(str(exc))
         raise FetchError(errors[0] if errors else f"no file of {candidate.describe()} to read")
@@ -578,18 +580,19 @@ class _Provider(_ProviderBase):
         return sorted(names)
 
 
-def _built_metadata(index: Index, link: Link, why: Exception) -> bytes:
-    """An sdist's metadata by a PEP 517 build (packages/build.py), when that exists."""
-    try:
-        from burrow.packages import build  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise FetchError(f"cannot resolve from {link.filename}: {why}") from None
+def _built_metadata(index: Index, link: Link, info: Optional[PythonInfo]) -> bytes:
+    """An sdist's metadata from PEP 517 `prepare_metadata_for_build_wheel`, built by the
+    target interpreter in an isolated build env (packages/build.py)."""
+    import importlib
     import tempfile
     from pathlib import Path
 
+    # By name, as sync imports the fetcher: a build makes its env with creator, whose
+    # create -r resolves through this module.
+    build = importlib.import_module("burrow.packages.build")
     with tempfile.TemporaryDirectory(prefix="burrow-sdist-") as temp:
         path = index.download(link, Path(temp))
-        return bytes(build.sdist_metadata(path, None))
+        return bytes(build.sdist_metadata(path, info, origin=link.filename))
 
 
 def _headers(data: bytes) -> Dict[str, List[str]]:
@@ -680,6 +683,7 @@ def resolve(
         limits = _constraints(constraints, target)
         session.prefetch(r.name for r in roots)
         provider = _Provider(session, target, options, limits, order)
+        provider.info = info
         reporter: resolvelib.BaseReporter[_Req, _Candidate, str] = resolvelib.BaseReporter()
         resolver = resolvelib.Resolver(provider, reporter)
         try:
