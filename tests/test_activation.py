@@ -149,13 +149,28 @@ def test_batch_refuses_a_path_path_cannot_name(tmp_path: Path) -> None:
 
 
 def test_scripts_that_check_their_place_share_one_id_per_write(tmp_path: Path) -> None:
-    def first_lines() -> set[str]:
-        paths = _write(tmp_path, names=["posix", "csh", "elvish"], env_dir="/srv/a'b\n")
+    def first_lines(where: Path) -> set[str]:
+        where.mkdir()
+        paths = _write(where, names=["posix", "csh", "elvish"], env_dir="/srv/a'b\n")
         return {p.read_text(encoding="utf-8").split("\n", 1)[0] for p in paths}
 
-    (line,) = first_lines()
+    (line,) = first_lines(tmp_path / "one")
     mark, identity, where = line.rsplit(" ", 2)
     assert mark == "# burrow-environment"
     assert len(identity) == 32 and int(identity, 16) >= 0
     assert where == repr("/srv/a'b\n")
-    assert first_lines() != {line}  # a new write, a new id
+    assert first_lines(tmp_path / "two") != {line}  # another env, another id
+
+
+def test_rewritten_scripts_keep_the_id_of_their_env(tmp_path: Path) -> None:
+    def first_line() -> str:
+        return (tmp_path / "bin" / "activate").read_text(encoding="utf-8").split("\n", 1)[0]
+
+    _write(tmp_path, names=["posix"])
+    line = first_line()
+    _write(tmp_path, names=["posix"], prompt="other")  # e.g. create --upgrade
+    assert first_line() == line
+    _write(tmp_path, names=["posix"], env_dir="/srv/elsewhere")
+    assert first_line() != line
+    _write(tmp_path, names=["posix"], identity="0" * 32)
+    assert first_line() == "# burrow-environment " + "0" * 32 + " '/srv/env'"

@@ -434,3 +434,23 @@ def test_activation_command_tells_only_a_moved_env(tmp_path: Path) -> None:
     )
     # These find their script's place themselves.
     assert running.activation_command(str(new), "fish") == f"source {new}/bin/activate.fish"
+
+
+@pytest.mark.parametrize("shell", ["dash", "mksh", "yash"])
+def test_burrow_shell_starts_a_moved_env(shell: str, tmp_path: Path) -> None:
+    path = require_shell(shell)
+    _, new = moved_env(tmp_path, "new 'place' $(touch CANARY)")
+    environ = clean_environ(tmp_path)
+    del environ["PYTHONHOME"]
+    argv, env, _, full = running.shell_plan(str(new), path, environ)
+    assert full
+    done = subprocess.run(
+        argv,
+        input=b'printf "ve=%s\\0" "$VIRTUAL_ENV"\nexit\n',
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+    )
+    assert parse(done.stdout)["ve"] == str(new), done.stderr
+    assert not (tmp_path / "new" / CANARY).exists()

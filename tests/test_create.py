@@ -337,7 +337,7 @@ def test_recorded_command_makes_the_same_env_again(tmp_path: Path) -> None:
 
     from burrow import create
     from burrow.cli import build_parser
-    from burrow.creator import Options
+    from burrow.options import Options
 
     asked = Options(
         prompt="-my app's $x",

@@ -224,16 +224,14 @@ def test_python_list_rows(real: PythonInfo, home: Path) -> None:
     link(real.executable, bin_dir / "python3")
     script(bin_dir / "python", "#!/bin/sh\necho not python\n")
     rows = discovery.python_list_rows(fake_env(home, bin_dir))
-    keys = {"version", "implementation", "architecture", "path", "source", "usable", "problem"}
-    assert all(keys <= set(row) for row in rows)
-    by = {Path(row["path"]).name: row for row in rows}
-    assert by["python3"]["usable"] is True
-    assert by["python3"]["version"] == real.version_str
-    assert by["python3"]["implementation"] == real.implementation
-    assert by["python3"]["architecture"]
-    assert by["python3"]["problem"] is None
-    assert by["python"]["usable"] is False
-    assert "not a working Python interpreter" in by["python"]["problem"]
+    by = {Path(row.path).name: row for row in rows}
+    assert by["python3"].usable is True
+    assert by["python3"].version == real.version_str
+    assert by["python3"].implementation == real.implementation
+    assert by["python3"].architecture
+    assert by["python3"].problem is None
+    assert by["python"].usable is False
+    assert "not a working Python interpreter" in str(by["python"].problem)
 
 
 # --- fake install trees ------------------------------------------------------------------

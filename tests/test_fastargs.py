@@ -94,7 +94,7 @@ def test_plain_create_does_not_import_argparse(tmp_path: object) -> None:
 
 
 def test_every_option_field_has_one_declaration() -> None:
-    from burrow.creator import Options, command_line_options
+    from burrow.options import Options, command_line_options
 
     declared = command_line_options()
     assert {o.dest for o in declared} == set(Options._fields) - {"command", "install"}

@@ -138,3 +138,24 @@ def test_check_all(tmp_path: Path, home: Dict[str, str]) -> None:
     result = burrow("check", "--all", env=home, cwd=tmp_path, check=False)
     assert result.returncode == 1
     assert "good: ok" in result.stdout and "bad: no-python" in result.stdout
+
+
+def test_check_all_and_list_see_the_same_envs_once(tmp_path: Path, home: Dict[str, str]) -> None:
+    """A project's .venv that is a link to a named env is that env, for list and check alike."""
+    burrow("create", "-q", "--without-pip", "-n", "web", env=home)
+    burrow("create", "-q", "--without-pip", "-n", "other", env=home)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".venv").symlink_to(tmp_path / "home" / "web")
+    listed = json.loads(burrow("list", "--json", env=home, cwd=project).stdout)
+    checked = json.loads(burrow("check", "--all", "--json", env=home, cwd=project).stdout)
+    assert [r["path"] for r in listed] == [r["path"] for r in checked]
+    assert [r["name"] for r in listed] == ["other", "web"]
+    assert all(r["health"] == "ok" and r["problems"] == [] for r in checked)
+    # a project env of its own is the last row of both
+    (project / ".venv").unlink()
+    burrow("create", "-q", "--without-pip", str(project / ".venv"), env=home)
+    listed = json.loads(burrow("list", "--json", env=home, cwd=project).stdout)
+    checked = json.loads(burrow("check", "--all", "--json", env=home, cwd=project).stdout)
+    assert [r["path"] for r in listed] == [r["path"] for r in checked]
+    assert listed[-1]["path"] == str(project / ".venv") and listed[-1]["project"] is True

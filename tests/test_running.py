@@ -179,12 +179,13 @@ def test_failed_install_leaves_no_env(tmp_path: Path) -> None:
     result = burrow("create", str(env), "-r", str(reqs), env=OFFLINE, check=False)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: pip could not install") and "was not created" in last
+    # Resolved in burrow's process now: the error names the line, and no pip ran.
+    assert last.startswith(f"error: {reqs}:1: invalid requirement") and "was not created" in last
     assert not env.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["requirements.txt"]
     # A named env too.
     home = {**OFFLINE, "BURROW_HOME": str(tmp_path / "home")}
-    bad = burrow("create", "-n", "x", "--install", str(tmp_path / "nope"), env=home, check=False)
+    bad = burrow("create", "-n", "x", "--install", "no-such-package", env=home, check=False)
     assert bad.returncode == 1 and not (tmp_path / "home" / "x").exists()
 
 
@@ -192,9 +193,7 @@ def test_failed_install_keeps_an_env_that_existed(tmp_path: Path) -> None:
     env = tmp_path / "env"
     burrow("create", "-q", str(env))
     (env / "mine.txt").write_text("keep")
-    result = burrow(
-        "create", str(env), "--install", str(tmp_path / "nope"), env=OFFLINE, check=False
-    )
+    result = burrow("create", str(env), "--install", "no-such-package", env=OFFLINE, check=False)
     assert result.returncode == 1 and "existed before" in result.stderr
     assert (env / "mine.txt").read_text() == "keep"
 
@@ -205,6 +204,71 @@ def test_install_refusals(tmp_path: Path) -> None:
     assert not (tmp_path / "env").exists()
     no_pip = burrow("create", str(tmp_path / "env"), "--without-pip", "--install", "x", check=False)
     assert no_pip.returncode == 2 and not (tmp_path / "env").exists()
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ["--install", "A", "env"],  # options, then PATH: the order the issue was found with
+        ["env", "--install", "A", "--install", "B"],
+        ["--install", "A", "env", "--install", "B"],
+        ["--install", "A", "--install", "B", "env"],
+        ["--install=A", "env", "--install=B"],
+        ["-p", sys.executable, "--install", "A", "-q", "env", "--install", "B"],
+    ],
+    ids=["issue", "path-first", "path-between", "path-last", "equals", "mixed"],
+)
+def test_install_takes_one_package_and_never_the_path(tmp_path: Path, order: list[str]) -> None:
+    wheels = {
+        "A": str(make_wheel(tmp_path / "w", "pkg_a", "1.0")),
+        "B": str(make_wheel(tmp_path / "w", "pkg_b", "2.0")),
+    }
+    words = [wheels.get(w, w).replace("=A", "=" + wheels["A"]).replace("=B", "=" + wheels["B"])
+             for w in order]  # fmt: skip
+    burrow("create", "-q", *words, cwd=tmp_path, env=OFFLINE)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["env", "w"]  # no .venv made
+    wanted = ["pkg_a"] + (["pkg_b"] if "B" in "".join(order) else [])
+    code = "import importlib.util; print(' '.join(m for m in ('pkg_a', 'pkg_b') if "
+    code += "importlib.util.find_spec(m)))"
+    assert run_in(tmp_path / "env", code).split() == wanted
+
+
+@pytest.mark.parametrize(
+    "words, says",
+    [
+        (["--install", "A", "pkg_b>=1"], "repeat it (--install A --install 'pkg_b>=1')"),
+        (["--install", "A", "rich[jupyter]"], "looks like a package, not the env's path"),
+        (["--install", "A", "env", "more"], "unrecognized arguments: more"),
+        (["--install", "A", "--install", "env"], "--install env: a directory, not a project"),
+        (["--install", "./new-env"], "--install ./new-env: looks like a path, and nothing"),
+        (["--install", "~/nowhere/x"], "looks like a path"),
+    ],
+    ids=["range", "extras", "three-words", "existing-dir", "dot-path", "home-path"],
+)
+def test_install_refuses_what_is_not_one_package(
+    tmp_path: Path, words: list[str], says: str
+) -> None:
+    wheel = str(make_wheel(tmp_path / "w", "pkg_a", "1.0"))
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "notes.txt").write_text("mine")
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    args = [wheel if w == "A" else w for w in words]
+    result = burrow("create", *args, cwd=tmp_path, env=OFFLINE, check=False)
+    assert result.returncode == 2, result.stderr
+    assert says.replace("A", wheel, 1) in result.stderr or says in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(("usage error:", "burrow: error:"))
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before  # nothing made, nothing lost
+
+
+def test_install_accepts_archives_urls_and_project_folders(tmp_path: Path) -> None:
+    from burrow.installing import InstallRequest
+
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    wheel = make_wheel(tmp_path / "w", "pkg_a", "1.0")
+    words = ("requests>=2", str(wheel), str(project), "app @ https://example.invalid/app.whl")
+    InstallRequest(packages=words).check(True)  # raises if it refuses one
 
 
 DEMO_SCRIPT = {"demo": "demo_tool:main"}
@@ -244,7 +308,7 @@ def test_failed_install_with_clear_keeps_the_old_env(tmp_path: Path) -> None:
         str(env),
         "--clear",
         "--install",
-        str(tmp_path / "nope"),
+        "no-such-package",
         env=OFFLINE,
         check=False,
     )

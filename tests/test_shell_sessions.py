@@ -46,7 +46,7 @@ class Pane:
         return done.stdout
 
     def type(self, text: str, enter: bool = True) -> None:
-        self._tmux("send-keys", "-t", "t", "-l", text)
+        self._tmux("send-keys", "-t", "t", "-l", "--", text)
         if enter:
             self._tmux("send-keys", "-t", "t", "Enter")
 
@@ -235,3 +235,50 @@ def test_cd_hook_activates_and_deactivates(
     assert pane.ask("$VIRTUAL_ENV", "MINE") == str(tmp_path / "envs" / "other")
     pane.type("cd ..")
     assert pane.ask("$VIRTUAL_ENV", "MINE2") == str(tmp_path / "envs" / "other")
+
+
+# --- completion of burrow itself --------------------------------------------------------------
+
+
+def burrow_on_path(tmp_path: Path, env: Dict[str, str]) -> None:
+    """A `burrow` command, as installing burrow gives one, running this checkout."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    script = bin_dir / "burrow"
+    script.write_text('#!/bin/sh\nexec "$BURROW_PY" -m burrow "$@"\n')
+    script.chmod(0o755)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_burrow_tab_completion(shell: str, tmp_path: Path, pane_factory: object) -> None:
+    env = user_env(tmp_path, shell)
+    burrow_on_path(tmp_path, env)
+    # -p with a path: its facts are learnt and cached, which is what -p TAB offers
+    burrow("create", "-q", "--without-pip", "-n", "alpha", "-p", sys.executable, env=env)
+    version = ".".join(map(str, sys.version_info[:3]))
+    pane = pane_factory(interactive(shell), env)  # type: ignore[operator]
+    if shell == "zsh":
+        pane.type("autoload -Uz compinit && compinit -u")
+    pane.type(init_line(shell))
+    steps = [
+        ("burrow cre", "burrow create "),  # a command
+        ("--system-s", "burrow create --system-site-packages "),  # an option
+        (f"-p {version[:-1]}", f"--system-site-packages -p {version} "),  # a cached python
+    ]
+    for typed, shown in steps:
+        pane.type(typed, enter=False)
+        pane.key("Tab")
+        pane.wait_for(re.escape(shown))
+    pane.key("C-u")
+    for typed, shown in [
+        ("burrow info al", "burrow info alpha "),  # an env name for a positional ENV
+        ("burrow run -e al", "burrow run -e alpha "),  # and for -e
+        ("burrow python l", "burrow python list "),  # a nested command
+        ("burrow activate alpha --shell fi", "burrow activate alpha --shell fish "),
+    ]:
+        pane.type(typed, enter=False)
+        pane.key("Tab")
+        pane.wait_for(re.escape(shown))
+        pane.key("C-u")
+    assert pane.ask("ok", "DONE") == "ok"  # the shell is still answering

@@ -23,14 +23,16 @@ __all__ = [
     "__version__",
     "create",
     "lock",
+    "pack",
     "sync",
 ]
 
 _HOMES = {
     "create": "burrow.creator",
     "lock": "burrow.packages.locking",
-    "Options": "burrow.creator",
+    "pack": "burrow.packing",
     "sync": "burrow.packages.sync",
+    "Options": "burrow.options",
     "Environment": "burrow.environment",
     "BurrowError": "burrow.errors",
     "EnvironmentNotFound": "burrow.errors",
@@ -41,7 +43,7 @@ _HOMES = {
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from burrow.creator import Options, create
+    from burrow.creator import create
     from burrow.environment import Environment
     from burrow.errors import (
         BurrowError,
@@ -50,8 +52,10 @@ if TYPE_CHECKING:
         SeedError,
         TargetError,
     )
+    from burrow.options import Options
     from burrow.packages.locking import lock
     from burrow.packages.sync import sync
+    from burrow.packing import pack
 
 
 def __getattr__(name: str) -> object:

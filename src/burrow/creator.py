@@ -5,10 +5,9 @@ seed, write activators, and rename into place — all or nothing.
 from __future__ import annotations
 
 import os
-import sys
 
-from burrow import __version__, fs
-from burrow._fast import Record, getLogger
+from burrow import __version__, fs, staging
+from burrow._fast import getLogger
 from burrow.environment import (
     BUILD_PREFIX,
     TRASH_PREFIX,
@@ -16,15 +15,14 @@ from burrow.environment import (
     is_environment,
     render_config,
 )
-from burrow.errors import BurrowError, OptionError, TargetError
+from burrow.errors import BurrowError, TargetError
 from burrow.layout import CONFIG_NAME, plan
+from burrow.options import Options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Mapping, Optional, Tuple
+    from typing import Any, Dict, Mapping, Optional
 
-    from burrow.fastargs import Option
-    from burrow.installing import InstallRequest
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
 
@@ -36,178 +34,6 @@ CACHEDIR_TAG = (
     "# This file marks a virtual environment made by burrow as disposable.\n"
     "# For information about cache directory tags see https://bford.info/cachedir/\n"
 )
-
-
-class Options(Record):
-    """Everything ``create`` may be asked; defaults match ``python -m venv`` plus pip seeding."""
-
-    python: Optional[str] = None  # -p: path, command, version spec; None = $BURROW_PYTHON / self
-    system_site_packages: bool = False
-    symlinks: Optional[bool] = None  # None: symlinks except on Windows, as venv does
-    clear: bool = False
-    upgrade: bool = False
-    force: bool = False
-    prompt: Optional[str] = None  # "." = name of the current directory
-    seed: bool = True
-    pip: str = "bundle"  # "bundle" | "latest" | "24.3.1"
-    setuptools: Optional[str] = None  # None = not seeded; else as pip
-    wheel: Optional[str] = None
-    upgrade_deps: bool = False
-    scm_ignore_files: bool = True
-    relocatable: bool = False
-    activators: Optional[Tuple[str, ...]] = None  # None = all
-    command: Optional[str] = None  # recorded in pyvenv.cfg; derived from the options if None
-    install: Optional[InstallRequest] = None  # -r/--install: pip install after seeding
-
-    def validate(self) -> None:
-        """The one check of options that contradict each other (OptionError)."""
-        if self.clear and self.upgrade:
-            raise OptionError("--clear and --upgrade cannot be used together")
-        if self.force and not self.clear:
-            raise OptionError("--force only makes sense with --clear")
-        if self.install is not None:
-            self.install.check(self.seed)
-
-    @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> Options:
-        """Options from parsed command-line values, e.g. {'python': '3.12', 'activators':
-        'bash,fish', 'path': 'env'}: each field present is taken, anything else ignored."""
-        fields = {name: values[name] for name in cls._fields if name in values}
-        if isinstance(fields.get("activators"), str):
-            from burrow.activation import parse_activators
-
-            try:
-                fields["activators"] = parse_activators(fields["activators"])
-            except ValueError as exc:
-                raise OptionError(str(exc)) from None
-        return cls(**fields)
-
-
-#: Fields that say how this run treats what is at the target, not what the env is: left
-#: out of the command recorded in pyvenv.cfg.
-_NOT_RECORDED = frozenset(["clear", "upgrade", "force"])
-
-
-def command_line_options() -> List[Option]:
-    """How each field of Options is spelled on the command line, e.g. -p/--python for
-    ``python``. The CLI's option table and pyvenv.cfg's ``command`` are both made from this
-    list; each option's default is its field's. (``command`` and ``install`` have no flag.)
-    """
-    from burrow.fastargs import FLAG_FALSE, FLAG_TRUE, OPTIONAL_VALUE, VALUE, Option
-
-    table = [
-        Option(
-            flags=("-p", "--python"),
-            dest="python",
-            kind=VALUE,
-            metavar="SPEC",
-            help="interpreter: path, command, version (3.12), range, or cpython3.12",
-        ),
-        Option(
-            flags=("--system-site-packages",),
-            dest="system_site_packages",
-            kind=FLAG_TRUE,
-            help="give the env access to the interpreter's site-packages",
-        ),
-        Option(
-            flags=("--symlinks",),
-            dest="symlinks",
-            kind=FLAG_TRUE,
-            group="links",
-            help="symlink the interpreter (default except on Windows)",
-        ),
-        Option(
-            flags=("--copies",),
-            dest="symlinks",
-            kind=FLAG_FALSE,
-            group="links",
-            help="copy the interpreter instead of symlinking it",
-        ),
-        Option(
-            flags=("--clear",),
-            dest="clear",
-            kind=FLAG_TRUE,
-            group="mode",
-            help="replace the env if it exists (refuses a non-env without --force)",
-        ),
-        Option(
-            flags=("--upgrade",),
-            dest="upgrade",
-            kind=FLAG_TRUE,
-            group="mode",
-            help="re-point an existing env at the (upgraded) interpreter",
-        ),
-        Option(
-            flags=("--force",),
-            dest="force",
-            kind=FLAG_TRUE,
-            help="with --clear: also replace a directory that is not an env",
-        ),
-        Option(
-            flags=("--without-pip", "--no-seed"),
-            dest="seed",
-            kind=FLAG_FALSE,
-            group="seeding",
-            help="do not seed pip",
-        ),
-        Option(
-            flags=("--pip",),
-            dest="pip",
-            kind=VALUE,
-            metavar="VERSION",
-            group="seeding",
-            help="pip to seed: bundle (newest offline, default), latest, or X.Y.Z",
-        ),
-        Option(
-            flags=("--setuptools",),
-            dest="setuptools",
-            kind=OPTIONAL_VALUE,
-            const="bundle",
-            metavar="VERSION",
-            help="also seed setuptools (optionally a version)",
-        ),
-        Option(
-            flags=("--wheel",),
-            dest="wheel",
-            kind=OPTIONAL_VALUE,
-            const="bundle",
-            metavar="VERSION",
-            help="also seed wheel (optionally a version)",
-        ),
-        Option(
-            flags=("--prompt",),
-            dest="prompt",
-            kind=VALUE,
-            metavar="TEXT",
-            help="prompt shown when active ('.' = current directory's name)",
-        ),
-        Option(
-            flags=("--upgrade-deps",),
-            dest="upgrade_deps",
-            kind=FLAG_TRUE,
-            help="seed the newest pip from the package index",
-        ),
-        Option(
-            flags=("--without-scm-ignore-files",),
-            dest="scm_ignore_files",
-            kind=FLAG_FALSE,
-            help="do not write a .gitignore into the env",
-        ),
-        Option(
-            flags=("--relocatable",),
-            dest="relocatable",
-            kind=FLAG_TRUE,
-            help="keep working after the env is moved (activation, scripts)",
-        ),
-        Option(
-            flags=("--activators",),
-            dest="activators",
-            kind=VALUE,
-            metavar="LIST",
-            help="activation scripts to write, e.g. bash,fish (default: all)",
-        ),
-    ]
-    return [option.replace(default=getattr(Options, option.dest)) for option in table]
 
 
 def create(
@@ -223,7 +49,7 @@ def create(
     info = _resolve_python(opts.python)
     layout = plan(info)
     prompt = os.path.basename(os.getcwd()) if opts.prompt == "." else opts.prompt
-    _clean_leftovers(os.path.dirname(target))
+    staging.clean_leftovers(os.path.dirname(target))
     existing_env = is_environment(target)
     if existing_env and not opts.clear:
         _check_config(target)
@@ -299,7 +125,7 @@ def _build_and_swap(
 ) -> Environment:
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
-    build = _dir_beside(parent, BUILD_PREFIX)
+    build = staging.dir_beside(parent, BUILD_PREFIX)
     try:
         env = _populate(build, target, info, layout, opts, prompt)
         _move_into_place(build, target, replace=opts.clear)
@@ -312,10 +138,10 @@ def _build_and_swap(
             try:
                 pip_install(target, opts.install)
             except BaseException:
-                _remove(target)
+                staging.remove_quietly(target)
                 raise
     except BaseException as exc:
-        _remove(build)
+        staging.remove_quietly(build)
         if opts.install is not None:
             from burrow.installing import InstallFailed
 
@@ -324,16 +150,6 @@ def _build_and_swap(
                 raise InstallFailed(f"{exc}; {target} {kept}") from None
         raise
     return env
-
-
-def _dir_beside(parent: str, prefix: str) -> str:
-    """A new build or trash dir in ``parent``; the umask applies, as for a venv made in place."""
-    try:
-        return fs.unique_dir(parent, prefix)
-    except FileExistsError:
-        raise TargetError(f"cannot make a temporary directory in {parent}") from None
-    except OSError as exc:
-        raise TargetError(f"cannot create the environment in {parent}: {exc.strerror}") from None
 
 
 def _move_into_place(build: str, target: str, *, replace: bool) -> None:
@@ -352,10 +168,10 @@ def _move_into_place(build: str, target: str, *, replace: bool) -> None:
             try:
                 os.rename(trash, target)  # put the old env back
             except OSError:  # another run put its env there meanwhile: keep that one
-                _remove(trash)
+                staging.remove_quietly(trash)
         raise _taken(target, exc) from None
     if trash is not None:
-        _remove(trash)
+        staging.remove_quietly(trash)
 
 
 def _move_to_trash(target: str) -> Optional[str]:
@@ -372,7 +188,7 @@ def _move_to_trash(target: str) -> Optional[str]:
         except OSError as exc:
             raise _taken(target, exc) from None
         return None
-    trash = _dir_beside(os.path.dirname(target), TRASH_PREFIX)
+    trash = staging.dir_beside(os.path.dirname(target), TRASH_PREFIX)
     try:
         os.replace(target, trash)  # onto the empty dir just made: atomic on POSIX
     except OSError as exc:
@@ -411,7 +227,7 @@ def _populate(
             info,
             system_site_packages=opts.system_site_packages,
             prompt=prompt,
-            command=opts.command or _command_line(final, opts),
+            command=opts.command or opts.command_line(final),
             version=__version__,
         ),
     )
@@ -476,27 +292,6 @@ def _copy_windows_python(bin_dir: str, info: PythonInfo, layout: Layout) -> None
 def _write_text(path: str, text: str) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
-
-
-def _command_line(final: str, opts: Options) -> str:
-    """How to make this env again, for pyvenv.cfg: 'python -m burrow create …'."""
-    from burrow.fastargs import unparse
-
-    values = opts.as_dict()
-    if opts.activators is not None:
-        values["activators"] = ",".join(opts.activators) or ","
-    options = [o for o in command_line_options() if o.dest not in _NOT_RECORDED]
-    words = [sys.executable, "-m", "burrow", "create", *unparse(options, values), final]
-    return format_command(words)
-
-
-def format_command(words: List[str]) -> str:
-    """A shell-quoted command on one line, for pyvenv.cfg's ``command`` key."""
-    from burrow.activation.quoting import as_word, posix
-
-    # pyvenv.cfg is line based: a line break inside a word is written escaped.
-    line = " ".join(as_word(word, posix) for word in words)
-    return line.replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _seed(root: str, final: str, info: PythonInfo, layout: Layout, opts: Options) -> Dict[str, str]:
@@ -608,7 +403,7 @@ def _update_in_place(
         info,
         system_site_packages=opts.system_site_packages,
         prompt=prompt,
-        command=opts.command or _command_line(target, opts),
+        command=opts.command or opts.command_line(target),
         version=__version__,
         extra=extra_config,
     )
@@ -646,28 +441,3 @@ def _upgrade_deps(env: Environment) -> None:
     proc = subprocess.run([env.executable, "-m", "pip", "install", "--upgrade", "pip"], check=False)
     if proc.returncode:
         raise BurrowError(f"pip could not upgrade itself in {env.path} (exit {proc.returncode})")
-
-
-# --- leftovers ---------------------------------------------------------------------------
-
-
-def _clean_leftovers(parent: str) -> None:
-    """Remove build/trash dirs that a killed burrow left beside its targets."""
-    try:
-        entries = list(os.scandir(parent))
-    except OSError:
-        return
-    for entry in entries:
-        if not entry.name.startswith((BUILD_PREFIX, TRASH_PREFIX)):
-            continue
-        if fs.owner_alive(entry.name):
-            continue
-        log.info("removing %s left by an interrupted run", entry.path)
-        _remove(entry.path)
-
-
-def _remove(path: str) -> None:
-    try:
-        fs.remove_tree(path)
-    except OSError as exc:
-        log.warning("could not remove %s: %s", path, exc)

@@ -21,7 +21,7 @@ from burrow.spec import WINDOWS, Spec, parse_spec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Mapping, Tuple
+    from typing import Dict, List, Mapping, Optional, Tuple
 
     from burrow.interpreter import PythonInfo
     from burrow.locations import Candidate
@@ -159,12 +159,22 @@ def _architecture(info: PythonInfo) -> str:
     return platform.rsplit("-", 1)[-1]
 
 
-def python_list_rows(environ: Mapping[str, str] | None = None) -> List[Dict[str, Any]]:
-    """One row per interpreter for ``burrow python list``, in source order.
+class PythonRow(Record):
+    """One interpreter as ``burrow python list`` shows it; for an unusable one, version and
+    implementation are what its name says, and ``problem`` why it cannot be used."""
 
-    Keys: version, implementation, architecture, path, source, usable, problem,
-    free_threaded. For an unusable one, version and implementation are what its name says.
-    """
+    version: Optional[str]
+    implementation: Optional[str]
+    architecture: Optional[str]
+    path: str
+    source: str
+    usable: bool
+    problem: Optional[str]
+    free_threaded: Optional[bool]
+
+
+def python_list_rows(environ: Mapping[str, str] | None = None) -> List[PythonRow]:
+    """One row per interpreter for ``burrow python list``, in source order."""
     rows = []
     for candidate in locations.candidates(_environ(environ)):
         found = _examine(candidate)
@@ -177,15 +187,15 @@ def python_list_rows(environ: Mapping[str, str] | None = None) -> List[Dict[str,
             version = ".".join(map(str, guess.version)) if guess and guess.version else None
             implementation = guess.implementation if guess else None
         rows.append(
-            {
-                "version": version,
-                "implementation": implementation,
-                "architecture": _architecture(info) if info else None,
-                "path": found.path,
-                "source": found.source,
-                "usable": info is not None,
-                "problem": found.problem,
-                "free_threaded": info.free_threaded if info else None,
-            }
+            PythonRow(
+                version=version,
+                implementation=implementation,
+                architecture=_architecture(info) if info else None,
+                path=found.path,
+                source=found.source,
+                usable=info is not None,
+                problem=found.problem,
+                free_threaded=info.free_threaded if info else None,
+            )
         )
     return rows

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from burrow import fs
+from burrow._fast import Record
 from burrow.environment import (
     TRASH_PREFIX,
     config_of,
@@ -26,6 +27,8 @@ from burrow.layout import CONFIG_NAME
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+    from burrow.health import Problem
 
 PROJECT_ENV = ".venv"
 _SEPARATORS = tuple(sep for sep in (os.sep, os.altsep, "/") if sep)
@@ -267,41 +270,93 @@ def disk_usage(path: str) -> Tuple[int, int]:
     return used, own
 
 
-def summary(path: str, *, name: Optional[str] = None, probe: bool = False) -> Dict[str, Any]:
+class Summary(Record):
+    """One row of ``burrow list``, e.g. Summary(name='web', path='/…/envs/web', python='3.12.1',
+    health='ok', …); ``project`` marks the current project's ``.venv``."""
+
+    name: Optional[str]
+    path: str
+    python: Optional[str]  # its version, e.g. '3.12.1'
+    implementation: Optional[str]
+    size: int
+    own_size: int
+    health: str
+    problems: List[Problem]
+    project: bool = False
+
+
+class PythonFacts(Record):
+    """The interpreter an env names in its pyvenv.cfg."""
+
+    version: Optional[str]
+    implementation: Optional[str]
+    home: Optional[str]
+    executable: Optional[str]
+
+
+class Info(Record):
+    """Everything ``burrow info`` shows about one env."""
+
+    path: str
+    python: PythonFacts
+    prompt: Optional[str]
+    system_site_packages: bool
+    made_by: str
+    command: Optional[str]
+    seeded: Dict[str, str]  # {'pip': '24.3.1'}
+    packages: int
+    site_packages: List[str]
+    size: int
+    own_size: int
+    health: str
+    problems: List[Problem]
+
+
+def summary(
+    path: str, *, name: Optional[str] = None, probe: bool = False, project: bool = False
+) -> Summary:
     """One row of ``burrow list``: name, path, python, version, size, health, problems."""
     from burrow import health
 
     config = config_of(path)
     problems = health.diagnose(path, probe=probe)
     used, own = disk_usage(path)
-    return {
-        "name": name,
-        "path": path,
-        "python": version_of(config),
-        "implementation": config.get("implementation", "").lower() or None,
-        "size": used,
-        "own_size": own,
-        "health": health.verdict(problems),
-        "problems": [p.as_dict() for p in problems],
-    }
+    return Summary(
+        name=name,
+        path=path,
+        python=version_of(config),
+        implementation=config.get("implementation", "").lower() or None,
+        size=used,
+        own_size=own,
+        health=health.verdict(problems),
+        problems=problems,
+        project=project,
+    )
 
 
-def list_envs(cwd: Optional[str] = None) -> List[Dict[str, Any]]:
-    """The home's named envs, then the current project's ``.venv`` (when not one of them)."""
-    rows = [summary(path, name=name) for name, path in named_envs()]
+def all_envs(cwd: Optional[str] = None) -> List[Tuple[Optional[str], str]]:
+    """(name, path) of the home's named envs, then (None, path) of the current project's
+    ``.venv`` unless it is one of them: what ``list`` and ``check --all`` go through."""
+    found: List[Tuple[Optional[str], str]] = list(named_envs())
     project = find_project_env(os.getcwd() if cwd is None else cwd)
-    if project is not None and all(
-        not os.path.samefile(project, row["path"]) for row in rows if os.path.exists(row["path"])
-    ):
-        row = summary(project)
-        row["project"] = True
-        rows.append(row)
-    for row in rows:
-        row.setdefault("project", False)
-    return rows
+    if project is not None and not any(_same(project, path) for _, path in found):
+        found.append((None, project))
+    return found
 
 
-def info(path: str) -> Dict[str, Any]:
+def _same(one: str, other: str) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them vanished meanwhile
+        return False
+
+
+def list_envs(cwd: Optional[str] = None) -> List[Summary]:
+    """A summary of each of ``all_envs``, without running any interpreter."""
+    return [summary(path, name=name, project=name is None) for name, path in all_envs(cwd)]
+
+
+def info(path: str) -> Info:
     """Everything ``burrow info`` shows about one env (runs its interpreter once, cached)."""
     from burrow import health
 
@@ -314,28 +369,26 @@ def info(path: str) -> Dict[str, Any]:
         if str(m["name"]).lower() in _TOOLING
     }
     used, own = disk_usage(path)
-    executable = config.get("executable") or None
-    home = config.get("home") or None
-    return {
-        "path": path,
-        "python": {
-            "version": version_of(config),
-            "implementation": config.get("implementation", "").lower() or None,
-            "home": home,
-            "executable": executable,
-        },
-        "prompt": unquote_prompt(config["prompt"]) if "prompt" in config else None,
-        "system_site_packages": config.get("include-system-site-packages", "").lower() == "true",
-        "made_by": made_by(config),
-        "command": config.get("command"),
-        "seeded": seeded,
-        "packages": len(installed),
-        "site_packages": site_packages_dirs(path),
-        "size": used,
-        "own_size": own,
-        "health": health.verdict(problems),
-        "problems": [p.as_dict() for p in problems],
-    }
+    return Info(
+        path=path,
+        python=PythonFacts(
+            version=version_of(config),
+            implementation=config.get("implementation", "").lower() or None,
+            home=config.get("home") or None,
+            executable=config.get("executable") or None,
+        ),
+        prompt=unquote_prompt(config["prompt"]) if "prompt" in config else None,
+        system_site_packages=config.get("include-system-site-packages", "").lower() == "true",
+        made_by=made_by(config),
+        command=config.get("command"),
+        seeded=seeded,
+        packages=len(installed),
+        site_packages=site_packages_dirs(path),
+        size=used,
+        own_size=own,
+        health=health.verdict(problems),
+        problems=problems,
+    )
 
 
 # --- removal ----------------------------------------------------------------------------

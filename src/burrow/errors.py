@@ -23,6 +23,12 @@ class EnvironmentNotFound(BurrowError):
     """No environment matches what the user named."""
 
 
+class OptionError(TargetError):
+    """Options that contradict each other, e.g. --force without --clear (a usage error).
+
+    A TargetError too, which is what the library raised for these before."""
+
+
 class LockError(BurrowError):
     """A requirements or lock file is malformed, or cannot be installed as written."""
 
@@ -44,9 +50,3 @@ class ResolutionError(PackageError):
 
 class UnpinnedError(LockError):
     """A requirements file names a range, not one version: it needs resolving, not syncing."""
-
-
-class OptionError(TargetError):
-    """Options that contradict each other, e.g. --force without --clear (a usage error).
-
-    A TargetError too, which is what the library raised for these before."""

@@ -19,7 +19,7 @@ from burrow.layout import CONFIG_NAME
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Mapping, Optional, Tuple
+    from typing import Dict, List, Mapping, Optional, Tuple
 
     from burrow.interpreter import PythonInfo
 
@@ -172,15 +172,24 @@ def _parse_version(text: str) -> Optional[Tuple[int, int, int]]:
 # --- repair -------------------------------------------------------------------------------
 
 
-def fix(path: str) -> Dict[str, Any]:
+class Fixed(Record):
+    """What ``fix`` did, e.g. Fixed(path='/envs/web', changed=True, python='CPython 3.12.3 (…)',
+    problems=[]): ``problems`` are those left after the repair."""
+
+    path: str
+    changed: bool
+    python: Optional[str]
+    problems: List[Problem]
+
+
+def fix(path: str) -> Fixed:
     """Repair the env at ``path`` in place; returns what was done and what is left.
 
-    {'path': …, 'changed': True, 'python': 'CPython 3.12.3', 'problems': [...]}.
     Raises BurrowError when it cannot, saying how to recreate the env instead.
     """
     before = diagnose(path, probe=True)
     if not before:
-        return {"path": path, "changed": False, "python": None, "problems": []}
+        return Fixed(path=path, changed=False, python=None, problems=[])
     config = config_of(path)
     wanted = _wanted(path, config)
     if wanted is None:
@@ -190,13 +199,44 @@ def fix(path: str) -> Dict[str, Any]:
         )
     info = _matching_interpreter(path, wanted, config)
     _relink(path, info, config)
-    after = diagnose(path, probe=True)
-    return {
-        "path": path,
-        "changed": True,
-        "python": f"{info.name} ({info.base_executable})",
-        "problems": [p.as_dict() for p in after],
-    }
+    return Fixed(
+        path=path,
+        changed=True,
+        python=f"{info.name} ({info.base_executable})",
+        problems=diagnose(path, probe=True),
+    )
+
+
+class Checked(Record):
+    """One env's health as ``burrow check`` reports it; with ``fix``, ``before`` holds the
+    problems found first, ``problems`` those left, ``error`` why a repair was impossible."""
+
+    path: str
+    health: str
+    problems: List[Problem]
+    fixed: bool = False
+    python: Optional[str] = None  # the interpreter a repair re-linked to
+    before: List[Problem] = []  # noqa: RUF012 - records are built with their own list
+    error: Optional[str] = None
+
+
+def check(path: str, *, repair: bool = False) -> Checked:
+    """Diagnose the env at ``path`` (running its interpreter) and, with ``repair``, fix it."""
+    problems = diagnose(path, probe=True)
+    if not (problems and repair):
+        return Checked(path=path, health=verdict(problems), problems=problems)
+    try:
+        done = fix(path)
+    except BurrowError as exc:
+        return Checked(path=path, health=verdict(problems), problems=problems, error=str(exc))
+    return Checked(
+        path=path,
+        health=verdict(done.problems),
+        problems=done.problems,
+        fixed=done.changed,
+        python=done.python,
+        before=problems,
+    )
 
 
 def _wanted(path: str, config: Mapping[str, str]) -> Optional[Tuple[str, int, int, bool]]:
@@ -266,8 +306,9 @@ def _recreate_hint(path: str, spec: Optional[str]) -> str:
 
 
 def _relink(path: str, info: PythonInfo, config: Mapping[str, str]) -> None:
-    from burrow.creator import Options, repoint
+    from burrow.creator import repoint
     from burrow.environment import unquote_prompt
+    from burrow.options import Options
 
     python = python_of(path)
     symlinks = os.path.islink(python) if os.path.lexists(python) else None

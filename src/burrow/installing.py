@@ -41,12 +41,34 @@ class InstallRequest(Record):
     stdout: Any = None  # where pip's progress goes; None: burrow's own stdout
 
     def check(self, seed: bool) -> None:
-        """Refuse before anything is built: no pip to run, or a requirements file missing."""
+        """Refuse before anything is built: no pip to run, a requirements file missing, or a
+        package that is a path to something pip cannot install (an env's path, mistyped)."""
         if not seed:
             raise OptionError("-r/--install need pip: drop --without-pip")
         for name in self.requirements:
             if not os.path.isfile(name):
                 raise InstallFailed(f"requirements file {name} not found")
+        for package in self.packages:
+            _check_package(package)
+
+
+#: What marks a folder as a project pip can install (``pip install ./src/app``).
+_PROJECT_FILES = ("pyproject.toml", "setup.py")
+
+
+def _check_package(word: str) -> None:
+    """A package is a name or requirement, a URL, an archive, or a project folder; a word
+    that names another directory, or looks like a path to nothing, was meant as the env."""
+    if "://" in word or "@" in word:  # a URL, or 'name @ URL'
+        return
+    hint = f"the env's path is PATH, not a package: burrow create {word} --install PKG"
+    if os.path.isdir(word):
+        if not any(os.path.isfile(os.path.join(word, f)) for f in _PROJECT_FILES):
+            raise OptionError(f"--install {word}: a directory, not a project to install; {hint}")
+        return
+    looks_like_path = any(sep in word for sep in ("/", os.sep)) or word[:1] in (".", "~")
+    if looks_like_path and not os.path.exists(word):
+        raise OptionError(f"--install {word}: looks like a path, and nothing is there; {hint}")
 
 
 def pip_install(env_dir: str, request: InstallRequest) -> None:
@@ -75,12 +97,26 @@ def install_before_rename(
     pinned lock through burrow's package engine, anything else with pip (whose scripts
     are then made to name ``final``)."""
     if not request.packages:
+        from burrow.interpreter import inspect
         from burrow.packages.sync import install_new, pinned_wheels
 
-        wheels = pinned_wheels(request.requirements)
+        wheels = pinned_wheels(request.requirements, inspect(python_of(build)))
         if wheels is not None:
             install_new(build, final, wheels, relocatable=relocatable)
             return
+    if all(arg in ("-q", "-v") for arg in request.pip_args):
+        # Anything else is resolved in-process and installed through the same engine.
+        from burrow.interpreter import inspect
+        from burrow.packages.install import resolved_wheels
+        from burrow.packages.sync import install_new
+
+        info = inspect(python_of(build))
+        try:
+            wheels = resolved_wheels(info, request.requirements, (), request.packages)
+        except BurrowError as exc:  # the caller says what became of the env
+            raise InstallFailed(str(exc)) from None
+        install_new(build, final, wheels, relocatable=relocatable)
+        return
     pip_install(build, request)
     repoint_scripts(build, final, layout, relocatable)
 

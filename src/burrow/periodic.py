@@ -3,12 +3,12 @@
 An interpreter's bundled pip can be years old. After a ``create`` that seeded pip from
 what is on disk (``--pip bundle``, the default), the command line calls
 ``start_if_due(info)``. When the last check for that kind of interpreter (e.g.
-cpython-312) is more than a day old, it starts a detached process (its own session,
-stdio on /dev/null, not burrow's child) and returns at once. That process asks the index
-pip is configured for for the newest pip the interpreter can run, downloads it with its
-hash checked, and unpacks and byte-compiles it into the cache; the next ``create`` seeds
-it, offline like any cached pip. Offline, the check fails quietly and is tried again a
-day later. ``BURROW_NO_PERIODIC_UPDATE=1`` turns it off.
+cpython-312) is more than a day old, it starts a detached process (a session of its own,
+stdio on /dev/null, outliving the command) and returns at once. That process asks the
+index pip is configured for which pip is newest for the interpreter, downloads it with
+its hash checked, and unpacks and byte-compiles it into the cache: the next ``create``
+seeds it, offline like any cached pip. Offline, the check fails quietly and is tried
+again a day later. ``BURROW_NO_PERIODIC_UPDATE=1`` turns it off.
 
 Files in ``<cache>/periodic``: ``pip-<tag>`` (its mtime is when the last check ended),
 ``pip-<tag>.claim`` (held while a check runs: two creates start one check), and
@@ -22,6 +22,7 @@ import sys
 import time
 
 from burrow import dirs
+from burrow.errors import BurrowError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,7 +52,10 @@ def start_if_due(info: PythonInfo) -> bool:
     """Start the check for ``info`` in the background if none ran today; True if started."""
     if os.environ.get(OFF, "") not in ("", "0") or not sys.executable:
         return False
-    stamp = stamp_path(info)
+    try:
+        stamp = stamp_path(info)
+    except (OSError, BurrowError):  # a cache burrow may not use: the create said so already
+        return False
     if not _due(stamp):
         return False  # the path of nearly every create: one stat
     claim = stamp + ".claim"
@@ -129,34 +133,61 @@ def _unlink(path: str) -> None:
 
 
 def _detach(argv: List[str]) -> None:
-    """Start ``argv`` so that it outlives us and is nobody's zombie; return at once."""
+    """Start ``argv`` in a session of its own, stdio on /dev/null; return at once."""
     if os.name == "nt":
         _detach_windows(argv)
         return
-    # Two forks, as daemons do: the first child starts a new session, forks the real
-    # process and exits at once, so we wait for it only; the grandchild is adopted by init,
-    # which reaps it. No subprocess import: that costs a warm create more than this does.
+    null = os.devnull
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_DUP2, 1, 2),  # nothing of the create's terminal or pipes is kept
+        *((os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited_fds()),
+    ]
+    try:
+        # posix_spawn, not fork: forking a Python process costs milliseconds, and importing
+        # subprocess costs a warm create more than that. The process is our child only
+        # until this command exits, moments later (its own start-up alone takes longer),
+        # and is then adopted by init, which reaps it.
+        os.posix_spawn(argv[0], argv, os.environ, file_actions=actions, setsid=True)
+    except NotImplementedError:  # no POSIX_SPAWN_SETSID (older libc): daemon-style forks
+        _double_fork(argv)
+
+
+def _inherited_fds() -> List[int]:
+    """Descriptors above 2 that a new program would inherit (Python's own never are)."""
+    try:
+        candidates = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        candidates = list(range(3, 256))
+    found = []
+    for fd in candidates:
+        try:
+            if fd > 2 and os.get_inheritable(fd):
+                found.append(fd)
+        except OSError:  # not open (e.g. the one listdir used)
+            continue
+    return found
+
+
+def _double_fork(argv: List[str]) -> None:
+    """The first child starts a session, forks the real process and exits at once."""
     pid = os.fork()
     if pid == 0:
         try:
             os.setsid()
             if os.fork() == 0:
-                _exec_detached(argv)
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                os.closerange(3, 256)
+                os.execv(argv[0], argv)  # noqa: S606 - our own interpreter, arguments made here
         finally:
             os._exit(0)  # never return into burrow's code in a child
     try:
         os.waitpid(pid, 0)
     except ChildProcessError:  # SIGCHLD ignored: the system reaped it already
         pass
-
-
-def _exec_detached(argv: List[str]) -> None:
-    os.chdir("/")  # hold no directory the user may want to unmount or remove
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):  # nothing of the create's terminal or pipes is kept open
-        os.dup2(null, fd)
-    os.closerange(3, 256)
-    os.execv(argv[0], argv)  # noqa: S606 - our own interpreter, with arguments made here
 
 
 def _detach_windows(argv: List[str]) -> None:
@@ -191,11 +222,11 @@ def run(executable: str, stamp: str) -> None:
     Whatever happens, the stamp is renewed and the claim given back: a check that fails
     (offline, an index that refuses) is tried again tomorrow, not on the next create.
     """
-    from burrow.errors import BurrowError
     from burrow.fs import replace_file
 
     outcome = "failed: unexpected error"
     try:
+        os.chdir(os.path.dirname(stamp))  # hold no directory the user may unmount or remove
         replace_file(stamp + ".claim", str(os.getpid()).encode(), 0o600)  # whose claim it is
         outcome = refresh(executable)
     except (BurrowError, OSError, ValueError) as exc:

@@ -85,35 +85,78 @@ def write_activators(
     relocatable: bool = False,
     names: Iterable[str] | None = None,
     windows: bool = os.name == "nt",
+    identity: str | None = None,
 ) -> list[str]:
     """Write the activation scripts into bin_dir and return the files written.
 
     bin_dir may be inside a temporary directory; env_dir is the environment's final
     absolute path, embedded in the scripts. names=None writes all but, off Windows, the
-    cmd.exe ones. Example: ``write_activators("/tmp/x/bin", env_dir="/srv/env",
-    prompt="env", site_packages=["lib/python3.12/site-packages"])``.
+    cmd.exe ones. ``identity`` is the env's id in the scripts' first line: by default the
+    one the scripts there already have for env_dir, else a new random one. Example:
+    ``write_activators("/tmp/x/bin", env_dir="/srv/env", prompt="env",
+    site_packages=["lib/python3.12/site-packages"])``.
     """
     if names is None:
-        selected = tuple(n for n in ACTIVATORS if windows or n != "batch")
-    else:
-        selected = parse_activators(",".join(names))
+        names = tuple(n for n in ACTIVATORS if windows or n != "batch")
     bin_dir = os.fspath(bin_dir)
-    values = _Values(env_dir, prompt, os.path.basename(bin_dir), site_packages, relocatable)
+    if identity is None:
+        # Rewritten in place (--upgrade), the env keeps its id: a shell sourcing the old
+        # script meanwhile still finds its own first line there.
+        header = _header_of(os.path.join(bin_dir, "activate"))
+        identity = header[0] if header and header[1] == env_dir else os.urandom(16).hex()
+    rendered = render_activators(
+        os.path.basename(bin_dir),
+        env_dir=env_dir,
+        prompt=prompt,
+        site_packages=site_packages,
+        relocatable=relocatable,
+        names=names,
+        env_id=identity,
+    )
     written = []
-    for name in selected:
+    for file_name, data in rendered:
+        target = os.path.join(bin_dir, file_name)
+        # Replaced, not rewritten: an env updated in place while a shell sources the
+        # script, or whose script is a link to a file of the user's, stays whole.
+        fs.replace_file(target, data)
+        written.append(target)
+    return written
+
+
+def render_activators(
+    bin_name: str,
+    *,
+    env_dir: str,
+    prompt: str,
+    site_packages: Sequence[str],
+    relocatable: bool,
+    names: Iterable[str],
+    env_id: str | None = None,
+) -> list[tuple[str, bytes]]:
+    """The activation scripts as (file name, contents), without writing them.
+
+    ``env_id`` is the id on their first line (see ``env_id_of``); None makes a new one.
+    Example: ``render_activators("bin", env_dir="/srv/env", prompt="env",
+    site_packages=[...], relocatable=True, names=["posix"])`` -> [('activate', b'...')].
+    """
+    identity = env_id or os.urandom(16).hex()
+    values = _Values(env_dir, prompt, bin_name, site_packages, relocatable, identity)
+    rendered = []
+    for name in parse_activators(",".join(names)):
         for file_name in _FILES[name]:
             source = file_name + ".in" if file_name.endswith(".py") else file_name
             with open(os.path.join(_TEMPLATES, source), encoding="utf-8") as stream:
                 template = stream.read()
             text = render(template, values.for_activator(name))
-            target = os.path.join(bin_dir, file_name)
             if name == "batch":  # cmd.exe wants \r\n; every other shell \n
                 text = text.replace("\n", "\r\n")
-            # Replaced, not rewritten: an env updated in place while a shell sources the
-            # script, or whose script is a link to a file of the user's, stays whole.
-            fs.replace_file(target, text.encode("utf-8"))
-            written.append(target)
-    return written
+            rendered.append((file_name, text.encode("utf-8")))
+    return rendered
+
+
+def activator_files() -> Mapping[str, tuple[str, ...]]:
+    """The files each activator writes, e.g. {'posix': ('activate',), ...}."""
+    return _FILES
 
 
 def shown(text: str) -> str:
@@ -130,13 +173,19 @@ def written_for(script: str) -> str | None:
     None when the file says nothing of it (written by an older burrow, or not burrow's).
     Example: ``written_for("/srv/env/bin/activate")`` -> ``'/srv/env'``.
     """
+    header = _header_of(script)
+    return None if header is None else header[1]
+
+
+def _header_of(script: str) -> tuple[str, str] | None:
+    """(id, path) from the first line of an activation script, e.g. ('9f3c…', '/srv/env')."""
     try:
         with open(script, encoding="utf-8", errors="surrogateescape") as stream:
             line = stream.readline(65536).rstrip("\n")
     except OSError:
         return None
     mark, _, rest = line.partition(HEADER_MARK)
-    _, _, literal = rest.partition(" ")
+    identity, _, literal = rest.partition(" ")
     if mark or not literal:
         return None
     import ast
@@ -145,7 +194,14 @@ def written_for(script: str) -> str | None:
         path = ast.literal_eval(literal)
     except (ValueError, SyntaxError):
         return None
-    return path if isinstance(path, str) else None
+    return (identity, path) if isinstance(path, str) else None
+
+
+def env_id_of(script: str) -> str | None:
+    """The id on the first line of the activation script at ``script``, e.g. '9f3a…'; None
+    when it has none."""
+    header = _header_of(script)
+    return header[0] if header else None
 
 
 def render(template: str, values: Mapping[str, str]) -> str:
@@ -175,6 +231,7 @@ class _Values:
         bin_name: str,
         site_packages: Sequence[str],
         relocatable: bool,
+        identity: str,
     ) -> None:
         self.env_dir = env_dir
         self.prompt = prompt
@@ -185,7 +242,7 @@ class _Values:
         # The scripts' first line: an id only this environment has, and where it was written
         # for. A script that cannot learn its own place checks that the bin it is about to
         # activate holds a script with this same line (and Python reads the path back).
-        self.header = f"{HEADER_MARK}{os.urandom(16).hex()} {env_dir!a}"
+        self.header = f"{HEADER_MARK}{identity} {env_dir!a}"
         self.pathsep_message = (
             "error: cannot activate this environment: its path contains "
             f"{os.pathsep!r}, which no PATH entry can hold; move it to a path without one"

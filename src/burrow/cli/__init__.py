@@ -38,6 +38,10 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     from burrow.cli.create import fast_create
 
     words = sys.argv[1:] if argv is None else list(argv)
+    if words[:1] == ["__complete"]:  # a TAB in the user's shell: see completion.py
+        from burrow.cli import completion
+
+        return completion.run(words[1:], build_parser())
     args = fast_create(words)
     if args is None:
         parser = build_parser()
@@ -90,7 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     # Imported here, not at the top: the fast path for a plain create never needs it.
     import argparse
 
-    from burrow.cli import cache, create, envs, interpreters, packages, running, shell_init
+    from burrow.cli import (
+        cache,
+        create,
+        envs,
+        install,
+        interpreters,
+        lock,
+        pack,
+        running,
+        shell_init,
+        sync,
+    )
 
     class Parser(argparse.ArgumentParser):
         """Help laid out for the terminal's width, learnt without argparse's way of asking
@@ -109,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     # In the order `burrow --help` lists them; each module adds its own commands.
-    for module in (create, interpreters, cache, envs, running, shell_init, packages):
+    modules = (create, interpreters, cache, envs, running, shell_init, lock, sync, install, pack)
+    for module in modules:
         module.register(commands)
     return parser
 

@@ -36,7 +36,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
     if args.action == "clean":
         done = cache.clean()
         if args.json:
-            print_json(done.as_dict())
+            print_json(done)
         elif not args.quiet:
             print(f"Removed {done.removed} cached items ({human_size(done.freed)})")
             for path in done.kept:
@@ -44,15 +44,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
         return 0
     found = cache.summary()
     if args.json:
-        print_json(
-            {
-                "path": found.path,
-                "packages": [p.as_dict() for p in found.packages],
-                "wheels": [w.as_dict() for w in found.wheels],
-                "interpreters": found.interpreters,
-                "total_size": found.total_size,
-            }
-        )
+        print_json(found)
         return 0
     print(f"cache: {found.path}")
     if found.packages:

@@ -38,14 +38,14 @@ def register(commands: Any) -> None:
         default=argparse.SUPPRESS,
         help="then install from this requirements file with the env's pip (repeatable)",
     )
+    # One package per --install: a list taking every following word swallowed PATH too.
     p.add_argument(
         "--install",
         dest="packages",
-        nargs="+",
-        action="extend",
+        action="append",
         metavar="PKG",
         default=argparse.SUPPRESS,
-        help="then install these packages with the env's pip (put PATH before it)",
+        help="then install this package with the env's pip (repeat for more)",
     )
     p.set_defaults(handler=cmd_create)
 
@@ -53,8 +53,8 @@ def register(commands: Any) -> None:
 def create_options() -> List[Option]:
     """Every option of `burrow create` the fast path reads: the fields of ``Options`` (their
     flags declared there, once) plus the CLI's own."""
-    from burrow.creator import command_line_options
     from burrow.fastargs import COUNT, FLAG_TRUE, VALUE, Option
+    from burrow.options import command_line_options
 
     return [
         *command_line_options(),
@@ -89,7 +89,8 @@ def fast_create(argv: Sequence[str]) -> Optional[Any]:
 def cmd_create(args: argparse.Namespace) -> int:
     from burrow.cli.common import usage_error
     from burrow.cli.render import dash, print_json
-    from burrow.creator import Options, create
+    from burrow.creator import create
+    from burrow.options import Options
 
     options = Options.from_values(vars(args)).replace(command=_command_for_config())
     requirements = getattr(args, "requirements", None) or []
@@ -104,6 +105,15 @@ def cmd_create(args: argparse.Namespace) -> int:
                 pip_args=tuple(["-q"] * args.quiet + ["-v"] * args.verbose),
                 stdout=sys.stderr if args.json else None,  # stdout carries the JSON alone
             )
+        )
+    if packages and args.path is not None and _looks_like_a_requirement(args.path):
+        from burrow.activation.quoting import as_word, posix
+
+        again = " ".join(f"--install {as_word(w, posix)}" for w in (packages[-1], args.path))
+        usage_error(
+            "create",
+            f"{args.path!r} looks like a package, not the env's path: --install takes one "
+            f"package, so repeat it ({again})",
         )
     options.validate()  # before the named-env home is made
     shown = ".venv" if args.path is None else args.path
@@ -142,12 +152,24 @@ def cmd_create(args: argparse.Namespace) -> int:
     elif not args.quiet:
         what = ", ".join([env.python.name] + [f"{k} {v}" for k, v in env.seeded.items()])
         print(f"Created {shown} ({what}) in {elapsed_ms:.0f} ms {dash()} activate with: {hint}")
+    if args.seed and args.pip == "bundle" and not args.upgrade_deps:
+        from burrow.periodic import start_if_due  # once a day, after all is said
+
+        sys.stdout.flush()
+        if start_if_due(env.python) and args.verbose:
+            print("checking the index for a newer pip in the background", file=sys.stderr)
     return 0
+
+
+def _looks_like_a_requirement(word: str) -> bool:
+    """'requests>=2', 'rich[jupyter]', 'demo-1.0-py3-none-any.whl': not an env's path."""
+    marks = ("==", ">=", "<=", "!=", "~=", "<", ">", "[", ";")
+    return any(mark in word for mark in marks) or word.endswith((".whl", ".tar.gz", ".zip"))
 
 
 def _command_for_config() -> str:
     """The command line as typed, for pyvenv.cfg's ``command`` key."""
-    from burrow.creator import format_command
+    from burrow.options import format_command
 
     return format_command([sys.executable, "-m", "burrow", *sys.argv[1:]])
 

@@ -8,7 +8,10 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import Any, Dict
+    from typing import Any, List
+
+    from burrow.envs import Info, Summary
+    from burrow.health import Checked
 
 
 def register(commands: Any) -> None:
@@ -64,125 +67,110 @@ def register(commands: Any) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from burrow.cli.render import human_size, print_json, print_table
+    from burrow.cli.render import show
     from burrow.envs import list_envs
 
-    rows = list_envs()
-    if args.json:
-        print_json(rows)
-        return 0
-    if args.quiet:
+    show(list_envs(), args, lambda rows: _print_list(rows, args.quiet))
+    return 0
+
+
+def _print_list(rows: List[Summary], quiet: int) -> None:
+    from burrow.cli.render import human_size, print_table
+
+    if quiet:
         for row in rows:
-            print(row["name"] or row["path"])
-        return 0
+            print(row.name or row.path)
+        return
     if not rows:
         from burrow.named import env_home
 
         print(f"no environments in {env_home()} and no .venv here", file=sys.stderr)
-        return 0
+        return
     print_table(
         [
             {
-                "name": row["name"] or os.path.relpath(row["path"]),
-                "python": row["python"] or "?",
-                "size": human_size(row["size"]),
-                "health": row["health"],
-                "path": row["path"],
+                "name": row.name or os.path.relpath(row.path),
+                "python": row.python or "?",
+                "size": human_size(row.size),
+                "health": row.health,
+                "path": row.path,
             }
             for row in rows
         ],
         ["name", "python", "size", "health", "path"],
     )
-    return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     from burrow import envs
-    from burrow.cli.render import human_size, print_json
+    from burrow.cli.render import show
 
     path = envs.resolve(args.env, allow_broken=True)
     if args.requirements:
         for line in envs.requirements(path):
             print(line)
         return 0
-    data = envs.info(path)
-    if args.json:
-        print_json(data)
-        return 0
-    python = data["python"]
-    seeded = ", ".join(f"{k} {v}" for k, v in data["seeded"].items()) or "none"
+    show(envs.info(path), args, _print_info)
+    return 0
+
+
+def _print_info(data: Info) -> None:
+    from burrow.cli.render import human_size
+
+    python = data.python
+    seeded = ", ".join(f"{k} {v}" for k, v in data.seeded.items()) or "none"
     lines = [
-        ("path", data["path"]),
-        ("python", f"{python['version'] or '?'} ({python['executable'] or python['home']})"),
-        ("prompt", data["prompt"] if data["prompt"] is not None else "(directory name)"),
-        ("system site-packages", "yes" if data["system_site_packages"] else "no"),
-        ("made by", data["made_by"]),
+        ("path", data.path),
+        ("python", f"{python.version or '?'} ({python.executable or python.home})"),
+        ("prompt", data.prompt if data.prompt is not None else "(directory name)"),
+        ("system site-packages", "yes" if data.system_site_packages else "no"),
+        ("made by", data.made_by),
         ("seeded", seeded),
-        ("packages", str(data["packages"])),
-        ("size", f"{human_size(data['size'])} ({human_size(data['own_size'])} its own)"),
-        ("health", data["health"]),
+        ("packages", str(data.packages)),
+        ("size", f"{human_size(data.size)} ({human_size(data.own_size)} its own)"),
+        ("health", data.health),
     ]
     width = max(len(key) for key, _ in lines)
     for key, value in lines:
         print(f"{key + ':':<{width + 1}} {value}")
-    for problem in data["problems"]:
-        print(f"  - {problem['message']}")
-    return 0
+    for problem in data.problems:
+        print(f"  - {problem.message}")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from burrow import envs, health
     from burrow.cli.common import EXIT_ERROR, usage_error
-    from burrow.cli.render import print_json
-    from burrow.errors import BurrowError
+    from burrow.cli.render import show
 
     if args.all and args.envs:
         usage_error("check", "give either ENV… or --all, not both")
     if args.all:
-        paths = [path for _, path in envs.named_envs()]
-        project = envs.find_project_env(os.getcwd())
-        if project is not None and project not in paths:
-            paths.append(project)
+        paths = [path for _, path in envs.all_envs()]
     else:
         paths = [envs.resolve(env, allow_broken=True) for env in args.envs or [None]]
-    results = []
-    for path in paths:
-        result: Dict[str, Any] = {"path": path, "fixed": False, "error": None}
-        problems = [p.as_dict() for p in health.diagnose(path, probe=True)]
-        if problems and args.fix:
-            try:
-                done = health.fix(path)
-            except BurrowError as exc:
-                result["error"] = str(exc)
-            else:
-                result["fixed"] = done["changed"]
-                result["python"] = done["python"]
-                result["before"] = problems
-                problems = done["problems"]
-        result["problems"] = problems
-        result["health"] = problems[0]["code"] if problems else "ok"
-        results.append(result)
-    if args.json:
-        print_json(results)
-    else:
-        for result in results:
-            _print_check(result, args.quiet)
-    return EXIT_ERROR if any(r["problems"] for r in results) else 0
+    results = [health.check(path, repair=args.fix) for path in paths]
+    show(results, args, lambda checked: _print_checks(checked, args.quiet))
+    return EXIT_ERROR if any(one.problems for one in results) else 0
 
 
-def _print_check(result: Dict[str, Any], quiet: int) -> None:
-    path = result["path"]
-    if result["fixed"]:
-        fixed = "; ".join(p["message"] for p in result["before"])
-        print(f"{path}: fixed ({fixed}): re-linked to {result['python']}")
-    if not result["problems"]:
-        if not quiet and not result["fixed"]:
+def _print_checks(results: List[Checked], quiet: int) -> None:
+    for result in results:
+        _print_check(result, quiet)
+
+
+def _print_check(result: Checked, quiet: int) -> None:
+    path = result.path
+    if result.fixed:
+        fixed = "; ".join(p.message for p in result.before)
+        print(f"{path}: fixed ({fixed}): re-linked to {result.python}")
+    if not result.problems:
+        if not quiet and not result.fixed:
             print(f"{path}: ok")
         return
-    for problem in result["problems"]:
-        print(f"{path}: {problem['code']}: {problem['message']}")
-    if result["error"]:
-        print(f"{path}: cannot fix: {result['error']}", file=sys.stderr)
+    for problem in result.problems:
+        print(f"{path}: {problem.code}: {problem.message}")
+    if result.error:
+        print(f"{path}: cannot fix: {result.error}", file=sys.stderr)
 
 
 def cmd_remove(args: argparse.Namespace) -> int:

@@ -5,7 +5,9 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import Any
+    from typing import Any, List
+
+    from burrow.discovery import PythonRow
 
 
 def register(commands: Any) -> None:
@@ -23,17 +25,22 @@ def register(commands: Any) -> None:
 
 def cmd_python_list(args: argparse.Namespace) -> int:
     """Every interpreter found: version, implementation, arch, where, and whether usable."""
-    from burrow.cli.render import print_json, print_table
+    from burrow.cli.render import show
     from burrow.discovery import python_list_rows
 
-    rows = python_list_rows()
-    if args.json:
-        print_json(rows)
-        return 0
+    show(python_list_rows(), args, _print_rows)
+    return 0
+
+
+def _print_rows(rows: List[PythonRow]) -> None:
+    from burrow.cli.render import print_table
+
+    table = []
     for row in rows:
         # The path has its own column: the reason need not repeat it.
-        problem = str(row["problem"]).replace(f"{row['path']} ", "", 1)
-        row["status"] = "" if row["usable"] else f"unusable: {problem}"
-        row["arch"] = row.get("architecture") or "?"
-    print_table(rows, ["version", "implementation", "arch", "source", "path", "status"])
-    return 0
+        problem = str(row.problem).replace(f"{row.path} ", "", 1)
+        cells = row.as_dict()
+        cells["status"] = "" if row.usable else f"unusable: {problem}"
+        cells["arch"] = row.architecture or "?"
+        table.append(cells)
+    print_table(table, ["version", "implementation", "arch", "source", "path", "status"])

@@ -1,4 +1,9 @@
-"""The one place records become text or JSON on stdout."""
+"""The one place records become text or JSON on stdout.
+
+A command's handler gets records from the library (``burrow._fast.Record``, lists of them)
+and hands them to ``show`` with a function that prints them as text; ``--json`` prints the
+same records as JSON instead, their fields as keys (docs/json.md lists them).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,35 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Sequence
+    import argparse
+    from typing import Any, Callable, Dict, List, Sequence
+
+
+def show(data: Any, args: argparse.Namespace, text: Callable[[Any], None]) -> None:
+    """Print ``data`` as JSON when --json was given, else as ``text`` prints it."""
+    if getattr(args, "json", False):
+        print_json(data)
+    else:
+        text(data)
 
 
 def print_json(data: Any) -> None:
     import json
 
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+    print(json.dumps(plain(data), indent=2, ensure_ascii=False))
+
+
+def plain(data: Any) -> Any:
+    """Records as dicts of their fields, tuples as lists, all the way down (for JSON)."""
+    from burrow._fast import Record
+
+    if isinstance(data, Record):
+        data = data.as_dict()
+    if isinstance(data, dict):
+        return {key: plain(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [plain(value) for value in data]
+    return data
 
 
 def print_table(rows: List[Dict[str, Any]], columns: Sequence[str]) -> None:

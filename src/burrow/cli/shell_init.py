@@ -13,9 +13,10 @@ if TYPE_CHECKING:
 def register(commands: Any) -> None:
     p = commands.add_parser(
         "shell-init",
-        help="print shell functions: workon NAME, optional .venv auto-activation",
+        help="print shell functions: workon NAME, tab completion, optional .venv auto-activation",
         description='Print functions for your shell rc: eval "$(burrow shell-init bash)". '
-        "`workon NAME` activates a named env (tab completes names).",
+        "`workon NAME` activates a named env; TAB completes burrow's commands, options, env "
+        "names and interpreters, and workon's names.",
     )
     p.add_argument(
         "shell", choices=["bash", "zsh", "fish"], metavar="SHELL", help="bash, zsh or fish"

@@ -180,9 +180,11 @@ def lock(
         if index is None:
             session.close()
     if out is not None:
-        from burrow.packages.index import _write_atomic
+        from burrow import fs
 
-        _write_atomic(os.path.abspath(out), text.encode("utf-8"))
+        path = os.path.abspath(out)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fs.replace_file(path, text.encode("utf-8"), 0o600)
     return Locked(resolution=resolution, text=text)
 
 
@@ -257,6 +259,8 @@ def _hashes_of(resolution: Resolution, index: Index) -> Dict[str, List[str]]:
 
 def _sha256(link: Link, index: Index) -> Optional[str]:
     """The file's sha256: from the index, else hashed from its local or downloaded copy."""
+    if link.sha256:
+        return link.sha256
     import hashlib
     import tempfile
     from pathlib import Path
@@ -264,8 +268,6 @@ def _sha256(link: Link, index: Index) -> Optional[str]:
 
     from burrow.packages.index import _file_path
 
-    if link.sha256:
-        return link.sha256
     if urlsplit(link.url).scheme.lower() == "file":
         path = _file_path(link.url)
     else:

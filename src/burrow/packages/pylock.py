@@ -18,14 +18,14 @@ if TYPE_CHECKING:
     from burrow.interpreter import PythonInfo
     from burrow.packages import resolve
     from burrow.packages.index import Link
-    from burrow.packages.lockfile import Lock, Pin, PinFile
+    from burrow.packages.pins import Lock, Pin, PinFile
 
 # --------------------------------------------------------------------------- reading
 
 
 def read_pylock(path: str | os.PathLike[str], info: PythonInfo) -> Lock:
     """The pins of a pylock.toml for the target `info` (default groups, no extras)."""
-    from burrow.packages.lockfile import Lock
+    from burrow.packages.pins import Lock
     from burrow.packages.requirements import FileOptions
 
     where = os.fspath(path)
@@ -130,7 +130,7 @@ def _python_ok(spec: str, info: PythonInfo) -> bool:
 def _pin(package: Dict[str, Any], origin: str, base: str, info: PythonInfo) -> Pin:
     from packaging.utils import canonicalize_name
 
-    from burrow.packages.lockfile import Pin
+    from burrow.packages.pins import Pin
 
     name = package.get("name")
     if not isinstance(name, str) or not name:
@@ -186,7 +186,7 @@ def _pin(package: Dict[str, Any], origin: str, base: str, info: PythonInfo) -> P
 def _file(entry: Any, origin: str, base: str, kind: str) -> PinFile:
     from urllib.parse import unquote, urlsplit
 
-    from burrow.packages.lockfile import PinFile
+    from burrow.packages.pins import PinFile
 
     if not isinstance(entry, dict):
         raise LockError(f"{origin}: a {kind} entry is not a table")

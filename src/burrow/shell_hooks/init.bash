@@ -15,3 +15,18 @@ _burrow_workon_complete() {
     done
 }
 complete -F _burrow_workon_complete workon
+
+# Completion of burrow's own command line: burrow answers from its parser (commands,
+# options, env names, cached interpreters); "files" means let readline complete paths.
+_burrow_complete() {
+    local IFS=$'\n'
+    local -a _burrow_out
+    _burrow_out=($(_burrow_cli __complete "$COMP_CWORD" "${COMP_WORDS[@]}" 2>/dev/null))
+    COMPREPLY=()
+    [ "${_burrow_out[0]}" = words ] || return 0
+    COMPREPLY=("${_burrow_out[@]:1}")
+    if [ "${#COMPREPLY[@]}" -eq 1 ] && [[ ${COMPREPLY[0]} == */ ]]; then
+        compopt -o nospace
+    fi
+}
+complete -o default -F _burrow_complete burrow

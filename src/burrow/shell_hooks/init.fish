@@ -34,3 +34,18 @@ function workon --description 'Activate a named virtual environment'
 end
 
 complete -c workon -f -a '(__burrow_env_names)'
+
+# Completion of burrow's own command line: burrow answers from its parser (commands,
+# options, env names, cached interpreters); "files" means let fish complete paths.
+function __burrow_complete
+    set -l words (commandline -opc) (commandline -ct)
+    set -l out (__burrow_cli __complete (math (count $words) - 1) $words 2>/dev/null)
+    if test "$out[1]" = files
+        __fish_complete_path (commandline -ct)
+        return
+    end
+    set -e out[1]
+    printf '%s\n' $out
+end
+
+complete -c burrow -f -a '(__burrow_complete)'

@@ -1,4 +1,4 @@
-"""`burrow lock` and `burrow sync`: the package commands."""
+"""`burrow lock`: resolve requirements into a pinned file with hashes."""
 
 from __future__ import annotations
 
@@ -11,11 +11,6 @@ if TYPE_CHECKING:
 
 
 def register(commands: Any) -> None:
-    _add_lock(commands)
-    _add_sync(commands)
-
-
-def _add_lock(commands: Any) -> None:
     from burrow.cli.common import add_common
 
     p = commands.add_parser(
@@ -33,6 +28,13 @@ def _add_lock(commands: Any) -> None:
         "-P", "--upgrade-package", action="append", default=[], metavar="NAME",
         help="upgrade this package (repeatable)",
     )  # fmt: skip
+    _add_index_options(p)
+    p.add_argument("packages", nargs="*", metavar="PKG", help="requirements to add")
+    add_common(p, json=False)
+    p.set_defaults(handler=cmd_lock)
+
+
+def _add_index_options(p: Any) -> None:
     p.add_argument("-i", "--index-url", metavar="URL")
     p.add_argument("--extra-index-url", action="append", default=[], metavar="URL")
     p.add_argument("-f", "--find-links", action="append", default=[], metavar="PATH")
@@ -40,18 +42,12 @@ def _add_lock(commands: Any) -> None:
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
     p.add_argument("--only-binary", action="append", default=[], metavar="NAMES")
     p.add_argument("--no-binary", action="append", default=[], metavar="NAMES")
-    p.add_argument("packages", nargs="*", metavar="PKG", help="requirements to add")
-    add_common(p, json=False)
-    p.set_defaults(handler=cmd_lock)
 
 
-def cmd_lock(args: argparse.Namespace) -> int:
-    from burrow.cli.common import usage_error
-    from burrow.packages.locking import Sources, lock
+def _sources(args: argparse.Namespace) -> Any:
+    from burrow.packages.locking import Sources
 
-    if not args.requirement and not args.packages:
-        usage_error("lock", "give requirements: -r FILE or PKG")
-    sources = Sources(
+    return Sources(
         index_url=args.index_url,
         extra_index_urls=tuple(args.extra_index_url),
         find_links=tuple(args.find_links),
@@ -60,6 +56,15 @@ def cmd_lock(args: argparse.Namespace) -> int:
         only_binary=tuple(args.only_binary),
         no_binary=tuple(args.no_binary),
     )
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    from burrow.cli.common import usage_error
+    from burrow.packages.locking import lock
+
+    if not args.requirement and not args.packages:
+        usage_error("lock", "give requirements: -r FILE or PKG")
+    sources = _sources(args)
     command = "burrow lock " + " ".join(
         [*(f"-r {r}" for r in args.requirement), *(f"-c {c}" for c in args.constraint)]
         + ([f"-o {args.output}"] if args.output else [])
@@ -82,36 +87,4 @@ def cmd_lock(args: argparse.Namespace) -> int:
         print(
             f"locked {count} package{'s' if count != 1 else ''} in {args.output}", file=sys.stderr
         )
-    return 0
-
-
-def _add_sync(commands: Any) -> None:
-    from burrow.cli.common import ENV_HELP, add_common
-
-    p = commands.add_parser(
-        "sync",
-        help="make an env's packages exactly a lock file's",
-        description="Install, upgrade, downgrade and remove packages so that ENV has exactly "
-        "FILE's, all or nothing (the seeded pip, setuptools and wheel stay unless FILE pins "
-        "them).",
-    )
-    p.add_argument("-e", "--env", metavar="ENV", help=ENV_HELP)
-    p.add_argument("file", metavar="FILE", help="the lock file")
-    add_common(p)
-    p.set_defaults(handler=cmd_sync)
-
-
-def cmd_sync(args: argparse.Namespace) -> int:
-    from burrow import envs
-    from burrow.cli.render import print_json
-    from burrow.packages.sync import summary_lines, sync
-
-    changes = sync(envs.resolve(args.env), args.file)
-    if args.json:
-        print_json(changes.as_dict())
-    elif not args.quiet:
-        for line in summary_lines(changes):
-            print(line)
-        if not changes:
-            print("Nothing to change")
     return 0
