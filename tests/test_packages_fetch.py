@@ -347,3 +347,20 @@ def test_only_binary_and_no_binary(tmp_path: Path, info: PythonInfo) -> None:
     # A project named in --only-binary keeps its wheels despite --no-binary :all:.
     (got,) = fetch_lock(lock, info, config, no_binary={":all:"}, only_binary={"wheelonly"})
     assert got.name == "wheelonly"
+
+
+def test_damaged_download_is_not_reused(tmp_path: Path, info: PythonInfo) -> None:
+    files = [wheel(tmp_path / "dist", "alpha", "1.0")]
+    lock = lock_file(tmp_path, f"alpha==1.0 --hash=sha256:{sha256(files[0])}\n")
+    with json_index(files) as state:
+        (got,) = fetch_lock(lock, info, http_config(state))
+        kept = Path(got.path)
+        kept.write_bytes(b"not a wheel any more")  # size and mtime change with it
+        (again,) = fetch_lock(lock, info, http_config(state))
+        assert state["file_gets"] == [files[0].name] * 2  # downloaded anew
+    assert again.path == got.path
+    assert kept.read_bytes() == files[0].read_bytes()
+    # Untouched, it is reused without being hashed again, on the strength of its mark.
+    assert (kept.parent / (kept.name + ".checked")).read_text() == (
+        f"{kept.stat().st_size} {kept.stat().st_mtime_ns}"
+    )

@@ -159,9 +159,14 @@ def test_pip_lists_shows_checks_and_freezes_what_burrow_installed(
     assert "Requires: base-lib" in shown and "Version: 1.0" in shown
     checked = pip(env, "check")
     assert checked.returncode == 0 and "No broken requirements" in checked.stdout
-    # Wheels named by path are direct-URL installs (PEP 610): pip freezes them so.
+    # Wheels named by path are direct-URL installs (PEP 610) with the archive's hash, as
+    # pip records them: pip freezes them so.
     frozen = set(pip(env, "freeze").stdout.splitlines())
-    assert {f"app @ {app.as_uri()}", f"base-lib @ {base.as_uri()}"} <= frozen
+    digest = {w: hashlib.sha256(w.read_bytes()).hexdigest() for w in (app, base)}
+    assert {
+        f"app @ {app.as_uri()}#sha256={digest[app]}",
+        f"base-lib @ {base.as_uri()}#sha256={digest[base]}",
+    } <= frozen
     assert "INSTALLER: burrow" in pip(env, "show", "-v", "app").stdout.replace(
         "Installer", "INSTALLER"
     )

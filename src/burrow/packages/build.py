@@ -179,11 +179,26 @@ def _builder(
 
 
 def _make_env(path: str, info: PythonInfo, *, seed: bool) -> str:
-    """An env of the target interpreter for one build (pip added to it when `seed`)."""
-    from burrow.creator import create
+    """An env of the target interpreter for one build (pip added to it when `seed`).
 
-    env = create(path, python=info.executable, prompt="build", activators=(), seed=seed)
-    return env.executable
+    Made by burrow's own CLI in a child process: creating envs may itself build (create
+    -r resolves, and resolving builds sdists), so build.py does not import the creator.
+    """
+    import subprocess
+    import sys
+
+    import burrow
+    from burrow.environment import python_of
+
+    home = os.path.dirname(os.path.dirname(os.path.abspath(burrow.__file__)))
+    environ = dict(os.environ)
+    environ["PYTHONPATH"] = os.pathsep.join(filter(None, [home, environ.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "burrow", "create", "-q", "-p", info.executable,
+               "--prompt", "build", *([] if seed else ["--without-pip"]), path]  # fmt: skip
+    proc = subprocess.run(command, env=environ, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise FetchError(f"cannot make a build env: {_last_line(proc.stderr or proc.stdout)}")
+    return python_of(path)
 
 
 def _install(

@@ -39,6 +39,7 @@ JOBS = 8
 ATTEMPTS = 3
 _BACKOFF = 0.3  # seconds before the second attempt; doubled for each further one
 _TRANSIENT_HTTP = frozenset({408, 429, 500, 502, 503, 504})
+_MARK = ".checked"  # beside a kept download: "<size> <mtime_ns>" when its hash was checked
 
 
 class LocalWheel(Record, frozen=True, unhashed=("direct_url",)):
@@ -346,7 +347,7 @@ class _Fetcher:
                 rank = self._wheel_rank(filename) if filename.endswith(".whl") else None
                 if rank is not None and (best is None or rank < best[0]):
                     best = (rank, os.path.join(folder, filename), digest)
-        if best is None or _sha256_of(best[1]) != best[2]:
+        if best is None or not _intact(best[1], best[2]):
             return None
         name, version = _name_version(best[1], pin)
         return LocalWheel(name=name, version=version, path=best[1], sha256=best[2],
@@ -365,7 +366,7 @@ class _Fetcher:
             known = known or [file.link.sha256]
         for digest in known:
             cached = os.path.join(downloads_dir(), digest[:2], digest, file.filename)
-            if os.path.isfile(cached) and _sha256_of(cached) == digest:
+            if os.path.isfile(cached) and _intact(cached, digest):
                 return cached, digest
         if file.url is None:
             raise FetchError(f"{pin.origin}: {pin}: {file.filename} has no URL")
@@ -398,6 +399,7 @@ class _Fetcher:
                 os.makedirs(final_dir, exist_ok=True)
                 final = os.path.join(final_dir, file.filename)
                 os.replace(path, final)
+                _mark_intact(final)
                 return final, digest
             raise FetchError(f"{pin.origin}: {pin}: {last}") from None
         finally:
@@ -442,6 +444,36 @@ def _hash_known_ok(pin: Pin, link: Link) -> bool:
         if offered is not None:
             return bool(offered.lower() in digests)
     return True
+
+
+def _intact(path: str, sha256: str) -> bool:
+    """Whether a kept download still is the file its sha256 names. Cheap when its size and
+    mtime are those recorded when it was checked; hashed again (and re-marked) otherwise."""
+    try:
+        st = os.stat(path)
+        with open(path + _MARK, encoding="ascii") as handle:
+            if handle.read() == f"{st.st_size} {st.st_mtime_ns}":
+                return True
+    except (OSError, ValueError):
+        pass
+    try:
+        if _sha256_of(path) != sha256:
+            return False
+    except OSError:
+        return False
+    _mark_intact(path)
+    return True
+
+
+def _mark_intact(path: str) -> None:
+    """Record the size and mtime of a download whose hash was just checked."""
+    from burrow import fs
+
+    try:
+        st = os.stat(path)
+        fs.replace_file(path + _MARK, f"{st.st_size} {st.st_mtime_ns}".encode("ascii"))
+    except OSError as exc:  # only costs a hash next time
+        logger.debug("cannot mark %s as checked: %s", path, exc)
 
 
 def _first_hash(link: Link) -> str:
