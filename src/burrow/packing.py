@@ -491,24 +491,25 @@ def _write_archive(output: str, members: List[_Member]) -> None:
                     handle.write(pending.pop(0).result())
 
             buffer: List[bytes] = []
+            buffered = 0
             for group, run in itertools.groupby(members, key=_package_of):
                 run_members = list(run)
                 key = _run_key(run_members) if group else None
                 if key is None:
                     for member in run_members:
-                        buffer += _tar_member(member)
-                        if sum(map(len, buffer)) >= CHUNK:
-                            data = b"".join(buffer)
-                            total += len(data)
-                            pending += compress(data)
-                            buffer = []
+                        pieces = _tar_member(member)
+                        buffer += pieces
+                        buffered += sum(map(len, pieces))
+                        if buffered >= CHUNK:
+                            total += buffered
+                            pending += compress(b"".join(buffer))
+                            buffer, buffered = [], 0
                     drain(2 * workers)
                     continue
                 if buffer:  # what came before this package is compressed apart from it
-                    data = b"".join(buffer)
-                    total += len(data)
-                    pending += compress(data)
-                    buffer = []
+                    total += buffered
+                    pending += compress(b"".join(buffer))
+                    buffer, buffered = [], 0
                 cached = _load_run(store, key) if store else None
                 if cached is None:
                     data = b"".join(p for m in run_members for p in _tar_member(m))
@@ -520,7 +521,7 @@ def _write_archive(output: str, members: List[_Member]) -> None:
                 drain(0)
                 handle.write(cached[1])
                 total += cached[0]
-            total += sum(map(len, buffer)) + 2 * _BLOCK
+            total += buffered + 2 * _BLOCK
             buffer.append(b"\0" * (2 * _BLOCK + -total % (20 * _BLOCK)))  # tar's end, a record
             pending += compress(b"".join(buffer))
             drain(0)
