@@ -120,13 +120,14 @@ def main() -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(
-        f"{'env':6} {'files':>6} {'MB':>7} {'burrow s':>9} {'venv-pack s':>12} "
+        f"{'env':6} {'files':>6} {'MB':>7} {'cold s':>7} {'burrow s':>9} {'venv-pack s':>12} "
         f"{'speedup':>8} {'size ratio':>10}  bars: speedup >= 5, size <= 1.10"
     )
     for name, row in report.items():
         med = row["median_s"]
         print(
-            f"{name:6} {row['files']:>6} {row['env_mb']:>7} {med['burrow']:>9} "  # type: ignore[index]
+            f"{name:6} {row['files']:>6} {row['env_mb']:>7} {row['burrow_cold_s']:>7} "
+            f"{med['burrow']:>9} "  # type: ignore[index]
             f"{med['venv-pack']:>12} {row['speedup']:>8} {row['size_ratio']:>10}"
         )  # type: ignore[index]
     return 0
