@@ -308,3 +308,16 @@ def test_standalone_is_deterministic_and_leaves_out_the_base_site_packages(
     assert f"lib/{version}/os.py" in names and f"bin/{version}" in names
     assert not any(n.startswith(f"lib/{version}/test/") for n in names)
     assert "pyvenv.cfg" not in names
+
+
+def test_reused_package_runs_give_the_bytes_a_cold_cache_gives(
+    packed_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warm = tmp_path / "warm.tar.gz"
+    api.pack(str(packed_env), str(warm))
+    api.pack(str(packed_env), str(warm))  # the packages' runs now come from the cache
+    monkeypatch.setenv("BURROW_CACHE_DIR", str(tmp_path / "cold-cache"))
+    cold = tmp_path / "cold.tar.gz"
+    api.pack(str(packed_env), str(cold))
+    assert cold.read_bytes() == warm.read_bytes()
+    assert list((tmp_path / "cold-cache").rglob("pack/*/*"))  # the runs were kept

@@ -463,21 +463,68 @@ def _relative_run_path(member: _Member, libdir: str, libdir_rel: str) -> None:
 
 
 def _write_archive(output: str, members: List[_Member]) -> None:
-    """The members as a deterministic ``.tar.gz``: written beside ``output``, then renamed."""
-    from concurrent.futures import ThreadPoolExecutor
+    """The members as a deterministic ``.tar.gz``: written beside ``output``, then renamed.
+
+    The tar stream is cut into gzip members (which concatenate into one valid stream) and
+    compressed on every core. Each package in a site-packages whose files are unchanged
+    (the same inode, size and times as when it was last packed: a cache entry's links stay
+    so) is its own run of gzip members, kept in burrow's cache and reused as they are.
+    """
+    import itertools
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     folder = os.path.dirname(output)
     temp = os.path.join(folder, fs.unique_name("." + os.path.basename(output) + "-", ".tmp"))
     workers = max(1, min(8, os.cpu_count() or 1))
+    store = _member_store()
+    total = 0
     try:
         with open(temp, "xb") as handle, ThreadPoolExecutor(workers) as pool:
-            pending = []
-            for chunk in _chunks(members):
-                pending.append(pool.submit(_gzip_member, chunk))
-                while len(pending) > 2 * workers:
+            pending: List[Future[bytes]] = []
+
+            def compress(data: bytes) -> List[Future[bytes]]:
+                pieces = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""]
+                return [pool.submit(_gzip_member, piece) for piece in pieces]
+
+            def drain(limit: int) -> None:
+                while len(pending) > limit:
                     handle.write(pending.pop(0).result())
-            for future in pending:
-                handle.write(future.result())
+
+            buffer: List[bytes] = []
+            buffered = 0
+            for group, run in itertools.groupby(members, key=_package_of):
+                run_members = list(run)
+                key = _run_key(run_members) if group else None
+                if key is None:
+                    for member in run_members:
+                        pieces = _tar_member(member)
+                        buffer += pieces
+                        buffered += sum(map(len, pieces))
+                        if buffered >= CHUNK:
+                            total += buffered
+                            pending += compress(b"".join(buffer))
+                            buffer, buffered = [], 0
+                    drain(2 * workers)
+                    continue
+                if buffer:  # what came before this package is compressed apart from it
+                    total += buffered
+                    pending += compress(b"".join(buffer))
+                    buffer, buffered = [], 0
+                cached = _load_run(store, key) if store else None
+                if cached is None:
+                    data = b"".join(p for m in run_members for p in _tar_member(m))
+                    futures = compress(data)
+                    compressed = b"".join(f.result() for f in futures)
+                    if store:
+                        _save_run(store, key, len(data), compressed)
+                    cached = (len(data), compressed)
+                drain(0)
+                handle.write(cached[1])
+                total += cached[0]
+            total += buffered + 2 * _BLOCK
+            buffer.append(b"\0" * (2 * _BLOCK + -total % (20 * _BLOCK)))  # tar's end, a record
+            pending += compress(b"".join(buffer))
+            drain(0)
         os.replace(temp, output)
     except BaseException:
         try:
@@ -487,21 +534,63 @@ def _write_archive(output: str, members: List[_Member]) -> None:
         raise
 
 
-def _chunks(members: List[_Member]) -> Iterator[bytes]:
-    """The tar stream cut into pieces of about CHUNK bytes; ends with tar's end blocks."""
-    buffer: List[bytes] = []
-    size = total = 0
+def _package_of(member: _Member) -> str:
+    """'lib/python3.12/site-packages/numpy' for every member of that package; '' otherwise."""
+    parts = member.name.split("/")
+    if "site-packages" in parts[:-1]:
+        at = parts.index("site-packages")
+        return "/".join(parts[: at + 2])
+    return ""
+
+
+def _run_key(members: List[_Member]) -> Optional[str]:
+    """A name for the archive bytes of these members, from what they are on disk; None
+    when one of them was rewritten for the archive (its bytes are not the file's)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{_FORMAT} {MTIME} {LEVEL} {CHUNK}".encode())
     for member in members:
-        for piece in _tar_member(member):
-            buffer.append(piece)
-            size += len(piece)
-        if size >= CHUNK:
-            yield b"".join(buffer)
-            total += size
-            buffer, size = [], 0
-    total += size + 2 * _BLOCK
-    buffer.append(b"\0" * (2 * _BLOCK + -total % (20 * _BLOCK)))  # tar's end, a whole record
-    yield b"".join(buffer)
+        if member.data is not None:
+            return None
+        digest.update(f"\0{member.name}\0{member.kind}\0{member.mode}\0{member.target}".encode())
+        if member.kind == "file":
+            st = os.stat(member.source or "")
+            # Not ctime: linking a cache entry into one more env changes it.
+            stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            digest.update(repr(stamp).encode())
+    return digest.hexdigest()
+
+
+_FORMAT = 1  # bump when what a run's bytes are made of changes
+
+
+def _member_store() -> Optional[str]:
+    from burrow import dirs
+
+    try:
+        return os.path.join(dirs.private_cache_dir(), "pack")
+    except (BurrowError, OSError):
+        return None  # packing works without it, only slower
+
+
+def _load_run(store: str, key: str) -> Optional[Tuple[int, bytes]]:
+    try:
+        with open(os.path.join(store, key[:2], key), "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    if len(data) < 8:
+        return None
+    return int.from_bytes(data[:8], "big"), data[8:]
+
+
+def _save_run(store: str, key: str, size: int, compressed: bytes) -> None:
+    folder = os.path.join(store, key[:2])
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fs.replace_file(os.path.join(folder, key), size.to_bytes(8, "big") + compressed)
+    except OSError as exc:
+        log.info("could not keep a packed run in the cache: %s", exc)
 
 
 def _tar_member(member: _Member) -> List[bytes]:
