@@ -103,8 +103,10 @@ def base_environment() -> Dict[str, str]:
     # Set on some build machines; no user has it, and it hides the cost of writing .pyc.
     for variable in ("PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME"):
         env.pop(variable, None)
-    # virtualenv otherwise may start a background update check that adds noise.
+    # virtualenv and burrow otherwise may start a background update check that adds noise
+    # (and could change the pip that later timed runs seed).
     env["VIRTUALENV_NO_PERIODIC_UPDATE"] = "1"
+    env["BURROW_NO_PERIODIC_UPDATE"] = "1"
     return env
 
 

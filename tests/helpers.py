@@ -185,3 +185,34 @@ def assert_record_matches(env_dir: Path, project: str) -> set[str]:
             assert digest == expected.decode(), row[0]
             assert int(row[2]) == len(data), row[0]
     return {os.path.normpath(site / row[0]) for row in rows}
+
+
+def wait_for_check(cache: Path) -> str:
+    """The log line of the daily pip check once it has ended and its process is gone."""
+    import time
+
+    folder = cache / "periodic"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        logs = list(folder.glob("pip-*.log"))
+        if logs and not list(folder.glob("*.claim")):
+            line = logs[0].read_text()
+            _wait_gone(int(line.split()[2]), deadline)
+            return line
+        time.sleep(0.05)
+    raise AssertionError(f"the check did not end: {sorted(p.name for p in folder.iterdir())}")
+
+
+def _wait_gone(pid: int, deadline: float) -> None:
+    """Until ``pid`` has exited (a zombie of an init that does not reap counts as exited)."""
+    import time
+
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return
+        except FileNotFoundError:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the check's process {pid} is still running")

@@ -29,6 +29,11 @@ def test_unique_names_give_their_pid_back(stem: str, suffix: str) -> None:
     assert name != fs.unique_name(stem, suffix)
 
 
+def test_a_stem_without_separator_still_gives_its_pid_back() -> None:
+    name = fs.unique_name(".trash")
+    assert name.startswith(".trash-") and fs.owner_pid(name) == os.getpid()
+
+
 def test_owner_pid_reads_older_temp_names_and_refuses_others() -> None:
     assert fs.owner_pid("x.facts.4242.9f3a1c2b.tmp") == 4242
     assert fs.owner_pid(".burrow-build-notapid-9f3a") is None

@@ -110,6 +110,21 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+def test_imports_are_read_at_any_depth_but_not_under_type_checking() -> None:
+    source = (
+        "from burrow import fs\n"
+        "TYPE_CHECKING = False\n"
+        "if TYPE_CHECKING:\n"
+        "    from burrow.layout import Layout\n"
+        "def f():\n"
+        "    import burrow.seed\n"
+        "    from . import creator\n"
+    )
+    names = imported_names(ast.parse(source), "burrow.envs", is_package=False)
+    assert {"burrow.fs", "burrow.seed", "burrow.creator"} <= names
+    assert "burrow.layout" not in names
+
+
 def test_the_graph_is_read_from_the_source() -> None:
     graph = import_graph()
     assert "burrow.fs" in graph["burrow.creator"]  # a top-level `from burrow import fs`

@@ -133,6 +133,13 @@ class Scene:
     def args(self) -> List[str]:
         return ["sync", "-q", "-e", str(self.env), str(self.b)]
 
+    def _same(self, expected: State) -> None:
+        now = state(self.env)
+        changed = sorted(k for k in now if now[k] != expected.get(k))
+        gone = sorted(set(expected) - set(now))
+        detail = {k: (self.env / k).read_text()[:3000] for k in changed[:2] if k.endswith("RECORD")}
+        assert now == expected, f"changed {changed[:6]}, gone {gone[:6]}: {detail}"
+
     def outcome(self) -> str:
         """'before' or 'after'; fails on anything else."""
         now = state(self.env)
@@ -146,9 +153,9 @@ class Scene:
     def finish(self) -> None:
         """The next runs finish the job, then go back, leaving nothing beside the env."""
         self.sync(self.b)
-        assert state(self.env) == self.after
+        self._same(self.after)
         self.sync(self.a)
-        assert state(self.env) == self.before
+        self._same(self.before)
         left = [n for n in os.listdir(self.env.parent) if n != "env"]
         assert not left, left
         check_package_cache(self.cache)
@@ -253,3 +260,18 @@ def test_a_full_disk_leaves_the_env_as_it_was(tmp_path: Path, guard: Guard, full
         assert "No space left" in proc.stderr, proc.stderr
         assert scene.outcome() == "before"
         assert [n for n in os.listdir(scene.env.parent) if n.startswith(".burrow-")] == []
+
+
+def test_a_hash_mismatch_leaves_the_env_as_it_was(scene: Scene) -> None:
+    lines = [
+        f"{line} --hash=sha256:{hashlib.sha256(Path(line).read_bytes()).hexdigest()}"
+        for line in scene.b.read_text().splitlines()
+    ]
+    lines[-1] = lines[-1][:-64] + "0" * 64  # 'fresh', which the env does not have yet
+    lockfile = scene.root / "wrong-hash.txt"
+    lockfile.write_text("\n".join(lines) + "\n")
+    proc = burrow("sync", "-e", str(scene.env), str(lockfile), env=scene.environ, check=False)
+    assert proc.returncode == 1 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "fresh" in proc.stderr and "hash" in proc.stderr and "wrong-hash.txt:4" in proc.stderr
+    assert scene.outcome() == "before"
+    scene.finish()

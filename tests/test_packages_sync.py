@@ -159,7 +159,9 @@ def test_pip_lists_shows_checks_and_freezes_what_burrow_installed(
     assert "Requires: base-lib" in shown and "Version: 1.0" in shown
     checked = pip(env, "check")
     assert checked.returncode == 0 and "No broken requirements" in checked.stdout
-    assert {"app==1.0", "base-lib==2.0"} <= set(pip(env, "freeze").stdout.splitlines())
+    # Wheels named by path are direct-URL installs (PEP 610): pip freezes them so.
+    frozen = set(pip(env, "freeze").stdout.splitlines())
+    assert {f"app @ {app.as_uri()}", f"base-lib @ {base.as_uri()}"} <= frozen
     assert "INSTALLER: burrow" in pip(env, "show", "-v", "app").stdout.replace(
         "Installer", "INSTALLER"
     )
@@ -359,3 +361,53 @@ def test_create_from_a_lock_goes_through_the_cache(
     # The env is synced with the same lock: nothing to do.
     if not relocatable:
         assert sync(env, lockfile).stdout == "Nothing to change\n"
+
+
+# --- the cache as its user sees it, and shared by concurrent runs -----------------------------
+
+
+def test_cache_info_and_clean_cover_packages(tmp_path: Path, cache: Path) -> None:
+    import json
+
+    env = new_env(tmp_path / "env")
+    lockfile = lock(tmp_path / "lock.txt", rich_wheel(tmp_path / "wheels"))
+    sync(env, lockfile)
+    listed = json.loads(burrow("cache", "info", "--json").stdout)["packages"]
+    demo = [p for p in listed if p["name"] == "demo"]
+    assert len(demo) == 1 and demo[0]["version"] == "1.0" and demo[0]["complete"]
+    burrow("cache", "clean", "-q")
+    assert not list(cache.glob("packages/*/*/*/manifest"))
+    # The env keeps its own links; a new env rebuilds the entry.
+    assert run_in(env, "import demo.sub.mod; print(demo.sub.mod.X)").strip() == "1"
+    other = new_env(tmp_path / "other")
+    assert sync(other, lockfile).stdout.splitlines() == ["+ demo==1.0"]
+    assert_record_matches(other, "demo")
+
+
+def test_concurrent_syncs_share_one_cold_cache(tmp_path: Path, cache: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    w = tmp_path / "wheels"
+    lockfile = lock(
+        tmp_path / "lock.txt",
+        rich_wheel(w),
+        *(
+            make_wheel(w, f"pkg{i}", "1.0", console_scripts={f"pkg{i}": f"pkg{i}:main"})
+            for i in range(4)
+        ),
+    )
+    envs = [new_env(tmp_path / f"env{i}") for i in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(
+            pool.map(
+                lambda env: burrow("sync", "-q", "-e", str(env), str(lockfile), check=False), envs
+            )
+        )
+    for proc in results:
+        assert proc.returncode == 0, proc.stderr
+    assert len(list(cache.glob("packages/*/*/*/manifest"))) == 5  # each wheel built once
+    for env in envs:
+        assert_record_matches(env, "demo")
+        assert subprocess.run([env / "bin" / "pkg3"], capture_output=True, text=True).stdout == (
+            "pkg3 ran\n"
+        )

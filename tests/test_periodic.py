@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Dict, Iterator
 
 import pytest
-from helpers import burrow, make_wheel
+from helpers import burrow, make_wheel, wait_for_check
 
 NEWER = "99.0"
 STARTED = "checking the index for a newer pip in the background"
@@ -104,33 +104,6 @@ def checking(url: str, **extra: str) -> Dict[str, str]:
 
 def periodic(cache: Path) -> Path:
     return cache / "periodic"
-
-
-def wait_for_check(cache: Path) -> str:
-    """The log line of the check once it has ended and its process is gone."""
-    folder = periodic(cache)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        logs = list(folder.glob("pip-*.log"))
-        if logs and not list(folder.glob("*.claim")):
-            line = logs[0].read_text()
-            wait_gone(int(line.split()[2]), deadline)
-            return line
-        time.sleep(0.05)
-    raise AssertionError(f"the check did not end: {sorted(p.name for p in folder.iterdir())}")
-
-
-def wait_gone(pid: int, deadline: float) -> None:
-    """Until ``pid`` has exited (a zombie of an init that does not reap counts as exited)."""
-    while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    return
-        except FileNotFoundError:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"the check's process {pid} is still running")
 
 
 def _parent(pid: int) -> int:

@@ -6,12 +6,13 @@ which does not depend on how busy the machine is.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import burrow_env
+from helpers import burrow_env, wait_for_check
 
 # Modules that cost milliseconds each, or pull in many others.
 HEAVY = {
@@ -19,6 +20,8 @@ HEAVY = {
     "logging", "lzma", "packaging", "pathlib", "platformdirs", "shutil", "subprocess",
     "tempfile", "typing", "urllib", "zipfile",
 }  # fmt: skip
+
+CHECK = "BURROW_NO_PERIODIC_UPDATE"
 
 # Only what burrow adds counts: site-packages' .pth files may import plenty at start-up.
 REPORT = """
@@ -33,10 +36,10 @@ sys.stderr.write(" ".join(sorted(set(sys.modules) - before)))
 """
 
 
-def imported(*args: str, cwd: Path) -> set[str]:
+def imported(*args: str, cwd: Path, env: dict[str, str] | None = None) -> set[str]:
     proc = subprocess.run(
         [sys.executable, "-c", REPORT, *args],
-        env=burrow_env({"BURROW_HOME": str(cwd / "home")}),
+        env=burrow_env({"BURROW_HOME": str(cwd / "home"), **(env or {})}),
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -68,3 +71,18 @@ def test_plain_create_needs_neither_argparse_nor_re(tmp_path: Path) -> None:
     modules = imported("create", "-q", "--without-pip", "env", cwd=tmp_path)
     assert (tmp_path / "env" / "pyvenv.cfg").is_file()
     assert not {"argparse", "re"} & modules
+
+
+def test_starting_the_daily_pip_check_imports_nothing_heavy(tmp_path: Path) -> None:
+    # Its own cache, and an index with nothing: the check it starts finds nothing to fetch.
+    offline = {
+        "BURROW_CACHE_DIR": str(tmp_path / "cache"),
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": "",
+    }
+    imported("create", "-q", "warm-up", cwd=tmp_path, env=offline)
+    modules = imported("create", "-q", "env", cwd=tmp_path, env={**offline, CHECK: ""})
+    assert "burrow.periodic" in modules
+    assert "failed" in wait_for_check(tmp_path / "cache")  # it was started, and has ended
+    assert not HEAVY & modules

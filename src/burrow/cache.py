@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from burrow import dirs, fs
+from burrow import dirs, fs, store
 from burrow._fast import Record, getLogger
 from burrow.seed import TRASH_STEM, entry_lock
 
@@ -69,7 +69,7 @@ def summary() -> CacheSummary:
         return CacheSummary(path=root, packages=[], wheels=[], interpreters=0, total_size=0)
     _check_owner(root)
     packages = []
-    for tag_dir, item in _seed_items(root):
+    for tag_dir, item in _seed_items(root, "seed"):
         if item.name.startswith(".") or not item.is_dir(follow_symlinks=False):
             continue
         name, _, version = item.name.rpartition("-")
@@ -81,6 +81,22 @@ def summary() -> CacheSummary:
                 size=tree_size(item.path),
                 path=item.path,
                 complete=os.path.isfile(os.path.join(item.path, "manifest")),
+            )
+        )
+    for tag_dir, item in _seed_items(root, "packages"):
+        if item.name.startswith(".") or not item.is_dir(follow_symlinks=False):
+            continue
+        # Package entries are named by their wheel's sha256; the manifest names them.
+        manifest = store.load(os.path.join(item.path, "manifest"))
+        known = isinstance(manifest, dict)
+        packages.append(
+            CachedPackage(
+                name=str(manifest.get("name", "?")) if known else "?",
+                version=str(manifest.get("version", "?")) if known else "?",
+                tag=os.path.basename(tag_dir),
+                size=tree_size(item.path),
+                path=item.path,
+                complete=known,
             )
         )
     wheels = [
@@ -107,8 +123,9 @@ def clean() -> Cleaned:
     if not os.path.isdir(root):
         return done
     _check_owner(root)
-    for tag_dir, item in _seed_items(root):
-        _clean_seed_item(tag_dir, item, done)
+    for kind in ("seed", "packages"):
+        for tag_dir, item in _seed_items(root, kind):
+            _clean_seed_item(tag_dir, item, done)
     for folder, suffix in (("wheels", ".whl"), ("interpreters", ".facts")):
         for item in _scan(os.path.join(root, folder)):
             if item.name.endswith(suffix) or item.is_symlink() or _stale_temp(item.name):
@@ -145,9 +162,10 @@ def _clean_seed_item(tag_dir: str, item: os.DirEntry[str], done: Cleaned) -> Non
         _unlink(item.path)
 
 
-def _seed_items(root: str) -> Iterator[Tuple[str, os.DirEntry[str]]]:
-    """(tag dir, item) for everything in <cache>/seed/v*/<tag>/."""
-    for fmt in _scan(os.path.join(root, "seed")):
+def _seed_items(root: str, kind: str) -> Iterator[Tuple[str, os.DirEntry[str]]]:
+    """(tag dir, item) for everything in <cache>/<kind>/v*/<tag>/, kind 'seed' or 'packages'
+    (each entry built and removed under the same per-entry lock)."""
+    for fmt in _scan(os.path.join(root, kind)):
         if not fmt.is_dir(follow_symlinks=False):
             continue  # a link here is not burrow's: what it points to is never touched
         for tag in _scan(fmt.path):

@@ -28,7 +28,13 @@ _TEMP_SUFFIX = ".tmp"
 
 
 def unique_name(stem: str, suffix: str = "") -> str:
-    """A name no one else uses, e.g. '.burrow-build-' -> '.burrow-build-4242-9f3a1c2b'."""
+    """A name no one else uses, e.g. '.burrow-build-' -> '.burrow-build-4242-9f3a1c2b'.
+
+    A '-' goes between ``stem`` and the pid unless ``stem`` ends in '-' or '.', so that
+    ``owner_pid`` can always read the pid back.
+    """
+    if stem[-1:] not in ("-", "."):
+        stem += "-"
     return f"{stem}{os.getpid()}-{os.urandom(4).hex()}{suffix}"
 
 

@@ -97,12 +97,26 @@ def install_before_rename(
     pinned lock through burrow's package engine, anything else with pip (whose scripts
     are then made to name ``final``)."""
     if not request.packages:
+        from burrow.interpreter import inspect
         from burrow.packages.sync import install_new, pinned_wheels
 
-        wheels = pinned_wheels(request.requirements)
+        wheels = pinned_wheels(request.requirements, inspect(python_of(build)))
         if wheels is not None:
             install_new(build, final, wheels, relocatable=relocatable)
             return
+    if all(arg in ("-q", "-v") for arg in request.pip_args):
+        # Anything else is resolved in-process and installed through the same engine.
+        from burrow.interpreter import inspect
+        from burrow.packages.install import resolved_wheels
+        from burrow.packages.sync import install_new
+
+        info = inspect(python_of(build))
+        try:
+            wheels = resolved_wheels(info, request.requirements, (), request.packages)
+        except BurrowError as exc:  # the caller says what became of the env
+            raise InstallFailed(str(exc)) from None
+        install_new(build, final, wheels, relocatable=relocatable)
+        return
     pip_install(build, request)
     repoint_scripts(build, final, layout, relocatable)
 

@@ -3,12 +3,12 @@
 An interpreter's bundled pip can be years old. After a ``create`` that seeded pip from
 what is on disk (``--pip bundle``, the default), the command line calls
 ``start_if_due(info)``. When the last check for that kind of interpreter (e.g.
-cpython-312) is more than a day old, it starts a detached process (its own session,
-stdio on /dev/null, outliving the command) and returns at once. That process asks the index
-pip is configured for for the newest pip the interpreter can run, downloads it with its
-hash checked, and unpacks and byte-compiles it into the cache; the next ``create`` seeds
-it, offline like any cached pip. Offline, the check fails quietly and is tried again a
-day later. ``BURROW_NO_PERIODIC_UPDATE=1`` turns it off.
+cpython-312) is more than a day old, it starts a detached process (a session of its own,
+stdio on /dev/null, outliving the command) and returns at once. That process asks the
+index pip is configured for which pip is newest for the interpreter, downloads it with
+its hash checked, and unpacks and byte-compiles it into the cache: the next ``create``
+seeds it, offline like any cached pip. Offline, the check fails quietly and is tried
+again a day later. ``BURROW_NO_PERIODIC_UPDATE=1`` turns it off.
 
 Files in ``<cache>/periodic``: ``pip-<tag>`` (its mtime is when the last check ended),
 ``pip-<tag>.claim`` (held while a check runs: two creates start one check), and
@@ -22,6 +22,7 @@ import sys
 import time
 
 from burrow import dirs
+from burrow.errors import BurrowError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,7 +52,10 @@ def start_if_due(info: PythonInfo) -> bool:
     """Start the check for ``info`` in the background if none ran today; True if started."""
     if os.environ.get(OFF, "") not in ("", "0") or not sys.executable:
         return False
-    stamp = stamp_path(info)
+    try:
+        stamp = stamp_path(info)
+    except (OSError, BurrowError):  # a cache burrow may not use: the create said so already
+        return False
     if not _due(stamp):
         return False  # the path of nearly every create: one stat
     claim = stamp + ".claim"
@@ -218,7 +222,6 @@ def run(executable: str, stamp: str) -> None:
     Whatever happens, the stamp is renewed and the claim given back: a check that fails
     (offline, an index that refuses) is tried again tomorrow, not on the next create.
     """
-    from burrow.errors import BurrowError
     from burrow.fs import replace_file
 
     outcome = "failed: unexpected error"

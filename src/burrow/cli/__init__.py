@@ -94,7 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     # Imported here, not at the top: the fast path for a plain create never needs it.
     import argparse
 
-    from burrow.cli import cache, create, envs, interpreters, lock, pack, running, shell_init, sync
+    from burrow.cli import (
+        cache,
+        create,
+        envs,
+        install,
+        interpreters,
+        lock,
+        pack,
+        running,
+        shell_init,
+        sync,
+    )
 
     class Parser(argparse.ArgumentParser):
         """Help laid out for the terminal's width, learnt without argparse's way of asking
@@ -113,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     # In the order `burrow --help` lists them; each module adds its own commands.
-    for module in (create, interpreters, cache, envs, running, shell_init, lock, sync, pack):
+    modules = (create, interpreters, cache, envs, running, shell_init, lock, sync, install, pack)
+    for module in modules:
         module.register(commands)
     return parser
 

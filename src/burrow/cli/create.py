@@ -152,6 +152,12 @@ def cmd_create(args: argparse.Namespace) -> int:
     elif not args.quiet:
         what = ", ".join([env.python.name] + [f"{k} {v}" for k, v in env.seeded.items()])
         print(f"Created {shown} ({what}) in {elapsed_ms:.0f} ms {dash()} activate with: {hint}")
+    if args.seed and args.pip == "bundle" and not args.upgrade_deps:
+        from burrow.periodic import start_if_due  # once a day, after all is said
+
+        sys.stdout.flush()
+        if start_if_due(env.python) and args.verbose:
+            print("checking the index for a newer pip in the background", file=sys.stderr)
     return 0
 
 

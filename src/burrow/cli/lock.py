@@ -28,6 +28,13 @@ def register(commands: Any) -> None:
         "-P", "--upgrade-package", action="append", default=[], metavar="NAME",
         help="upgrade this package (repeatable)",
     )  # fmt: skip
+    _add_index_options(p)
+    p.add_argument("packages", nargs="*", metavar="PKG", help="requirements to add")
+    add_common(p, json=False)
+    p.set_defaults(handler=cmd_lock)
+
+
+def _add_index_options(p: Any) -> None:
     p.add_argument("-i", "--index-url", metavar="URL")
     p.add_argument("--extra-index-url", action="append", default=[], metavar="URL")
     p.add_argument("-f", "--find-links", action="append", default=[], metavar="PATH")
@@ -35,18 +42,12 @@ def register(commands: Any) -> None:
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
     p.add_argument("--only-binary", action="append", default=[], metavar="NAMES")
     p.add_argument("--no-binary", action="append", default=[], metavar="NAMES")
-    p.add_argument("packages", nargs="*", metavar="PKG", help="requirements to add")
-    add_common(p, json=False)
-    p.set_defaults(handler=cmd_lock)
 
 
-def cmd_lock(args: argparse.Namespace) -> int:
-    from burrow.cli.common import usage_error
-    from burrow.packages.locking import Sources, lock
+def _sources(args: argparse.Namespace) -> Any:
+    from burrow.packages.locking import Sources
 
-    if not args.requirement and not args.packages:
-        usage_error("lock", "give requirements: -r FILE or PKG")
-    sources = Sources(
+    return Sources(
         index_url=args.index_url,
         extra_index_urls=tuple(args.extra_index_url),
         find_links=tuple(args.find_links),
@@ -55,6 +56,15 @@ def cmd_lock(args: argparse.Namespace) -> int:
         only_binary=tuple(args.only_binary),
         no_binary=tuple(args.no_binary),
     )
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    from burrow.cli.common import usage_error
+    from burrow.packages.locking import lock
+
+    if not args.requirement and not args.packages:
+        usage_error("lock", "give requirements: -r FILE or PKG")
+    sources = _sources(args)
     command = "burrow lock " + " ".join(
         [*(f"-r {r}" for r in args.requirement), *(f"-c {c}" for c in args.constraint)]
         + ([f"-o {args.output}"] if args.output else [])

@@ -21,8 +21,9 @@ import os
 
 from burrow import dirs, fs, store
 from burrow._fast import getLogger
-from burrow.errors import BurrowError
+from burrow.errors import PackageError
 from burrow.seed import (
+    TRASH_STEM,
     DamagedEntry,
     Entry,
     _compile,
@@ -52,10 +53,6 @@ PLACEHOLDER = "/__burrow_python__"
 _PLACEHOLDER_HEAD = f"#!{PLACEHOLDER}\n".encode()
 #: The wheel schemes kept beside site/ (``purelib``/``platlib`` both go to site/).
 SPILL_SCHEMES = ("scripts", "data", "headers")
-
-
-class PackageError(BurrowError):
-    """A package could not be unpacked, cached or installed."""
 
 
 def root() -> str:
@@ -110,8 +107,8 @@ def build_entry(wheel: str, sha256: str, info: PythonInfo) -> Entry:
                 return load_entry(target)
             except DamagedEntry:
                 log.info("rebuilding the damaged cache entry of %s", os.path.basename(wheel))
-                fs.discard(target, ".trash")
-        staging = fs.unique_dir(folder, f".build-{sha256[:16]}")
+                fs.discard(target, TRASH_STEM)
+        staging = fs.unique_dir(folder, f".build-{sha256[:16]}-")
         try:
             _unpack(wheel, staging, sha256, info)
             os.rename(staging, target)

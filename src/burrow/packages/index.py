@@ -49,6 +49,12 @@ _ALIASES = {"default-timeout": "timeout"}
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
 # Bump when the cached page form changes; older entries are then simply not read.
 _PAGE_FORMAT = 1
+# hashlib.algorithms_guaranteed, known without importing hashlib (and OpenSSL) on the
+# warm path, where only names are compared.
+_GUARANTEED = frozenset(
+    {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake2s"}
+    | {"sha3_224", "sha3_256", "sha3_384", "sha3_512", "shake_128", "shake_256"}
+)
 # Pages fetched at once: enough to hide latency, few enough to be polite to an index.
 _WORKERS = 8
 # The tail of a remote wheel read first: its central directory is usually inside.
@@ -309,6 +315,11 @@ class Index:
         self._lock = threading.Lock()
         self._pages: dict[str, Future[Project]] = {}
         self._pool: ThreadPoolExecutor | None = None
+        self._directories: dict[str, list[Link]] = {}
+        self._remote = any(
+            location.lower().startswith(("http:", "https:"))
+            for location in (*config.index_urls, *config.find_links)
+        )
 
     def __enter__(self) -> Index:
         return self
@@ -340,14 +351,32 @@ class Index:
         return self.project(name).links
 
     def prefetch(self, names: Iterable[str]) -> None:
-        """Start reading the pages of `names` in the background; `project` then waits less."""
-        for name in names:
-            self._future(name)
+        """Start reading the pages of `names` in the background; `project` then waits less.
+
+        Only network sources are worth it: local pages read faster than a thread starts.
+        """
+        if self._remote:
+            for name in names:
+                self._future(name)
 
     def _future(self, name: str) -> Future[Project]:
+        from concurrent.futures import Future
+
         from packaging.utils import canonicalize_name
 
         key = canonicalize_name(name)
+        if not self._remote:
+            # Local sources only: read in the caller's thread (outside the lock, which the
+            # reading takes too), as the pool would, errors kept for result().
+            future = self._pages.get(key)
+            if future is None:
+                future = Future()
+                try:
+                    future.set_result(self._read_project(key))
+                except Exception as exc:  # noqa: BLE001 - re-raised by result()
+                    future.set_exception(exc)
+                self._pages[key] = future
+            return future
         with self._lock:
             future = self._pages.get(key)
             if future is None:
@@ -399,14 +428,26 @@ class Index:
             return self._page(location, name, missing_ok=False)
         path = _file_path(location) if scheme == "file" else Path(location).expanduser()
         if path.is_dir():
-            found = [_make_link(p.resolve().as_uri(), None, {}, None) for p in path.iterdir()]
-            return _keep(found, name)
+            return _keep(self._directory(path), name)
         if path.is_file() and _is_dist_name(path.name):
             return _keep([_make_link(path.resolve().as_uri(), None, {}, None)], name)
         if path.is_file():
             return self._page(path.resolve().as_uri(), name, missing_ok=False)
         logger.warning("find-links location %s is neither a file nor a directory", location)
         return []
+
+    def _directory(self, path: Path) -> list[Link]:
+        """The files of a find-links directory, listed once per session."""
+        key = str(path)
+        with self._lock:
+            found = self._directories.get(key)
+        if found is None:
+            base = path.resolve()
+            links = [_make_link((base / n).as_uri(), None, {}, None) for n in os.listdir(base)]
+            found = [link for link in links if link is not None]
+            with self._lock:
+                self._directories[key] = found
+        return found
 
     # -- metadata
 
@@ -603,12 +644,12 @@ class _PageCache:
     """
 
     def __init__(self, root: str | None, url: str) -> None:
-        import hashlib
-
         self.url = url
         self.path = None
         if root is not None:
-            key = hashlib.sha256(url.encode("utf-8", "surrogateescape")).hexdigest()
+            # A cheap checksum names the file (no hashlib import); the URL stored inside
+            # decides whether an entry is this page's.
+            key = _fnv(url)
             self.path = os.path.join(root, "pages", key[:2], key + ".json")
 
     def read(self, client: _Client, name: str, *, missing_ok: bool) -> list[Link]:
@@ -894,14 +935,13 @@ def _make_link(
     metadata: dict[str, str] | None = None,
 ) -> Link | None:
     """A Link for a wheel or sdist URL (hash fragment folded into `hashes`), else None."""
-    import hashlib
     from urllib.parse import unquote, urlsplit, urlunsplit
 
     parts = urlsplit(url)
     hashes = {k.lower(): v.lower() for k, v in hashes.items()}
     for item in parts.fragment.split("&"):
         algorithm, _, digest = item.partition("=")
-        if _usable_hash(algorithm.lower(), hashlib.algorithms_guaranteed) and digest:
+        if _usable_hash(algorithm.lower(), _GUARANTEED) and digest:
             hashes.setdefault(algorithm.lower(), digest.lower())
     filename = filename or unquote(parts.path.rsplit("/", 1)[-1])
     # The name becomes a path on disk: a file name, never a path of its own.
@@ -1232,10 +1272,22 @@ def _verify(url: str, actual: dict[str, str], expected: dict[str, str]) -> None:
 # --------------------------------------------------------------------------- URLs
 
 
+def _fnv(text: str) -> str:
+    """FNV-1a (64 bits) of `text` in hex, e.g. '8626e0b53b972373'."""
+    digest = 0xCBF29CE484222325
+    for byte in text.encode("utf-8", "surrogateescape"):
+        digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{digest:016x}"
+
+
 def _file_path(url: str) -> Path:
     """The local path of a file URL, e.g. file:///srv/simple/ -> /srv/simple."""
-    from urllib.parse import urlsplit
-    from urllib.request import url2pathname
+    from urllib.parse import unquote, urlsplit
+
+    if os.name == "nt":
+        from urllib.request import url2pathname
+    else:  # what url2pathname is on POSIX, without importing urllib.request
+        url2pathname = unquote  # type: ignore[assignment]
 
     parts = urlsplit(url)
     if parts.netloc and parts.netloc != "localhost":  # UNC path on Windows

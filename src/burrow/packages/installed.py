@@ -127,9 +127,9 @@ def remove(dist: Dist, env_root: str, *, alias: Optional[str] = None) -> List[st
                 continue
             removed.append(candidate)
             folders.add(os.path.dirname(candidate))
-    from burrow.fs import remove_tree
+    from burrow import fs
 
-    remove_tree(dist.dist_info)
+    fs.remove_tree(dist.dist_info)
     _prune(folders, real_site, inside)
     return removed
 

@@ -259,6 +259,8 @@ def _hashes_of(resolution: Resolution, index: Index) -> Dict[str, List[str]]:
 
 def _sha256(link: Link, index: Index) -> Optional[str]:
     """The file's sha256: from the index, else hashed from its local or downloaded copy."""
+    if link.sha256:
+        return link.sha256
     import hashlib
     import tempfile
     from pathlib import Path
@@ -266,8 +268,6 @@ def _sha256(link: Link, index: Index) -> Optional[str]:
 
     from burrow.packages.index import _file_path
 
-    if link.sha256:
-        return link.sha256
     if urlsplit(link.url).scheme.lower() == "file":
         path = _file_path(link.url)
     else:

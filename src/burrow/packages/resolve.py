@@ -67,6 +67,7 @@ class Pin(Record, frozen=True, unhashed=("links", "via", "extras")):
     extras: Tuple[str, ...]
     via: Tuple[str, ...]
     requested: bool  # named in the input, not only a dependency
+    chosen: Optional[Link] = None  # the file to install on the target: best wheel, else sdist
 
     @property
     def key(self) -> str:
@@ -209,6 +210,10 @@ class _Provider(_ProviderBase):
         self.depths: Dict[str, float] = {}
         self.display: Dict[str, str] = {}  # canonical name -> name as metadata spells it
         self._versions: Dict[str, Dict[Version, List[Link]]] = {}
+        self._candidates: Dict[Tuple[str, Version, FrozenSet[str]], _Candidate] = {}
+        self._fit_cache: Dict[Tuple[_Req, _Candidate], bool] = {}
+        self._matches: Dict[Tuple[str, FrozenSet[str], FrozenSet[_Req]], List[_Candidate]] = {}
+        self._target_key = _digest(sorted(target.markers.items()))
         self._python = self._python_candidate()
 
     # -- the five questions
@@ -264,8 +269,7 @@ class _Provider(_ProviderBase):
     ) -> List[_Candidate]:
         if identifier == PYTHON:
             reqs = list(requirements[identifier])
-            ok = all(r.specifier.contains(self._python.version, prereleases=True) for r in reqs)
-            return [self._python] if ok else []
+            return [self._python] if all(self._fits(r, self._python) for r in reqs) else []
         name, extras = _split_identifier(identifier)
         reqs = list(requirements[identifier]) + self.constraints.get(name, [])
         bad = {c.version for c in incompatibilities[identifier]}
@@ -276,12 +280,14 @@ class _Provider(_ProviderBase):
                     f"{name} is asked for at two places: {' and '.join(sorted(urls))}"
                 )
             found = [self._direct(name, extras, urls.pop())]
+            reqs = [r for r in reqs if not r.url]
         else:
             found = self._from_index(name, extras, reqs)
+        # The merged specifier chose the versions; a direct URL's must still fit the rest.
         return [
             c
             for c in found
-            if c.version not in bad and all(self._fits(r, c) for r in reqs if not r.url)
+            if c.version not in bad and (not urls or all(self._fits(r, c) for r in reqs))
         ]
 
     def is_satisfied_by(self, requirement: _Req, candidate: _Candidate) -> bool:
@@ -298,12 +304,28 @@ class _Provider(_ProviderBase):
     # -- candidates
 
     def _fits(self, requirement: _Req, candidate: _Candidate) -> bool:
-        # A pre-release a candidate list already holds was allowed there (asked for, or
-        # the only match), so containment is checked with pre-releases admitted.
-        return requirement.specifier.contains(candidate.version, prereleases=True)
+        # resolvelib asks again after every pin: remember (requirement, candidate) pairs.
+        key = (requirement, candidate)
+        found = self._fit_cache.get(key)
+        if found is None:
+            # A pre-release a candidate list already holds was allowed there (asked for,
+            # or the only match), so containment is checked with pre-releases admitted.
+            found = requirement.specifier.contains(candidate.version, prereleases=True)
+            self._fit_cache[key] = found
+        return found
 
     def _from_index(self, name: str, extras: FrozenSet[str], reqs: List[_Req]) -> List[_Candidate]:
         """The project's versions that fit every requirement, newest (or preferred) first."""
+        # resolvelib asks again each time a requirement is added: remember the answers.
+        key = (name, extras, frozenset(reqs))
+        found = self._matches.get(key)
+        if found is None:
+            found = self._matches[key] = self._read_matches(name, extras, reqs)
+        return found
+
+    def _read_matches(
+        self, name: str, extras: FrozenSet[str], reqs: List[_Req]
+    ) -> List[_Candidate]:
         from packaging.specifiers import SpecifierSet
 
         versions = self._project_versions(name)
@@ -324,10 +346,18 @@ class _Provider(_ProviderBase):
         preferred = self.options.preferred.get(name)
         if preferred is not None:
             order.sort(key=lambda v: str(v) != preferred)
-        return [
-            _Candidate(name, v, [x for x in versions[v] if x.yanked is None] or versions[v], extras)
-            for v in order
-        ]
+        return [self._candidate(name, v, versions[v], extras) for v in order]
+
+    def _candidate(
+        self, name: str, version: Version, links: List[Link], extras: FrozenSet[str]
+    ) -> _Candidate:
+        """One object per (project, version, extras), so its dependencies are read once."""
+        key = (name, version, extras)
+        found = self._candidates.get(key)
+        if found is None:
+            usable = [x for x in links if x.yanked is None] or links
+            found = self._candidates[key] = _Candidate(name, version, usable, extras)
+        return found
 
     def _project_versions(self, name: str) -> Dict[Version, List[Link]]:
         """Versions with a file the target can use, each with its files best first."""
@@ -422,42 +452,89 @@ class _Provider(_ProviderBase):
     # -- dependencies
 
     def _dependencies(self, candidate: _Candidate) -> List[_Req]:
-        from packaging.specifiers import SpecifierSet
-
         if candidate.name == PYTHON:
             return []
-        metadata = self._metadata(candidate)
-        self.display.setdefault(candidate.name, metadata.get("Name") or candidate.name)
+        facts = self._facts(candidate)
+        self.display.setdefault(candidate.name, facts["name"] or candidate.name)
         who = f"{self.display[candidate.name]} {candidate.version}"
         deps: List[_Req] = []
         if candidate.extras:
             # An extra's candidate pulls in its base at the same version, plus the extra's.
-            base = SpecifierSet(f"=={candidate.version}")
+            base = _specifier(f"=={candidate.version}")
             deps.append(_Req(candidate.name, frozenset(), base, candidate.url, who, candidate))
-            provided = {_normalize_extra(e) for e in metadata.get_all("Provides-Extra") or []}
-            for extra in sorted(candidate.extras - provided):
+            for extra in sorted(candidate.extras - set(facts["provides"])):
                 logger.warning("%s has no extra %r", who, extra)
-        else:
-            requires_python = metadata.get("Requires-Python")
-            if requires_python:
-                try:
-                    spec = SpecifierSet(requires_python)
-                except ValueError:
-                    spec = None
-                if spec is not None:
-                    deps.append(_Req(PYTHON, frozenset(), spec, None, who, candidate))
-        for text in metadata.get_all("Requires-Dist") or []:
+        elif facts["requires_python"]:
+            try:
+                spec = _specifier(facts["requires_python"])
+            except ValueError:
+                logger.debug("%s: ignoring invalid Requires-Python", who)
+            else:
+                deps.append(_Req(PYTHON, frozenset(), spec, None, who, candidate))
+        for name, extras, specifier, url, when in facts["requires"]:
+            # `when` is None for the base's own dependencies, else the extras that add it.
+            wanted = (
+                when is None if not candidate.extras else bool(candidate.extras & set(when or ()))
+            )
+            if wanted:
+                spec = _specifier(specifier)
+                deps.append(_Req(name, frozenset(extras), spec, url, who, candidate))
+        return deps
+
+    def _facts(self, candidate: _Candidate) -> Dict[str, Any]:
+        """What resolving needs of a candidate's metadata, its markers evaluated for the
+        target: kept beside the metadata cache, keyed by the file's hash and the target."""
+        import json
+
+        from burrow.packages.index import _write_atomic
+
+        link = candidate.links[0] if candidate.links else None
+        root = self.index.cache_root()
+        path = None
+        if root is not None and link is not None and link.sha256:
+            name = f"{link.sha256}-{self._target_key}.json"
+            path = os.path.join(root, "requires-v1", link.sha256[:2], name)
+            try:
+                with open(path, "rb") as handle:
+                    found: Dict[str, Any] = json.loads(handle.read())
+            except (OSError, ValueError):
+                pass
+            else:
+                return found
+        facts = self._read_facts(candidate)
+        if path is not None:
+            try:
+                _write_atomic(path, json.dumps(facts, separators=(",", ":")).encode())
+            except OSError as exc:
+                logger.debug("could not cache %s: %s", path, exc)
+        return facts
+
+    def _read_facts(self, candidate: _Candidate) -> Dict[str, Any]:
+        from packaging.utils import canonicalize_name
+
+        headers = _headers(self._metadata(candidate))
+        who = f"{candidate.name} {candidate.version}"
+        provided = sorted({_normalize_extra(e) for e in headers.get("provides-extra", [])})
+        requires = []
+        for text in headers.get("requires-dist", []):
             req = _parse_requirement(text, who)
             if req is None:
                 continue
-            if candidate.extras:
-                wanted = any(self._marker_ok(req, extra) for extra in candidate.extras)
-                if not wanted or self._marker_ok(req, ""):
-                    continue  # not this extra's, or already the base's
-            elif not self._marker_ok(req, ""):
-                continue
-            deps.append(self._make_req(req, who, candidate))
-        return deps
+            when: Optional[List[str]] = None
+            if not self._marker_ok(req, ""):
+                when = [extra for extra in provided if self._marker_ok(req, extra)]
+                if not when:
+                    continue  # not for this target, whatever the extras
+            extras = sorted(_normalize_extra(e) for e in req.extras)
+            requires.append(
+                [canonicalize_name(req.name), extras, str(req.specifier), req.url, when]
+            )
+        return {
+            "name": next(iter(headers.get("name", [])), None),
+            "requires_python": next(iter(headers.get("requires-python", [])), None),
+            "provides": provided,
+            "requires": requires,
+        }
 
     def _marker_ok(self, req: Requirement, extra: str) -> bool:
         if req.marker is None:
@@ -465,33 +542,17 @@ class _Provider(_ProviderBase):
         environment = dict(self.target.markers, extra=extra)
         return bool(req.marker.evaluate(environment))
 
-    def _make_req(self, req: Requirement, origin: str, parent: Optional[_Candidate]) -> _Req:
-        from packaging.utils import canonicalize_name
-
-        return _Req(
-            canonicalize_name(req.name),
-            frozenset(_normalize_extra(e) for e in req.extras),
-            req.specifier,
-            req.url,
-            origin,
-            parent,
-        )
-
-    def _metadata(self, candidate: _Candidate) -> Any:
-        from email.parser import BytesParser
-
+    def _metadata(self, candidate: _Candidate) -> bytes:
         from burrow.packages.index import NeedsBuild
 
         errors = []
         for link in candidate.links[:1] or []:
             try:
-                data = self.index.metadata(link)
+                return self.index.metadata(link)
             except NeedsBuild as exc:
-                data = _built_metadata(self.index, link, exc)
+                return _built_metadata(self.index, link, exc)
             except FetchError as exc:
                 errors.append(str(exc))
-                continue
-            return BytesParser().parsebytes(data, headersonly=True)
         raise FetchError(errors[0] if errors else f"no file of {candidate.describe()} to read")
 
     def _unknown(self, name: str) -> str:
@@ -529,6 +590,48 @@ def _built_metadata(index: Index, link: Link, why: Exception) -> bytes:
     with tempfile.TemporaryDirectory(prefix="burrow-sdist-") as temp:
         path = index.download(link, Path(temp))
         return bytes(build.sdist_metadata(path, None))
+
+
+def _headers(data: bytes) -> Dict[str, List[str]]:
+    """The header fields of core metadata, names lower-cased: {'requires-dist': [...]}.
+
+    The email package does this too, at several times the cost; metadata headers are
+    plain `Name: value` lines, continued by lines that start with whitespace.
+    """
+    text = data.decode("utf-8", "surrogateescape")
+    head = text.split("\n\n", 1)[0].replace("\r\n", "\n")
+    fields: Dict[str, List[str]] = {}
+    last: Optional[List[str]] = None
+    for line in head.split("\n"):
+        if line[:1] in (" ", "\t") and last:
+            last[-1] += " " + line.strip()
+            continue
+        key, sep, value = line.partition(":")
+        if sep:
+            last = fields.setdefault(key.strip().lower(), [])
+            last.append(value.strip())
+    return fields
+
+
+_SPECIFIERS: Dict[str, SpecifierSet] = {}
+
+
+def _specifier(text: str) -> SpecifierSet:
+    """A parsed SpecifierSet, shared by every requirement that spells it the same."""
+    found = _SPECIFIERS.get(text)
+    if found is None:
+        from packaging.specifiers import SpecifierSet
+
+        found = _SPECIFIERS[text] = SpecifierSet(text)
+    return found
+
+
+def _digest(value: object) -> str:
+    import json
+
+    from burrow.packages.index import _fnv
+
+    return _fnv(json.dumps(value))
 
 
 def _first(pair: Tuple[int, Link]) -> int:
@@ -671,6 +774,7 @@ def _pins(
                 name=name,
                 version=str(candidate.version),
                 links=_all_files(provider.index, candidate),
+                chosen=candidate.links[0] if candidate.links else None,
                 url=candidate.url,
                 extras=tuple(sorted(extras.get(name, ()))),
                 via=tuple(sorted(via.get(name, ()), key=lambda v: (v.startswith("-"), v))),

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import os
 
+from burrow import fs
 from burrow._fast import Record, getLogger
+from burrow.environment import BUILD_PREFIX, is_environment, python_of, read_config
 from burrow.errors import BurrowError, TargetError
+from burrow.staging import clean_leftovers, dir_beside, remove_quietly
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -65,36 +68,119 @@ def _reached(step: str) -> None:
     """A named point of a sync ('cloned', 'swapped', …): where the fault suite stops runs."""
 
 
-def sync(env: str | os.PathLike[str], lockfile: str | os.PathLike[str]) -> Changes:
+def sync(
+    env: str | os.PathLike[str],
+    lockfile: str | os.PathLike[str],
+    constraints: Sequence[str | os.PathLike[str]] = (),
+) -> Changes:
     """Make ``env``'s packages exactly ``lockfile``'s, all or nothing.
 
     >>> sync(".venv", "requirements.lock")  # doctest: +SKIP
     Changes(added=[('requests', '2.32.3')], upgraded=[], downgraded=[], removed=[])
+
+    Only what the env lacks is fetched: an env that already matches costs one listdir.
     """
+    from burrow.interpreter import inspect
+    from burrow.layout import plan
+    from burrow.packages import installed
+    from burrow.packages.lockfile import read_lock
+
     target = _check_env(env)
-    wheels = _local_lock(os.fspath(lockfile))
-    return sync_wheels(target, wheels)
+    _recover(target)
+    info = inspect(python_of(target))
+    lock = read_lock([os.fspath(lockfile)], [os.fspath(c) for c in constraints], info)
+    pins = list(lock.pins)
+    unknown = [pin for pin in pins if pin.version is None or pin.name is None]
+    wheels = materialize(unknown, info, lock) if unknown else []
+    wanted: List[Any] = [pin for pin in pins if pin not in unknown] + wheels
+    have = installed.scan(os.path.join(target, plan(info).purelib))
+    changes, _drop, add = diff(have, wanted)
+    if not changes:
+        return changes
+    fetched = {w.name: w for w in wheels}
+    wheels += materialize([pin for pin in add if pin.name not in fetched], info, lock)
+    return sync_wheels(target, _all_wheels(wanted, wheels))
 
 
-def sync_wheels(env: str | os.PathLike[str], wheels: Sequence[Wheel]) -> Changes:
+def _all_wheels(wanted: Sequence[Any], wheels: Sequence[Wheel]) -> List[Wheel]:
+    """The lock as wheels: those fetched, and the pins already installed as placeholders
+    (a pin that matches what the env has is never linked, so it needs no file)."""
+    by_name = {w.name: w for w in wheels}
+    result = []
+    for item in wanted:
+        if isinstance(item, Wheel):
+            result.append(item)
+        elif item.name in by_name:
+            result.append(by_name[item.name])
+        else:
+            result.append(Wheel(name=item.name, version=item.version, path=""))
+    return result
+
+
+def materialize(pins: Sequence[Any], info: PythonInfo, lock: Any) -> List[Wheel]:
+    """Wheel files for ``pins``: from the fetcher (index, URLs, sdists built), or, where it
+    is not there, from local wheel files the lock names."""
+    if not pins:
+        return []
+    import importlib
+
+    try:  # branch fetch's module, once it is there
+        fetcher = importlib.import_module("burrow.packages.fetch")
+    except ImportError:
+        return [_local_pin(pin) for pin in pins]
+    from burrow.packages.index import pip_config
+
+    found = fetcher.fetch(pins, info, lock.index_config(pip_config()))
+    return [
+        Wheel(
+            name=w.name,
+            version=w.version,
+            path=w.path,
+            sha256=w.sha256,
+            direct_url=w.direct_url,
+            requested=w.requested,
+        )
+        for w in found
+    ]
+
+
+def _local_pin(pin: Any) -> Wheel:
+    if not (pin.path and pin.path.endswith(".whl") and os.path.isfile(pin.path)):
+        raise SyncError(f"{pin.origin}: {pin} is not a local wheel file (needs the fetcher)")
+    wheel = local_wheel(pin.path, direct_url={"url": pin.url, "archive_info": {}})
+    accepted = pin.hashes.get("sha256", [])
+    if accepted or pin.hashes:
+        wheel.sha256 = file_sha256(pin.path)
+        if wheel.sha256 not in accepted:
+            raise SyncError(
+                f"{pin.origin}: {pin.name} {os.path.basename(pin.path)} does not "
+                f"match the lock's hash (got sha256:{wheel.sha256})"
+            )
+    return wheel.replace(name=pin.name or wheel.name, version=pin.version or wheel.version)
+
+
+def sync_wheels(
+    env: str | os.PathLike[str], wheels: Sequence[Wheel], *, keep_others: bool = False
+) -> Changes:
     """Make ``env``'s packages exactly ``wheels`` (the seeded pip, setuptools, wheel stay
-    unless ``wheels`` has them)."""
+    unless ``wheels`` has them); with ``keep_others``, only add and replace (``install``)."""
     from burrow.interpreter import inspect
     from burrow.layout import plan
     from burrow.packages import installed
 
     target = _check_env(env)
     _recover(target)
-    info = inspect(_env_python(target))
+    info = inspect(python_of(target))
     layout = plan(info)
     have = installed.scan(os.path.join(target, layout.purelib))
-    changes, drop, add = diff(have, wheels)
+    changes, drop, add = diff(have, wheels, keep_others=keep_others)
     if not changes:
         return changes
     _reached("planned")
     with _env_lock(target):
         have = installed.scan(os.path.join(target, layout.purelib))
-        changes, drop, add = diff(have, wheels)  # as it is now that no other sync runs
+        # As it is now that no other sync runs.
+        changes, drop, add = diff(have, wheels, keep_others=keep_others)
         if not changes:
             return changes
         entries = [(wheel, _entry(wheel, info)) for wheel in add]
@@ -108,13 +194,13 @@ def install_new(
 ) -> Changes:
     """Install ``wheels`` into a new env being built at ``build`` (to live at ``final``).
 
-    What ``create -r LOCK`` does: the env is not in place yet, so it is changed directly.
+    What ``create -r`` does: the env is not in place yet, so it is changed directly.
     """
     from burrow.interpreter import inspect
     from burrow.layout import plan
     from burrow.packages import installed
 
-    info = inspect(_env_python(build))
+    info = inspect(python_of(build))
     layout = plan(info)
     changes, drop, add = diff(installed.scan(os.path.join(build, layout.purelib)), wheels)
     changes.removed.clear()  # nothing else is there but the seed, which stays
@@ -126,19 +212,23 @@ def install_new(
     return changes
 
 
-def pinned_wheels(lockfiles: Sequence[str]) -> Optional[List[Wheel]]:
-    """The wheels of ``lockfiles`` when each is a lock this engine installs, else None."""
-    wheels: List[Wheel] = []
-    for path in lockfiles:
-        try:
-            wheels += _local_lock(path)
-        except SyncError:
-            return None
-    return wheels
+def pinned_wheels(lockfiles: Sequence[str], info: PythonInfo) -> Optional[List[Wheel]]:
+    """The wheels of ``lockfiles`` when they are a lock this engine installs; None for
+    requirements with ranges, which pip (or the resolver) handles."""
+    from burrow.errors import UnpinnedError
+    from burrow.packages.lockfile import read_lock
+
+    try:
+        lock = read_lock(list(lockfiles), [], info)
+    except UnpinnedError:
+        return None
+    return materialize(lock.pins, info, lock)
 
 
-def diff(have: Dict[str, Dist], wheels: Sequence[Wheel]) -> Tuple[Changes, List[Dist], List[Wheel]]:
-    """What to remove and to add so that ``have`` becomes ``wheels``."""
+def diff(
+    have: Dict[str, Dist], wheels: Sequence[Wheel], *, keep_others: bool = False
+) -> Tuple[Changes, List[Dist], List[Wheel]]:
+    """What to remove and to add so that ``have`` becomes ``wheels`` (or holds them)."""
     from burrow.packages.installed import canonical_name
 
     changes = Changes(added=[], upgraded=[], downgraded=[], removed=[])
@@ -146,7 +236,7 @@ def diff(have: Dict[str, Dist], wheels: Sequence[Wheel]) -> Tuple[Changes, List[
     add: List[Wheel] = []
     wanted = {canonical_name(w.name): w for w in wheels}
     for name, dist in sorted(have.items()):
-        if name not in wanted and name not in SEEDED:
+        if name not in wanted and name not in SEEDED and not keep_others:
             changes.removed.append((name, dist.version))
             drop.append(dist)
     for name, wheel in sorted(wanted.items()):
@@ -206,9 +296,6 @@ def apply(
     entries: Sequence[Tuple[Wheel, Entry]],
 ) -> None:
     """Build the new state of ``target`` in a hard-linked clone beside it and swap it in."""
-    from burrow.environment import BUILD_PREFIX
-    from burrow.staging import clean_leftovers, dir_beside, remove_quietly
-
     parent = os.path.dirname(target)
     clean_leftovers(parent)
     clone = dir_beside(parent, BUILD_PREFIX)
@@ -271,8 +358,6 @@ def _change(
 
 
 def _is_relocatable(target: str) -> bool:
-    from burrow.environment import read_config
-
     return "--relocatable" in read_config(target).get("command", "")
 
 
@@ -374,7 +459,7 @@ def swap(new: str, target: str) -> None:
     if _exchange(new, target):
         return
     parent, name = os.path.split(target)
-    aside = os.path.join(parent, f"{SWAP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}-{name}")
+    aside = os.path.join(parent, fs.unique_name(SWAP_PREFIX, f"-{name}"))
     os.rename(target, aside)
     try:
         os.rename(new, target)
@@ -434,23 +519,16 @@ def _env_lock(target: str) -> Any:
 
     folder = os.path.join(dirs.private_cache_dir(), "locks")
     os.makedirs(folder, exist_ok=True)
-    key = _fnv(os.path.realpath(target))
+    import hashlib
+
+    key = hashlib.sha256(os.fsencode(os.path.realpath(target))).hexdigest()[:16]
     return filelock.FileLock(os.path.join(folder, f"env-{key}.lock"))
-
-
-def _fnv(text: str) -> str:
-    digest = 0xCBF29CE484222325
-    for byte in text.encode("utf-8", "surrogateescape"):
-        digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return f"{digest:016x}"
 
 
 # --- the env and the lock ----------------------------------------------------------------
 
 
 def _check_env(env: str | os.PathLike[str]) -> str:
-    from burrow.environment import is_environment
-
     target = os.path.abspath(os.fspath(env))
     if os.path.islink(target):
         raise TargetError(f"{target} is a symbolic link; give the real directory instead")
@@ -465,37 +543,6 @@ def _swapped_aside(target: str) -> bool:
         return any(n.startswith(SWAP_PREFIX) and n.endswith(f"-{name}") for n in os.listdir(parent))
     except OSError:
         return False
-
-
-def _env_python(target: str) -> str:
-    from burrow.environment import python_of
-
-    return python_of(target)
-
-
-def _local_lock(path: str) -> List[Wheel]:
-    """A lock naming local wheel files, one per line (relative to the lock), '#' comments."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except OSError as exc:
-        raise SyncError(f"cannot read {path}: {exc.strerror}") from None
-    base = os.path.dirname(os.path.abspath(path))
-    wheels = []
-    for number, line in enumerate(lines, 1):
-        text = line.split("#", 1)[0].strip()
-        if not text:
-            continue
-        wheel = os.path.join(base, text)
-        if not text.endswith(".whl") or not os.path.isfile(wheel):
-            raise SyncError(f"{path}:{number}: {text!r} is not a wheel file")
-        from pathlib import Path
-
-        # A wheel named by path is a direct-URL install (PEP 610), as pip records it.
-        wheels.append(
-            local_wheel(wheel, direct_url={"url": Path(wheel).as_uri(), "archive_info": {}})
-        )
-    return wheels
 
 
 def local_wheel(path: str, **extra: Any) -> Wheel:

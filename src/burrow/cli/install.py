@@ -1,0 +1,55 @@
+"""`burrow install`: add packages to an env, resolved against what it has."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+
+def register(commands: Any) -> None:
+    from burrow.cli.common import ENV_HELP, add_common
+    from burrow.cli.lock import _add_index_options
+
+    p = commands.add_parser(
+        "install",
+        help="add packages to an env, resolved against what it has",
+        description="Resolve PKG and -r FILE against the packages ENV has (keeping their"
+        " versions while they fit) and install them through burrow's package cache, all or"
+        " nothing. No pip process is run.",
+    )
+    p.add_argument("-e", "--env", metavar="ENV", help=ENV_HELP)
+    p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE")
+    p.add_argument("-c", "--constraint", action="append", default=[], metavar="FILE")
+    _add_index_options(p)
+    p.add_argument("packages", nargs="*", metavar="PKG", help="requirements to add")
+    add_common(p)
+    p.set_defaults(handler=cmd_install)
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    from burrow import envs
+    from burrow.cli.common import usage_error
+    from burrow.cli.lock import _sources
+    from burrow.cli.render import print_json
+    from burrow.packages.install import install
+    from burrow.packages.sync import summary_lines
+
+    if not args.requirement and not args.packages:
+        usage_error("install", "give requirements: PKG or -r FILE")
+    changes = install(
+        envs.resolve(args.env),
+        requirements=args.requirement,
+        constraints=args.constraint,
+        packages=args.packages,
+        sources=_sources(args),
+    )
+    if args.json:
+        print_json(changes.as_dict())
+    elif not args.quiet:
+        for line in summary_lines(changes):
+            print(line)
+        if not changes:
+            print("Nothing to change")
+    return 0

@@ -1,0 +1,125 @@
+"""burrow install and unpinned create -r: resolved in burrow's process, installed by the
+engine (INSTALLER says burrow: no pip ran), resolved against what an env has."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import helpers
+import localindex
+import pytest
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    files = [
+        localindex.wheel(src, "top", "1.0", ["mid>=1", 'extra-dep; extra == "x"'], extras=["x"]),
+        localindex.wheel(src, "mid", "1.0", ["leaf"]),
+        localindex.wheel(src, "mid", "2.0", ["leaf"]),
+        localindex.wheel(src, "leaf", "1.0"),
+        localindex.wheel(src, "extra-dep", "1.0"),
+    ]
+    return localindex.write_index(tmp_path / "www", files)
+
+
+def run(index: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=index.as_uri())
+    env["PYTHONPATH"] = str(helpers.SRC)
+    proc = subprocess.run(
+        [sys.executable, "-m", "burrow", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert not check or proc.returncode == 0, proc.stderr
+    return proc
+
+
+def installed(env: Path) -> Dict[str, str]:
+    """name -> 'version by INSTALLER' of every dist-info in the env."""
+    site = next(env.glob("lib/python*/site-packages"))
+    found = {}
+    for dist in site.glob("*.dist-info"):
+        name, version = dist.name[: -len(".dist-info")].split("-", 1)
+        installer = (dist / "INSTALLER").read_text("utf-8").strip()
+        found[name.lower().replace("_", "-")] = f"{version} by {installer}"
+    return found
+
+
+def packages(env: Path) -> Dict[str, str]:
+    return {k: v for k, v in installed(env).items() if k not in ("pip", "setuptools", "wheel")}
+
+
+def site_listing(env: Path) -> List[str]:
+    return sorted(p.name for p in next(env.glob("lib/python*/site-packages")).iterdir())
+
+
+def test_create_with_unpinned_requirements_runs_no_pip(tmp_path: Path, index: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("top[x]\nmid<2\n", "utf-8")
+    env = tmp_path / "env"
+    run(index, "create", "-q", str(env), "-r", str(tmp_path / "requirements.txt"))
+    assert packages(env) == {
+        "top": "1.0 by burrow",
+        "mid": "1.0 by burrow",
+        "leaf": "1.0 by burrow",
+        "extra-dep": "1.0 by burrow",
+    }
+    assert helpers.run_in(env, "import top, mid; print(top.VALUE, mid.VALUE)").split() == [
+        "1.0",
+        "1.0",
+    ]
+    check = subprocess.run(
+        [str(env / "bin" / "python"), "-m", "pip", "check"], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout
+
+
+def test_create_with_an_unsatisfiable_set_makes_no_env(tmp_path: Path, index: Path) -> None:
+    env = tmp_path / "env"
+    proc = run(index, "create", "-q", str(env), "--install", "top", "mid<1", check=False)
+    assert proc.returncode == 1
+    assert "cannot resolve the requirements: argument 2 asks for mid<1" in proc.stderr
+    assert "was not created" in proc.stderr
+    assert not env.exists()
+
+
+def test_install_resolves_against_what_the_env_has(tmp_path: Path, index: Path) -> None:
+    env = tmp_path / "env"
+    run(index, "create", "-q", str(env))
+    out = run(index, "install", "-e", str(env), "mid<2").stdout
+    assert out.splitlines() == ["+ leaf==1.0", "+ mid==1.0"]
+    # top needs mid>=1: the installed 1.0 fits and stays, though 2.0 is newer.
+    out = run(index, "install", "-e", str(env), "top").stdout
+    assert out.splitlines() == ["+ top==1.0"]
+    assert packages(env) == {
+        "top": "1.0 by burrow",
+        "mid": "1.0 by burrow",
+        "leaf": "1.0 by burrow",
+    }
+    assert run(index, "install", "-e", str(env), "top").stdout == "Nothing to change\n"
+    # What no longer fits is upgraded, and nothing else is removed.
+    out = run(index, "install", "-e", str(env), "mid>=2").stdout
+    assert out.splitlines() == ["- mid==1.0", "+ mid==2.0"]
+    assert packages(env)["mid"] == "2.0 by burrow"
+    assert "top" in packages(env) and "pip" in installed(env)
+
+
+def test_failed_install_leaves_the_env_unchanged(tmp_path: Path, index: Path) -> None:
+    env = tmp_path / "env"
+    run(index, "create", "-q", str(env), "--install", "mid<2")
+    before = site_listing(env)
+    proc = run(index, "install", "-e", str(env), "top", "mid>5", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: cannot resolve the requirements: ")
+    assert site_listing(env) == before
+    proc = run(index, "install", "-e", str(env), "nosuch", check=False)
+    assert proc.stderr == f"error: no package named 'nosuch' on {index.as_uri()}\n"
+    assert site_listing(env) == before
