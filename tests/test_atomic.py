@@ -92,7 +92,11 @@ def test_sigkill_during_a_cold_seed_keeps_the_cache_sound(tmp_path: Path, cold_c
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path: Path, cold_cache: Path) -> None:
     target = tmp_path / "env"
     proc = start(target)  # a cold cache makes the create slow enough to interrupt
-    time.sleep(0.4)
+    # Press Ctrl-C once burrow is building the env, never while Python itself still starts
+    # (a loaded machine may take longer than any fixed sleep to get there).
+    deadline = time.monotonic() + 120
+    while not leftovers(tmp_path) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
     if proc.returncode == 0:
