@@ -416,3 +416,20 @@ def test_concurrent_syncs_share_one_cold_cache(tmp_path: Path, cache: Path) -> N
         assert subprocess.run([env / "bin" / "pkg3"], capture_output=True, text=True).stdout == (
             "pkg3 ran\n"
         )
+
+
+def test_a_locks_only_binary_holds_for_its_pins(tmp_path: Path, cache: Path) -> None:
+    """`--only-binary :all:` in the lock: a pin offered only as an sdist is refused, not
+    built, and the env is left as it was."""
+    from localindex import sdist
+
+    links = tmp_path / "links"
+    sdist(links, "srconly", "1.0")
+    env = new_env(tmp_path / "env")
+    before = tree(env)
+    lockfile = tmp_path / "lock.txt"
+    lockfile.write_text(f"--find-links {links}\n--only-binary :all:\nsrconly==1.0\n")
+    proc = burrow("sync", "-e", str(env), str(lockfile), check=False)
+    assert proc.returncode == 1 and "--only-binary rules out srconly-1.0.tar.gz" in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert tree(env) == before

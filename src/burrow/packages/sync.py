@@ -125,7 +125,14 @@ def materialize(pins: Sequence[Any], info: PythonInfo, lock: Any) -> List[Wheel]
     from burrow.packages.fetch import fetch
     from burrow.packages.index import pip_config
 
-    found = fetch(pins, info, lock.index_config(pip_config()))
+    options = lock.options  # a lock's --only-binary/--no-binary hold for its pins
+    found = fetch(
+        pins,
+        info,
+        lock.index_config(pip_config()),
+        only_binary=frozenset(options.only_binary),
+        no_binary=frozenset(options.no_binary),
+    )
     return [
         Wheel(
             name=w.name,
