@@ -81,7 +81,7 @@ def wheels_of(
 
     from burrow.packages.index import _file_path
     from burrow.packages.pins import Pin as LockPin
-    from burrow.packages.sync import Wheel
+    from burrow.packages.sync import as_wheels
 
     pins = []
     for pin in resolution.pins:
@@ -112,14 +112,4 @@ def wheels_of(
         only_binary=options.only_binary,
         no_binary=options.no_binary,
     )
-    return [
-        Wheel(
-            name=w.name,
-            version=w.version,
-            path=w.path,
-            sha256=w.sha256,
-            direct_url=w.direct_url,
-            requested=w.requested,
-        )
-        for w in found
-    ]
+    return as_wheels(found)

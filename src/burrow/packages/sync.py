@@ -133,6 +133,11 @@ def materialize(pins: Sequence[Any], info: PythonInfo, lock: Any) -> List[Wheel]
         only_binary=frozenset(options.only_binary),
         no_binary=frozenset(options.no_binary),
     )
+    return as_wheels(found)
+
+
+def as_wheels(found: Sequence[Any]) -> List[Wheel]:
+    """The engine's ``Wheel`` for each of the fetcher's ``LocalWheel``s."""
     return [
         Wheel(
             name=w.name,
