@@ -254,6 +254,9 @@ def burrow_on_path(tmp_path: Path, env: Dict[str, str]) -> None:
 def test_burrow_tab_completion(shell: str, tmp_path: Path, pane_factory: object) -> None:
     env = user_env(tmp_path, shell)
     burrow_on_path(tmp_path, env)
+    # A cache of its own: the suite's shared one holds every interpreter other tests met,
+    # and two of them may share the version prefix typed below (3.11.2 and 3.11.7).
+    env["BURROW_CACHE_DIR"] = str(tmp_path / "cache")
     # -p with a path: its facts are learnt and cached, which is what -p TAB offers
     burrow("create", "-q", "--without-pip", "-n", "alpha", "-p", sys.executable, env=env)
     version = ".".join(map(str, sys.version_info[:3]))
