@@ -29,6 +29,10 @@ class OptionError(TargetError):
     A TargetError too, which is what the library raised for these before."""
 
 
+class PackError(BurrowError):
+    """An env that cannot be packed as asked, or an archive that cannot be written."""
+
+
 class LockError(BurrowError):
     """A requirements or lock file is malformed, or cannot be installed as written."""
 
