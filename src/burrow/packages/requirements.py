@@ -4,7 +4,8 @@
 line it came from (`requirements.txt:12`), and the index options the files set. Reading
 follows pip: lines ending in a backslash are joined, comments dropped, `${VAR}` expanded,
 `-r`/`-c` includes read relative to the including file; paths in requirement lines are
-relative to the working directory, as pip has them.
+relative to the working directory, as pip has them (`requirement_text.py` reads what
+the requirement part of a line names).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
 from burrow._fast import Record
 from burrow.errors import LockError
+from burrow.packages import requirement_text
+from burrow.packages.requirement_text import is_url, url_to_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -22,19 +25,6 @@ if TYPE_CHECKING:
 
 # The hash algorithms pip accepts after --hash (md5 and sha1 prove nothing).
 STRONG_HASHES = ("sha256", "sha384", "sha512")
-_ARCHIVES: Tuple[str, ...] = (
-    ".whl",
-    ".zip",
-    ".tar.gz",
-    ".tgz",
-    ".tar",
-    ".tar.bz2",
-    ".tbz",
-    ".tar.xz",
-    ".txz",
-)
-_ARCHIVES += (".tlz", ".tar.lz", ".tar.lzma")
-_VCS = ("git+", "hg+", "svn+", "bzr+", "git:", "hg:", "svn:", "bzr:")
 
 # option -> (canonical name, takes a value, allowed on a requirement line)
 _OPTIONS: Dict[str, Tuple[str, bool, bool]] = {
@@ -184,7 +174,7 @@ class _Reader:
     def read(
         self, location: str, constraint: bool, chain: Tuple[str, ...], where: str = ""
     ) -> None:
-        key = location if _is_url(location) else os.path.abspath(location)
+        key = location if is_url(location) else os.path.abspath(location)
         if key in chain:
             raise LockError(f"{where}: {location} includes itself (through {' -> '.join(chain)})")
         self.result.files.append(location)
@@ -228,7 +218,7 @@ def _read_text(location: str, origin: str) -> str:
     where = f"{origin}: " if origin else ""
     if location.lower().startswith(("http:", "https:")):
         raise LockError(f"{where}cannot read {location}: only local files and file:// URLs")
-    path = _url_to_path(location) if location.lower().startswith("file:") else location
+    path = url_to_path(location) if location.lower().startswith("file:") else location
     try:
         with open(path, "rb") as file:
             data = file.read()
@@ -349,11 +339,11 @@ def _option(spelled: str, origin: str, text: str) -> Tuple[str, bool]:
 
 def _include(location: str, target: str) -> str:
     """Where an -r/-c include is: relative to the including file, or a URL as given."""
-    if _is_url(location):
+    if is_url(location):
         from urllib.parse import urljoin
 
         return urljoin(location, target)
-    if _is_url(target):
+    if is_url(target):
         return target
     return os.path.join(os.path.dirname(location), target)
 
@@ -368,7 +358,7 @@ def _set_option(options: FileOptions, name: str, value: str, location: str, orig
     elif name == "find-links":
         # pip: a find-links path relative to the requirements file wins when it exists.
         beside = os.path.join(os.path.dirname(location), value)
-        if not _is_url(value) and not _is_url(location) and os.path.exists(beside):
+        if not is_url(value) and not is_url(location) and os.path.exists(beside):
             value = os.path.abspath(beside)
         options.find_links.append(value)
     elif name in ("no-binary", "only-binary"):
@@ -429,202 +419,18 @@ def _requirement(
             hashes.setdefault(algorithm, []).append(digest.lower())
         elif name == "config-settings":
             settings.append(value)
-    line = _editable(text, origin, line_text) if editable else _plain(text, origin, line_text)
+    parse = requirement_text.editable if editable else requirement_text.plain
+    parts = parse(text, origin, line_text)
     return Line(
-        name=line.name,
-        extras=line.extras,
-        specifier=line.specifier,
-        marker=line.marker,
+        name=parts.name,
+        extras=parts.extras,
+        specifier=parts.specifier,
+        marker=parts.marker,
         hashes=hashes,
-        url=line.url,
-        path=line.path,
+        url=parts.url,
+        path=parts.path,
         editable=editable,
         origin=origin,
         text=line_text,
         config_settings=tuple(settings),
     )
-
-
-class _Parts(Record):
-    name: Optional[str] = None
-    extras: Tuple[str, ...] = ()
-    specifier: str = ""
-    marker: Optional[str] = None
-    url: Optional[str] = None
-    path: Optional[str] = None
-
-
-def _plain(text: str, origin: str, line_text: str) -> _Parts:
-    """A requirement, a direct URL, or a path to a wheel, sdist or project directory."""
-    from packaging.markers import InvalidMarker, Marker
-
-    marker = None
-    separator = "; " if _is_url(text) else ";"
-    if separator in text:
-        text, marker_text = text.split(separator, 1)
-        if marker_text.strip():
-            try:
-                marker = str(Marker(marker_text.strip()))
-            except InvalidMarker as exc:
-                reason = str(exc).splitlines()[0]
-                raise LockError(f"{origin}: invalid marker in {line_text!r}: {reason}") from None
-    text = text.strip()
-    if _is_url(text):
-        parts = _from_url(text, origin, line_text)
-    else:
-        local, extras = _strip_extras(text)
-        parts = _from_path(local, text, origin) or _from_pep508(text, origin, line_text)
-        if parts.path is not None:
-            parts.extras = _extras(extras, origin, line_text)
-    if marker is not None:
-        parts.marker = marker
-    return parts
-
-
-def _from_pep508(text: str, origin: str, line_text: str) -> _Parts:
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        requirement = Requirement(text)
-    except InvalidRequirement as exc:
-        hint = ""
-        if "=" in text and not any(op in text for op in ("==", ">=", "<=", "!=", "~=")):
-            hint = " (= is not a version operator: did you mean ==?)"
-        reason = str(exc).splitlines()[0]
-        raise LockError(f"{origin}: invalid requirement {line_text!r}: {reason}{hint}") from None
-    for spec in requirement.specifier:
-        if str(spec).endswith("]"):
-            raise LockError(f"{origin}: extras after the version in {line_text!r}")
-    parts = _Parts(
-        name=requirement.name,
-        extras=tuple(sorted(requirement.extras)),
-        specifier=str(requirement.specifier),
-        marker=str(requirement.marker) if requirement.marker else None,
-    )
-    if requirement.url:
-        url = _from_url(requirement.url, origin, line_text)
-        parts.url, parts.path = url.url, url.path
-    return parts
-
-
-def _from_url(url: str, origin: str, line_text: str) -> _Parts:
-    """A direct URL: its name from a wheel file name or `#egg=`, a path when file://."""
-    if url.lower().startswith(_VCS):
-        raise LockError(f"{origin}: VCS requirements are not supported: {line_text!r}")
-    lowered = url.lower()
-    if not lowered.startswith(("http:", "https:", "file:")):
-        raise LockError(f"{origin}: unsupported URL scheme in {line_text!r}")
-    parts = _Parts(url=url)
-    if lowered.startswith("file:"):
-        parts.path = os.path.normpath(os.path.abspath(_url_to_path(url)))
-        if "/../" in url or "/./" in url:
-            parts.url = _path_to_url(parts.path) + _fragment(url)
-    parts.name = _name_of_file(url, origin, line_text)
-    return parts
-
-
-def _from_path(local: str, text: str, origin: str) -> Optional[_Parts]:
-    """A path to a project directory or archive, as pip tells one from a requirement."""
-    path = os.path.normpath(os.path.abspath(local))
-    looks_like_path = os.sep in text or bool(os.altsep and os.altsep in text) or text[:1] == "."
-    if looks_like_path and os.path.isdir(path):
-        if not (
-            os.path.isfile(os.path.join(path, "pyproject.toml"))
-            or os.path.isfile(os.path.join(path, "setup.py"))
-        ):
-            raise LockError(
-                f"{origin}: directory {text!r} is not installable: it has neither "
-                "pyproject.toml nor setup.py"
-            )
-        return _Parts(url=_path_to_url(path), path=path)
-    if not local.lower().endswith(_ARCHIVES):
-        return None
-    if not os.path.isfile(path):
-        before, at, _ = text.partition("@")
-        # 'name @ file.whl' is a PEP 508 URL requirement, not a missing file.
-        if at and not (os.sep in before or before[:1] == "."):
-            return None
-    url = _path_to_url(path)
-    return _Parts(url=url, path=path, name=_name_of_file(url, origin, text))
-
-
-def _editable(text: str, origin: str, line_text: str) -> _Parts:
-    """`-e path[extras]` or `-e file://...#egg=name`; VCS checkouts are not supported."""
-    local, extras = _strip_extras(text)
-    if os.path.isdir(local):
-        path = os.path.normpath(os.path.abspath(local))
-        return _Parts(url=_path_to_url(path), path=path, extras=_extras(extras, origin, text))
-    if local.lower().startswith("file:"):
-        parts = _from_url(local, origin, line_text)
-        parts.extras = _extras(extras, origin, text)
-        return parts
-    if text.lower().startswith(_VCS):
-        raise LockError(f"{origin}: VCS requirements are not supported: {line_text!r}")
-    raise LockError(f"{origin}: -e needs a local project directory or a file:// URL, not {text!r}")
-
-
-def _strip_extras(text: str) -> Tuple[str, Optional[str]]:
-    """('./dir', '[a,b]') from './dir[a,b]'."""
-    if text.endswith("]") and "[" in text:
-        head, _, tail = text.rpartition("[")
-        if head and "]" not in tail[:-1]:
-            return head, "[" + tail
-    return text, None
-
-
-def _extras(extras: Optional[str], origin: str, line_text: str) -> Tuple[str, ...]:
-    if not extras:
-        return ()
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        return tuple(sorted(Requirement("placeholder" + extras.lower()).extras))
-    except InvalidRequirement:
-        raise LockError(f"{origin}: invalid extras {extras!r} in {line_text!r}") from None
-
-
-def _name_of_file(url: str, origin: str, line_text: str) -> Optional[str]:
-    """The project name of a URL: `#egg=name`, else a wheel's file name, else None."""
-    from urllib.parse import unquote, urlsplit
-
-    parts = urlsplit(url)
-    for item in parts.fragment.split("&"):
-        key, _, value = item.partition("=")
-        if key == "egg" and value:
-            return value
-    filename = unquote(parts.path.rsplit("/", 1)[-1])
-    if filename.endswith(".whl"):
-        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
-        try:
-            return parse_wheel_filename(filename)[0]
-        except InvalidWheelFilename as exc:
-            raise LockError(f"{origin}: {exc} in {line_text!r}") from None
-    return None
-
-
-def _fragment(url: str) -> str:
-    _, hash_sign, fragment = url.partition("#")
-    return hash_sign + fragment
-
-
-def _is_url(text: str) -> bool:
-    scheme, colon, _ = text.partition(":")
-    # A one-letter scheme is a Windows drive.
-    return bool(colon) and len(scheme) > 1 and scheme.replace("+", "").isalpha()
-
-
-def _url_to_path(url: str) -> str:
-    from urllib.parse import unquote, urlsplit
-    from urllib.request import url2pathname
-
-    parts = urlsplit(url)
-    if parts.netloc and parts.netloc != "localhost":
-        return url2pathname(f"//{parts.netloc}{unquote(parts.path)}")
-    return url2pathname(parts.path)
-
-
-def _path_to_url(path: str) -> str:
-    from pathlib import Path
-
-    return Path(path).as_uri()
