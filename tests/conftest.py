@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,10 @@ from faults import (  # noqa: F401
     pytest_terminal_summary,
     pytest_testnodedown,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from burrow.interpreter import PythonInfo
 
 # A runner that starts the suite in the background of a non-interactive shell (`cmd &`)
 # starts it with Ctrl-C ignored, and every burrow the tests start would inherit that: the
@@ -32,6 +37,14 @@ def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.pop("VIRTUAL_ENV", None)
     # No test starts the daily pip check in the background unless it is about that check.
     os.environ["BURROW_NO_PERIODIC_UPDATE"] = "1"
+
+
+@pytest.fixture(scope="module")
+def info() -> PythonInfo:
+    """The facts of the interpreter running the tests, e.g. its tags and markers."""
+    from burrow.interpreter import inspect
+
+    return inspect(sys.executable)
 
 
 @pytest.fixture

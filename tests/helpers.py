@@ -1,4 +1,4 @@
-"""Running the real CLI and the real interpreters inside envs."""
+"""Running the real CLI and the real interpreters inside envs; files and wheels they read."""
 
 from __future__ import annotations
 
@@ -43,6 +43,13 @@ def burrow(
             f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
         )
     return proc
+
+
+def write(path: Path, text: str) -> Path:
+    """``text`` as the UTF-8 file ``path`` (its folders made); the path, for chaining."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def run_in(env_dir: Path, code: str, *args: str) -> str:

@@ -156,6 +156,25 @@ def write_index(
     return simple
 
 
+def top_mid_leaf(tmp_path: Path) -> Path:
+    """The small index the lock and install tests share, at tmp_path/www; its simple dir.
+
+    top 1.0 needs mid>=1, and extra-dep with [x]; mid 1.0 and 2.0 need leaf, and mid 2.0
+    also has a wheel for CPython 3.9 on Windows only and an sdist; extra-dep needs leaf.
+    """
+    src = tmp_path / "src"
+    files = [
+        wheel(src, "top", "1.0", ["mid>=1", 'extra-dep; extra == "x"'], extras=["x"]),
+        wheel(src, "mid", "1.0", ["leaf"]),
+        wheel(src, "mid", "2.0", ["leaf"]),
+        wheel(src, "mid", "2.0", ["leaf"], tag="cp39-cp39-win_amd64"),
+        sdist(src, "mid", "2.0", ["leaf"]),
+        wheel(src, "leaf", "1.0"),
+        wheel(src, "extra-dep", "1.0", ["leaf"]),
+    ]
+    return write_index(tmp_path / "www", files)
+
+
 @dataclass
 class Server:
     """A loopback server of a directory; `requests` records (method, path, headers)."""

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 
 import pytest
-from helpers import make_wheel
+from helpers import make_wheel, write
 
 from burrow.errors import LockError, UnpinnedError
-from burrow.interpreter import PythonInfo, inspect
+from burrow.interpreter import PythonInfo
 from burrow.packages.index import IndexConfig
 from burrow.packages.lockfile import Pin, is_pylock, read_lock
 
 H1 = "a" * 64
 H2 = "b" * 64
-
-
-@pytest.fixture(scope="module")
-def info() -> PythonInfo:
-    return inspect(sys.executable)
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_pip_compile_lock(tmp_path: Path, info: PythonInfo) -> None:

@@ -26,17 +26,7 @@ def isolated_env() -> Dict[str, str]:
 
 @pytest.fixture
 def index(tmp_path: Path) -> Path:
-    src = tmp_path / "src"
-    files = [
-        localindex.wheel(src, "top", "1.0", ["mid>=1", 'extra-dep; extra == "x"'], extras=["x"]),
-        localindex.wheel(src, "mid", "1.0", ["leaf"]),
-        localindex.wheel(src, "mid", "2.0", ["leaf"]),
-        localindex.wheel(src, "mid", "2.0", ["leaf"], tag="cp39-cp39-win_amd64"),
-        localindex.sdist(src, "mid", "2.0", ["leaf"]),
-        localindex.wheel(src, "leaf", "1.0"),
-        localindex.wheel(src, "extra-dep", "1.0", ["leaf"]),
-    ]
-    return localindex.write_index(tmp_path / "www", files)
+    return localindex.top_mid_leaf(tmp_path)
 
 
 def lock(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -6,26 +6,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import write
 
 from burrow.errors import LockError
-from burrow.interpreter import PythonInfo, inspect
+from burrow.interpreter import PythonInfo
 from burrow.packages.lockfile import read_lock
 
 pytestmark = pytest.mark.skipif(sys.version_info < (3, 11), reason="tomllib is 3.11+")
 
 H1 = "a" * 64
 H2 = "b" * 64
-
-
-@pytest.fixture(scope="module")
-def info() -> PythonInfo:
-    return inspect(sys.executable)
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_packages_files_and_markers(tmp_path: Path, info: PythonInfo) -> None:

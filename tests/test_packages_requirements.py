@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -10,20 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import make_wheel
+from helpers import make_wheel, write
+from localindex import sha256
 
 from burrow.errors import LockError
 from burrow.packages.requirements import is_pinned, parse_file, parse_line
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_pins_hashes_and_continuations(tmp_path: Path) -> None:
