@@ -120,6 +120,14 @@ def is_environment(path: str) -> bool:
     return os.path.isfile(os.path.join(path, CONFIG_NAME))
 
 
+def same_env(one: str, other: str) -> bool:
+    """Whether two paths name the same env directory; False when either is gone."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them vanished meanwhile
+        return False
+
+
 def quote_prompt(prompt: str) -> str:
     """How venv writes the prompt into pyvenv.cfg: a Python repr, e.g. "'my app'"."""
     return repr(prompt)

@@ -17,6 +17,7 @@ from burrow.environment import (
     TRASH_PREFIX,
     config_of,
     is_environment,
+    same_env,
     site_packages_dirs,
     unquote_prompt,
     version_of,
@@ -339,16 +340,9 @@ def all_envs(cwd: Optional[str] = None) -> List[Tuple[Optional[str], str]]:
     ``.venv`` unless it is one of them: what ``list`` and ``check --all`` go through."""
     found: List[Tuple[Optional[str], str]] = list(named_envs())
     project = find_project_env(os.getcwd() if cwd is None else cwd)
-    if project is not None and not any(_same(project, path) for _, path in found):
+    if project is not None and not any(same_env(project, path) for _, path in found):
         found.append((None, project))
     return found
-
-
-def _same(one: str, other: str) -> bool:
-    try:
-        return os.path.samefile(one, other)
-    except OSError:  # one of them vanished meanwhile
-        return False
 
 
 def list_envs(cwd: Optional[str] = None) -> List[Summary]:

@@ -11,7 +11,7 @@ import os
 import sys
 
 from burrow import fs
-from burrow.environment import scripts_dir
+from burrow.environment import same_env, scripts_dir
 from burrow.errors import BurrowError
 
 TYPE_CHECKING = False
@@ -211,20 +211,13 @@ def _told_where(env_path: str, script: str, shell: str) -> str:
     if family not in ("posix", "csh", "elvish"):
         return ""  # the others learn where their script is, or do not check
     written = written_for(script)
-    if written is None or _same_directory(written, env_path):
+    if written is None or same_env(written, env_path):
         return ""
     if family == "posix":
         return f"_burrow_env_dir={quoting.as_word(env_path, quoting.posix)}; "
     if family == "csh":
         return f"set _burrow_env_dir = {quoting.as_word(env_path, quoting.csh)}; "
     return f"set-env _BURROW_ENV_DIR {quoting.as_word(env_path, quoting.elvish)}; "
-
-
-def _same_directory(one: str, other: str) -> bool:
-    try:
-        return os.path.samefile(one, other)
-    except OSError:
-        return False
 
 
 def script_name(shell: str) -> str:
