@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from burrow.errors import LockError
+from burrow.packages.requirement_text import path_to_url
 
 if TYPE_CHECKING:
     from burrow.interpreter import PythonInfo
@@ -152,7 +153,7 @@ def _pin(package: Dict[str, Any], origin: str, base: str, info: PythonInfo) -> P
     if isinstance(directory, dict):
         project = _local_path(directory, origin, base)
         return Pin(name=canonical, version=version, hashes={}, path=project,
-                   url=_as_uri(project), editable=bool(directory.get("editable", False)),
+                   url=path_to_url(project), editable=bool(directory.get("editable", False)),
                    origin=origin)  # fmt: skip
     files: List[PinFile] = []
     for wheel in package.get("wheels", []) or []:
@@ -178,7 +179,7 @@ def _pin(package: Dict[str, Any], origin: str, base: str, info: PythonInfo) -> P
     if isinstance(archive, dict):  # a direct reference: the archive is the one file
         url, path = files[-1].url, files[-1].path
         if path is not None:
-            url = _as_uri(path)
+            url = path_to_url(path)
     return Pin(name=canonical, version=version, hashes=hashes, url=url, path=path,
                origin=origin, files=tuple(files))  # fmt: skip
 
@@ -218,12 +219,6 @@ def _local_path(entry: Dict[str, Any], origin: str, base: str) -> str:
     if not isinstance(path, str) or not path:
         raise LockError(f"{origin}: path is not a string")
     return os.path.normpath(os.path.join(base, path))
-
-
-def _as_uri(path: str) -> str:
-    from pathlib import Path
-
-    return Path(path).as_uri()
 
 
 # --------------------------------------------------------------------------- writing
