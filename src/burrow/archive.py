@@ -90,68 +90,62 @@ def write(output: str, members: List[Member]) -> None:
     (the same inode, size and times as when it was last packed: a cache entry's links stay
     so) is its own run of gzip members, kept in burrow's cache and reused as they are.
     """
+    fs.replace_with(output, lambda temp: _write_new(temp, members))
+
+
+def _write_new(temp: str, members: List[Member]) -> None:
     import itertools
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    folder = os.path.dirname(output)
-    temp = os.path.join(folder, fs.unique_name("." + os.path.basename(output) + "-", ".tmp"))
     workers = max(1, min(8, os.cpu_count() or 1))
     store = _member_store()
     total = 0
-    try:
-        with open(temp, "xb") as handle, ThreadPoolExecutor(workers) as pool:
-            pending: List[Future[bytes]] = []
+    with open(temp, "xb") as handle, ThreadPoolExecutor(workers) as pool:
+        pending: List[Future[bytes]] = []
 
-            def compress(data: bytes) -> List[Future[bytes]]:
-                pieces = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""]
-                return [pool.submit(_gzip_member, piece) for piece in pieces]
+        def compress(data: bytes) -> List[Future[bytes]]:
+            pieces = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""]
+            return [pool.submit(_gzip_member, piece) for piece in pieces]
 
-            def drain(limit: int) -> None:
-                while len(pending) > limit:
-                    handle.write(pending.pop(0).result())
+        def drain(limit: int) -> None:
+            while len(pending) > limit:
+                handle.write(pending.pop(0).result())
 
-            buffer: List[bytes] = []
-            buffered = 0
-            for group, run in itertools.groupby(members, key=_package_of):
-                run_members = list(run)
-                key = _run_key(run_members) if group else None
-                if key is None:
-                    for member in run_members:
-                        pieces = _tar_member(member)
-                        buffer += pieces
-                        buffered += sum(map(len, pieces))
-                        if buffered >= CHUNK:
-                            total += buffered
-                            pending += compress(b"".join(buffer))
-                            buffer, buffered = [], 0
-                    drain(2 * workers)
-                    continue
-                if buffer:  # what came before this package is compressed apart from it
-                    total += buffered
-                    pending += compress(b"".join(buffer))
-                    buffer, buffered = [], 0
-                cached = _load_run(store, key) if store else None
-                if cached is None:
-                    data = b"".join(p for m in run_members for p in _tar_member(m))
-                    futures = compress(data)
-                    compressed = b"".join(f.result() for f in futures)
-                    if store:
-                        _save_run(store, key, len(data), compressed)
-                    cached = (len(data), compressed)
-                drain(0)
-                handle.write(cached[1])
-                total += cached[0]
-            total += buffered + 2 * _BLOCK
-            buffer.append(b"\0" * (2 * _BLOCK + -total % (20 * _BLOCK)))  # tar's end, a record
-            pending += compress(b"".join(buffer))
+        buffer: List[bytes] = []
+        buffered = 0
+        for group, run in itertools.groupby(members, key=_package_of):
+            run_members = list(run)
+            key = _run_key(run_members) if group else None
+            if key is None:
+                for member in run_members:
+                    pieces = _tar_member(member)
+                    buffer += pieces
+                    buffered += sum(map(len, pieces))
+                    if buffered >= CHUNK:
+                        total += buffered
+                        pending += compress(b"".join(buffer))
+                        buffer, buffered = [], 0
+                drain(2 * workers)
+                continue
+            if buffer:  # what came before this package is compressed apart from it
+                total += buffered
+                pending += compress(b"".join(buffer))
+                buffer, buffered = [], 0
+            cached = _load_run(store, key) if store else None
+            if cached is None:
+                data = b"".join(p for m in run_members for p in _tar_member(m))
+                futures = compress(data)
+                compressed = b"".join(f.result() for f in futures)
+                if store:
+                    _save_run(store, key, len(data), compressed)
+                cached = (len(data), compressed)
             drain(0)
-        os.replace(temp, output)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+            handle.write(cached[1])
+            total += cached[0]
+        total += buffered + 2 * _BLOCK
+        buffer.append(b"\0" * (2 * _BLOCK + -total % (20 * _BLOCK)))  # tar's end, a record
+        pending += compress(b"".join(buffer))
+        drain(0)
 
 
 def _package_of(member: Member) -> str:

@@ -171,12 +171,12 @@ def replace_file(path: str, data: bytes, mode: Optional[int] = 0o644) -> None:
         def make(temp: str) -> None:
             _write_new(temp, data, wanted)
 
-    _replace(path, make)
+    replace_with(path, make)
 
 
 def replace_link(path: str, target: str) -> None:
     """Make ``path`` a symlink to ``target`` in one step, whatever was there before."""
-    _replace(path, lambda temp: os.symlink(target, temp))
+    replace_with(path, lambda temp: os.symlink(target, temp))
 
 
 def replace_copy(path: str, source: str, mode: int = 0o755) -> None:
@@ -189,7 +189,7 @@ def replace_copy(path: str, source: str, mode: int = 0o755) -> None:
             shutil.copyfileobj(src, out)
         os.chmod(temp, mode)
 
-    _replace(path, make)
+    replace_with(path, make)
 
 
 def _write_new(temp: str, data: bytes, mode: int) -> None:
@@ -199,8 +199,9 @@ def _write_new(temp: str, data: bytes, mode: int) -> None:
         handle.write(data)
 
 
-def _replace(path: str, make: Callable[[str], None]) -> None:
-    """``make`` a fresh file under a unique hidden name beside ``path``, renamed over it."""
+def replace_with(path: str, make: Callable[[str], None]) -> None:
+    """``make`` a fresh file under a unique hidden name beside ``path``, renamed over it;
+    nothing of it left behind when ``make`` fails."""
     folder, name = os.path.split(path)
     temp = os.path.join(folder, unique_name(f".{name}.", _TEMP_SUFFIX))
     try:
