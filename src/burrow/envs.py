@@ -198,12 +198,13 @@ def _metadata(folder: str) -> Optional[Dict[str, Any]]:
         break
     if not name or not version:
         return None
-    url, editable = _direct_url(folder)
+    url, editable = direct_url(folder)
     return {"name": name, "version": version, "url": url, "editable": editable}
 
 
-def _direct_url(folder: str) -> Tuple[Optional[str], bool]:
-    """PEP 610 origin of a distribution installed from a URL or a local path."""
+def direct_url(folder: str) -> Tuple[Optional[str], bool]:
+    """The PEP 610 origin of the distribution whose .dist-info is ``folder`` and whether it
+    is editable, e.g. ('file:///src/app', True); (None, False) for an index install."""
     try:
         with open(os.path.join(folder, "direct_url.json"), encoding="utf-8") as handle:
             text = handle.read()

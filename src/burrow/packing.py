@@ -114,22 +114,17 @@ def _base_interpreter(env: str, config: Dict[str, str]) -> str:
 
 def _refuse_outside_code(env: str) -> None:
     """Editable installs (and .pth/.egg-link paths) whose code is outside ``env``: refused."""
-    import json
     from urllib.parse import unquote, urlsplit
+
+    from burrow.envs import direct_url
 
     for site in site_packages_dirs(env):
         for name in sorted(os.listdir(site)):
             path = os.path.join(site, name)
             outside: List[str] = []
             if name.endswith(".dist-info"):
-                try:
-                    with open(os.path.join(path, "direct_url.json"), encoding="utf-8") as handle:
-                        info = json.load(handle)
-                except (OSError, ValueError):
-                    continue
-                url = info.get("url", "") if isinstance(info, dict) else ""
-                editable = isinstance(info, dict) and (info.get("dir_info") or {}).get("editable")
-                if editable and url.startswith("file:"):
+                url, editable = direct_url(path)
+                if editable and url and url.startswith("file:"):
                     outside.append(unquote(urlsplit(url).path))
             elif name.endswith(".egg-link"):
                 with open(path, encoding="utf-8", errors="replace") as handle:
