@@ -158,24 +158,21 @@ def lock(
     """Resolve requirement files for `python` (a -p value, facts, or burrow's own) and
     write the pinned result to `output` when given (its name picks the format)."""
     from burrow.interpreter import PythonInfo
-    from burrow.packages.index import Index
-    from burrow.packages.resolve import resolve
 
     info = python if isinstance(python, PythonInfo) else _find_python(python)
     inputs = read_inputs(requirements, constraints, packages)
     options, header = resolve_options(inputs, sources or Sources())
     out = os.fspath(output) if output is not None else None
-    if out is not None and not upgrade:
-        options = options.replace(preferred=_existing_pins(out, upgrade_packages))
-    session = index if index is not None else Index(options.config)
+    keep = out if out is not None and not upgrade else None
+    session = index if index is not None else _recording_index(options)
     try:
-        resolution = resolve(inputs.requirements, inputs.constraints, info, options, index=session)
+        resolution, hashes = _resolve(inputs, info, options, keep, upgrade_packages, session)
         if out is not None and is_pylock(out):
             from burrow.packages import pylock
 
-            text = pylock.dumps(resolution, _hashes_of(resolution, session))
+            text = pylock.dumps(resolution, hashes)
         else:
-            text = render(resolution, _hashes_of(resolution, session), header, command)
+            text = render(resolution, hashes, header, command)
     finally:
         if index is None:
             session.close()
@@ -186,6 +183,59 @@ def lock(
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fs.replace_file(path, text.encode("utf-8"), 0o600)
     return Locked(resolution=resolution, text=text)
+
+
+def _recording_index(options: Options) -> Index:
+    from burrow.packages.lockmemo import RecordingIndex
+
+    return RecordingIndex(options.config)
+
+
+def _resolve(
+    inputs: Inputs,
+    info: PythonInfo,
+    options: Options,
+    keep: Optional[str],
+    upgrade_packages: Sequence[str],
+    session: Index,
+) -> Tuple[Resolution, Dict[str, List[str]]]:
+    """The pins and each pin's file hashes: the memo's when none of the inputs and pages
+    changed since it was stored, else resolved (keeping the pins of the lock at `keep`)."""
+    from burrow.packages.candidates import target_of
+    from burrow.packages.lockmemo import Memo, RecordingIndex
+    from burrow.packages.resolve import resolve
+
+    previous = _read_previous(keep)
+    memo = None
+    if isinstance(session, RecordingIndex):  # a caller's own session: no memo
+        # The previous lock's bytes stand for its pins in the key: parsed only to resolve.
+        given = [previous, sorted(upgrade_packages)] if previous is not None else None
+        target = target_of(info)
+        root = session.cache_root()
+        memo = Memo(root, inputs.requirements, inputs.constraints, target, options, given)
+        found = memo.load()
+        if found is not None:
+            return found
+    if keep is not None:
+        options = options.replace(preferred=_existing_pins(keep, upgrade_packages))
+    resolution = resolve(inputs.requirements, inputs.constraints, info, options, index=session)
+    hashes = _hashes_of(resolution, session)
+    if memo is not None and _read_previous(keep) == previous:
+        memo.store(resolution, hashes, session)
+    return resolution, hashes
+
+
+def _read_previous(path: Optional[str]) -> Optional[str]:
+    """The text of the lock a re-lock keeps pins from; None when there is none."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise LockError(f"cannot keep the pins of {path}: {exc}") from None
 
 
 def _find_python(spec: Optional[str]) -> PythonInfo:
