@@ -80,9 +80,12 @@ class Memo:
         self.path: Optional[str] = None
         self.direct = [line.url for line in [*requirements, *constraints] if line.url]
         if root is not None and self.material is not None:
-            import hashlib
+            # The name only spreads memos over files (each holds its whole key, compared
+            # on load): two cheap checksums, where hashlib's import costs more.
+            import zlib
 
-            key = hashlib.sha256(self.material.encode()).hexdigest()
+            data = self.material.encode()
+            key = f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
             self.path = os.path.join(root, "resolutions-v1", key[:2], key + ".json")
         # Files named by direct URLs, checked before the resolution reads them.
         self.before = _file_stamps(self.direct)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-import resolvelib
-
 from burrow._fast import Record
 from burrow.errors import ResolutionError
 from burrow.packages.candidates import (
@@ -26,8 +24,6 @@ from burrow.packages.candidates import (
     split_identifier,
     target_of,
 )
-from burrow.packages.conflicts import explain
-from burrow.packages.provider import Provider
 
 if TYPE_CHECKING:
     from typing import Any
@@ -35,6 +31,7 @@ if TYPE_CHECKING:
     from burrow.interpreter import PythonInfo
     from burrow.packages.candidates import Candidate
     from burrow.packages.index import Index, IndexConfig, Link
+    from burrow.packages.provider import Provider
     from burrow.packages.requirements import Line
 
 _MAX_ROUNDS = 200_000  # as pip: enough for real backtracking, bounded for pathological sets
@@ -89,7 +86,13 @@ def resolve(
 ) -> Resolution:
     """One version of every project `requirements` need on `info`; ResolutionError when
     none fits, FetchError when an index cannot be read."""
+    # Here, not at the top: a lock answered by its memo (lockmemo.py) needs only the
+    # records above, and none of resolvelib.
+    import resolvelib
+
+    from burrow.packages.conflicts import explain
     from burrow.packages.index import Index
+    from burrow.packages.provider import Provider
 
     target = target_of(info)
     session = index if index is not None else Index(options.config)
