@@ -162,6 +162,7 @@ def lock(
     info = python if isinstance(python, PythonInfo) else _find_python(python)
     inputs = read_inputs(requirements, constraints, packages)
     options, header = resolve_options(inputs, sources or Sources())
+    options = options.replace(editables=True)
     out = os.fspath(output) if output is not None else None
     keep = out if out is not None and not upgrade else None
     session = index if index is not None else _recording_index(options)
@@ -364,7 +365,12 @@ def render(
 
 def _pin_lines(pin: Pin, digests: List[str]) -> List[str]:
     extras = f"[{','.join(pin.extras)}]" if pin.extras else ""
-    head = f"{pin.name}{extras} @ {pin.url}" if pin.url else f"{pin.name}{extras}=={pin.version}"
+    if pin.editable and pin.url is not None:
+        head = f"-e {_relative(pin.url)}{extras}"
+    elif pin.url:
+        head = f"{pin.name}{extras} @ {pin.url}"
+    else:
+        head = f"{pin.name}{extras}=={pin.version}"
     found = [head + (" \\" if digests else "")]
     for number, digest in enumerate(digests):
         found.append(f"    --hash=sha256:{digest}" + (" \\" if number < len(digests) - 1 else ""))
@@ -374,3 +380,21 @@ def _pin_lines(pin: Pin, digests: List[str]) -> List[str]:
         found.append("    # via")
         found += [f"    #   {who}" for who in pin.via]
     return found
+
+
+def _relative(url: str) -> str:
+    """A project directory as an editable line names it: './demo', '../libs/demo', '.'.
+
+    Relative to the working directory, as the `-e` line of the input was, and as pip
+    (and burrow) read a relative path in a requirements file; POSIX separators; the
+    absolute path when it is on another drive.
+    """
+    from burrow.packages.index import _file_path
+
+    path = str(_file_path(url))
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    relative = relative.replace(os.sep, "/")
+    return relative if relative.startswith(".") else "./" + relative

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 logger = getLogger(__name__)
 
-_FORMAT = 1
+_FORMAT = 2
 # ["stat", path, mtime_ns, size], ["absent", path], ["dir", path, mtime_ns],
 # ["http", url, cache path, mtime_ns, size] -> ["fresh", cache path, mtime_ns, size, expires]
 Stamp = List[Any]
@@ -359,6 +359,7 @@ def _resolution_of(data: Dict[str, Any]) -> Resolution:
                 via=tuple(pin["via"]),
                 requested=pin["requested"],
                 chosen=Link(**chosen) if chosen is not None else None,
+                editable=pin["editable"],
             )
         )
     return Resolution(pins=pins, python=data["python"])

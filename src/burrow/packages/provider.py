@@ -26,21 +26,18 @@ from burrow.packages.candidates import (
     Candidate,
     Req,
     identify,
-    normalize_extra,
-    parse_requirement,
     same_url,
     specifier_set,
     split_identifier,
 )
+from burrow.packages.dependencies import Dependencies
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from typing import Any
 
-    from packaging.requirements import Requirement
     from packaging.version import Version
 
-    from burrow.interpreter import PythonInfo
     from burrow.packages.candidates import Target
     from burrow.packages.index import Index, Link
     from burrow.packages.resolve import Options
@@ -76,9 +73,8 @@ class Provider(_ProviderBase):
         self._candidates: Dict[Tuple[str, Version, FrozenSet[str]], Candidate] = {}
         self._fit_cache: Dict[Tuple[Req, Candidate], bool] = {}
         self._matches: Dict[Tuple[str, FrozenSet[str], FrozenSet[Req]], List[Candidate]] = {}
-        self._target_key = _digest(sorted(target.markers.items()))
         self._python = self._python_candidate()
-        self.info: Optional[PythonInfo] = None  # the target, for sdist builds
+        self.metadata = Dependencies(index, target)
 
     # -- the five questions
 
@@ -299,6 +295,8 @@ class Provider(_ProviderBase):
 
         from burrow.packages import index as index_module
 
+        if url in self.metadata.editables:
+            return Candidate(name, Version(self.metadata.version(url)), [], extras, url)
         link = index_module._make_link(url, None, {}, None)
         if link is None:
             raise ResolutionError(
@@ -316,7 +314,7 @@ class Provider(_ProviderBase):
     def _dependencies(self, candidate: Candidate) -> List[Req]:
         if candidate.name == PYTHON:
             return []
-        facts = self._facts(candidate)
+        facts = self.metadata.facts(candidate)
         self.display.setdefault(candidate.name, facts["name"] or candidate.name)
         who = f"{self.display[candidate.name]} {candidate.version}"
         deps: List[Req] = []
@@ -343,81 +341,6 @@ class Provider(_ProviderBase):
                 deps.append(Req(name, frozenset(extras), spec, url, who, candidate))
         return deps
 
-    def _facts(self, candidate: Candidate) -> Dict[str, Any]:
-        """What resolving needs of a candidate's metadata, its markers evaluated for the
-        target: kept beside the metadata cache, keyed by the file's hash and the target."""
-        import json
-
-        from burrow.packages.index import _write_atomic
-
-        link = candidate.links[0] if candidate.links else None
-        root = self.index.cache_root()
-        path = None
-        if root is not None and link is not None and link.sha256:
-            name = f"{link.sha256}-{self._target_key}.json"
-            path = os.path.join(root, "requires-v1", link.sha256[:2], name)
-            try:
-                with open(path, "rb") as handle:
-                    found: Dict[str, Any] = json.loads(handle.read())
-            except (OSError, ValueError):
-                pass
-            else:
-                return found
-        facts = self._read_facts(candidate)
-        if path is not None:
-            try:
-                _write_atomic(path, json.dumps(facts, separators=(",", ":")).encode())
-            except OSError as exc:
-                logger.debug("could not cache %s: %s", path, exc)
-        return facts
-
-    def _read_facts(self, candidate: Candidate) -> Dict[str, Any]:
-        from packaging.utils import canonicalize_name
-
-        headers = _headers(self._metadata(candidate))
-        who = f"{candidate.name} {candidate.version}"
-        provided = sorted({normalize_extra(e) for e in headers.get("provides-extra", [])})
-        requires = []
-        for text in headers.get("requires-dist", []):
-            req = parse_requirement(text, who)
-            if req is None:
-                continue
-            when: Optional[List[str]] = None
-            if not self._marker_ok(req, ""):
-                when = [extra for extra in provided if self._marker_ok(req, extra)]
-                if not when:
-                    continue  # not for this target, whatever the extras
-            extras = sorted(normalize_extra(e) for e in req.extras)
-            requires.append(
-                [canonicalize_name(req.name), extras, str(req.specifier), req.url, when]
-            )
-        return {
-            "name": next(iter(headers.get("name", [])), None),
-            "requires_python": next(iter(headers.get("requires-python", [])), None),
-            "provides": provided,
-            "requires": requires,
-        }
-
-    def _marker_ok(self, req: Requirement, extra: str) -> bool:
-        if req.marker is None:
-            return extra == ""
-        environment = dict(self.target.markers, extra=extra)
-        return bool(req.marker.evaluate(environment))
-
-    def _metadata(self, candidate: Candidate) -> bytes:
-        from burrow.packages.index import NeedsBuild
-
-        errors = []
-        for link in candidate.links[:1] or []:
-            try:
-                return self.index.metadata(link)
-            except NeedsBuild as exc:
-                logger.info("building %s for its metadata: %s", link.filename, exc)
-                return _built_metadata(self.index, link, self.info)
-            except FetchError as exc:
-                errors.append(str(exc))
-        raise FetchError(errors[0] if errors else f"no file of {candidate.describe()} to read")
-
     def _unknown(self, name: str) -> str:
         from burrow.packages.index import describe
 
@@ -439,47 +362,3 @@ class Provider(_ProviderBase):
                 except OSError:
                     pass
         return sorted(names)
-
-
-def _built_metadata(index: Index, link: Link, info: Optional[PythonInfo]) -> bytes:
-    """An sdist's metadata from PEP 517 `prepare_metadata_for_build_wheel`, built by the
-    target interpreter in an isolated build env (packages/build.py)."""
-    import importlib
-    import tempfile
-    from pathlib import Path
-
-    # By name, as sync imports the fetcher: a build makes its env with creator, whose
-    # create -r resolves through this module.
-    build = importlib.import_module("burrow.packages.build")
-    with tempfile.TemporaryDirectory(prefix="burrow-sdist-") as temp:
-        path = index.download(link, Path(temp))
-        return bytes(build.sdist_metadata(path, info, origin=link.filename))
-
-
-def _headers(data: bytes) -> Dict[str, List[str]]:
-    """The header fields of core metadata, names lower-cased: {'requires-dist': [...]}.
-
-    The email package does this too, at several times the cost; metadata headers are
-    plain `Name: value` lines, continued by lines that start with whitespace.
-    """
-    text = data.decode("utf-8", "surrogateescape")
-    head = text.split("\n\n", 1)[0].replace("\r\n", "\n")
-    fields: Dict[str, List[str]] = {}
-    last: Optional[List[str]] = None
-    for line in head.split("\n"):
-        if line[:1] in (" ", "\t") and last:
-            last[-1] += " " + line.strip()
-            continue
-        key, sep, value = line.partition(":")
-        if sep:
-            last = fields.setdefault(key.strip().lower(), [])
-            last.append(value.strip())
-    return fields
-
-
-def _digest(value: object) -> str:
-    import json
-
-    from burrow.packages.index import _fnv
-
-    return _fnv(json.dumps(value))

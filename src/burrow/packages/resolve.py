@@ -45,6 +45,8 @@ class Options(Record):
     only_binary: FrozenSet[str] = frozenset()  # canonical names or ":all:"
     no_binary: FrozenSet[str] = frozenset()
     prefer_binary: bool = False
+    # `-e DIR` lines resolved from the project's metadata (burrow lock); else refused.
+    editables: bool = False
     # Versions to keep when they still fit: a previous lock's pins, what an env has.
     preferred: Dict[str, str] = {}  # noqa: RUF012 - never mutated, a default like any other
 
@@ -63,6 +65,7 @@ class Pin(Record, frozen=True, unhashed=("links", "via", "extras")):
     via: Tuple[str, ...]
     requested: bool  # named in the input, not only a dependency
     chosen: Optional[Link] = None  # the file to install on the target: best wheel, else sdist
+    editable: bool = False  # `-e DIR`: `url` names the project directory
 
     @property
     def key(self) -> str:
@@ -97,11 +100,11 @@ def resolve(
     target = target_of(info)
     session = index if index is not None else Index(options.config)
     try:
-        roots, order = _roots(requirements, target)
-        limits = _constraints(constraints, target)
-        session.prefetch(r.name for r in roots)
-        provider = Provider(session, target, options, limits, order)
-        provider.info = info
+        provider = Provider(session, target, options, {}, {})
+        provider.metadata.info = info
+        roots, provider.user_order = _roots(requirements, target, provider)
+        provider.constraints = limits = _constraints(constraints, target)
+        session.prefetch(r.name for r in roots if not r.url)
         reporter: resolvelib.BaseReporter[Req, Candidate, str] = resolvelib.BaseReporter()
         resolver = resolvelib.Resolver(provider, reporter)
         try:
@@ -118,20 +121,28 @@ def resolve(
             session.close()
 
 
-def _roots(requirements: Sequence[Line], target: Target) -> Tuple[List[Req], Dict[str, int]]:
+def _roots(
+    requirements: Sequence[Line], target: Target, provider: Provider
+) -> Tuple[List[Req], Dict[str, int]]:
     from packaging.specifiers import SpecifierSet
     from packaging.utils import canonicalize_name
 
     roots = []
     order: Dict[str, int] = {}
     for line in requirements:
-        if line.name is None:
-            raise ResolutionError(f"{line.origin}: name the project of {line.text!r} (name @ url)")
-        if line.editable:
+        if line.editable and not provider.options.editables:
             raise ResolutionError(f"{line.origin}: editable requirements cannot be locked yet")
         if line.marker and not _marker_true(line.marker, target):
             continue
-        name = canonicalize_name(line.name)
+        if line.editable and line.url is not None:
+            # `-e ./project` names no project: its metadata does (as pip-compile reads it).
+            written = line.name or provider.metadata.project_name(line.url, line.origin)
+            provider.metadata.editables.add(line.url)
+        elif line.name is None:
+            raise ResolutionError(f"{line.origin}: name the project of {line.text!r} (name @ url)")
+        else:
+            written = line.name
+        name = canonicalize_name(written)
         extras = frozenset(normalize_extra(e) for e in line.extras)
         req = Req(name, extras, SpecifierSet(line.specifier), line.url, line.origin)
         roots.append(req)
@@ -201,6 +212,7 @@ def _pins(
                 extras=tuple(sorted(extras.get(name, ()))),
                 via=tuple(sorted(via.get(name, ()), key=lambda v: (v.startswith("-"), v))),
                 requested=name in requested,
+                editable=candidate.url in provider.metadata.editables,
             )
         )
     pins.sort(key=lambda p: p.key)
