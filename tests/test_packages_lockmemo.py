@@ -148,3 +148,79 @@ def test_http_pages_are_trusted_only_while_fresh(
             # from there, fresh, and kept the memo; the third used it.
             assert len(resolved) == 2
         assert texts == {fresh(tmp_path, sources).text}
+
+
+def test_included_files_pip_config_and_variables_are_inputs(
+    tmp_path: Path, resolved: List[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shortcut taken before parsing (no packaging import) sees every input change:
+    a file included by `-r`, pip's config file, a `${VAR}` the file reads."""
+    src = tmp_path / "src"
+    found = files(src)
+    first = localindex.write_index(tmp_path / "www", found).as_uri()
+    newer = [*found, localindex.wheel(src, "mid", "1.5", ["leaf"])]
+    second = localindex.write_index(tmp_path / "www2", newer).as_uri()
+    config = tmp_path / "pip.conf"
+    config.write_text(f"[global]\nindex-url = {first}\n", "utf-8")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    (tmp_path / "requirements.in").write_text("-r more.in\n", "utf-8")
+    (tmp_path / "more.in").write_text("top\n", "utf-8")
+
+    def pins() -> List[Tuple[str, str]]:
+        locked = lock(tmp_path, Sources())
+        assert locked.text == fresh_from(tmp_path).text
+        return [(p.name, p.version) for p in locked.resolution.pins]
+
+    everything = [("leaf", "1.0"), ("mid", "2.0"), ("top", "1.0")]
+    assert pins() == pins() == everything
+    assert len(resolved) == 1
+    (tmp_path / "more.in").write_text("top\nmid<2\n", "utf-8")
+    assert pins() == pins() == [("leaf", "1.0"), ("mid", "1.0"), ("top", "1.0")]
+    assert len(resolved) == 2
+    config.write_text(f"[global]\nindex-url = {second}\n", "utf-8")
+    assert pins() == [("leaf", "1.0"), ("mid", "1.5"), ("top", "1.0")]
+    assert len(resolved) == 3
+    # A `${VAR}` is read from the environment as the file is parsed: never a shortcut.
+    config.write_text(f"[global]\nindex-url = {first}\n", "utf-8")
+    (tmp_path / "more.in").write_text("top\nmid${MID}\n", "utf-8")
+    monkeypatch.setenv("MID", "<2")
+    assert ("mid", "1.0") in pins()
+    monkeypatch.setenv("MID", ">=2")
+    assert ("mid", "2.0") in pins()
+
+
+def fresh_from(tmp_path: Path) -> Locked:
+    """A fresh resolution with pip's config as the environment gives it."""
+    from burrow.packages.index import pip_config
+
+    with Index(pip_config()) as index:
+        return lock(tmp_path, Sources(), index=index)
+
+
+def test_a_remembered_lock_imports_neither_packaging_nor_resolvelib(tmp_path: Path) -> None:
+    import subprocess
+
+    import helpers
+
+    simple = localindex.write_index(tmp_path / "www", files(tmp_path / "src"))
+    (tmp_path / "requirements.in").write_text("top\n", "utf-8")
+    script = (
+        "import sys, burrow\n"
+        "from burrow.packages.locking import Sources\n"
+        f"sources = Sources(index_url={simple.as_uri()!r})\n"
+        "locked = burrow.lock(['requirements.in'], sources=sources)\n"
+        "print(len(locked.resolution.pins), sorted(m for m in sys.modules\n"
+        "      if m.split('.')[0] in ('packaging', 'resolvelib') and m != 'packaging'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env.update(PIP_CONFIG_FILE=os.devnull, PYTHONPATH=str(helpers.SRC))
+    env["BURROW_CACHE_DIR"] = str(tmp_path / "cache")
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True,
+            text=True, check=True,
+        ).stdout
+        for _ in range(2)
+    ]  # fmt: skip
+    assert runs[0].startswith("3 ['packaging.")  # resolved
+    assert runs[1] == "3 []\n"  # remembered

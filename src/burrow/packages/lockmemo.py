@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from burrow._fast import Record, getLogger
 from burrow.packages.index import Index, Link
@@ -80,32 +80,14 @@ class Memo:
         self.path: Optional[str] = None
         self.direct = [line.url for line in [*requirements, *constraints] if line.url]
         if root is not None and self.material is not None:
-            # The name only spreads memos over files (each holds its whole key, compared
-            # on load): two cheap checksums, where hashlib's import costs more.
-            import zlib
-
-            data = self.material.encode()
-            key = f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
+            key = _name(self.material)
             self.path = os.path.join(root, "resolutions-v1", key[:2], key + ".json")
         # Files named by direct URLs, checked before the resolution reads them.
         self.before = _file_stamps(self.direct)
 
     def load(self) -> Optional[Tuple[Resolution, Dict[str, List[str]]]]:
         """The stored answer when its inputs match and every validator still holds."""
-        if self.path is None:
-            return None
-        try:
-            with open(self.path, "rb") as handle:
-                entry = json.loads(handle.read())
-        except (OSError, ValueError):
-            return None
-        if not isinstance(entry, dict) or entry.get("material") != self.material:
-            return None
-        if not all(_holds(stamp) for stamp in entry["stamps"]):
-            logger.debug("resolution memo %s: a page changed", self.path)
-            return None
-        logger.debug("resolution memo %s: nothing changed", self.path)
-        return _resolution_of(entry["resolution"]), entry["hashes"]
+        return _answer(self.path, self.material)
 
     def store(self, resolution: Resolution, hashes: Dict[str, List[str]], session: Index) -> None:
         """Keep the answer, unless something it read cannot be checked next time."""
@@ -121,12 +103,128 @@ class Memo:
             "resolution": _plain_resolution(resolution),
             "hashes": hashes,
         }
-        from burrow.packages.index import _write_atomic
-
         try:
-            _write_atomic(self.path, json.dumps(entry, separators=(",", ":")).encode())
+            _write(self.path, entry)
         except OSError as exc:
             logger.debug("could not keep %s: %s", self.path, exc)
+
+
+class Front:
+    """The way to a memo without parsing anything (so without importing `packaging`): the
+    call's arguments, working directory and `PIP_*` variables, and the text of every file
+    its inputs came from (requirement, constraint and included files, pip's config files,
+    the previous lock), pointing at the memo those inputs were keyed to.
+
+        front = Front(root, {"requirements": ["requirements.in"], ...})
+        found = front.load()  # (Resolution, hashes, header option lines), or None
+    """
+
+    def __init__(self, root: Optional[str], call: Dict[str, Any]) -> None:
+        environ = sorted((k, v) for k, v in os.environ.items() if k.startswith("PIP_"))
+        key = {"format": _FORMAT, "code": _code_stamp(), "cwd": os.getcwd(), "call": call}
+        self.key = json.dumps({**key, "environ": environ}, sort_keys=True, default=_plain)
+        self.path: Optional[str] = None
+        if root is not None:
+            self.path = os.path.join(root, "resolutions-v1", "calls", _name(self.key) + ".json")
+
+    def load(self) -> Optional[Tuple[Resolution, Dict[str, List[str]], List[str]]]:
+        """The memo's answer and the lock's option lines, when no file changed."""
+        entry = _read_json(self.path)
+        if entry is None or entry.get("key") != self.key:
+            return None
+        if any(_read_text(path) != text for path, text in entry["files"]):
+            logger.debug("resolution memo: an input file changed")
+            return None
+        found = _answer(entry["memo"], entry["material"])
+        return None if found is None else (*found, entry["header"])
+
+    def store(
+        self,
+        files: Sequence[str],
+        read: Dict[str, Optional[str]],
+        header: Sequence[str],
+        memo: Memo,
+        same_inputs: Callable[[], bool],
+    ) -> None:
+        """Point at `memo` from the text of `files` (`read`: texts the inputs were built
+        from), if a fresh reading of the inputs (`same_inputs`) still gives what was
+        resolved, and the files read the same before and after it."""
+        if self.path is None or memo.path is None or not os.path.exists(memo.path):
+            return
+        texts = {path: _read_text(path) for path in dict.fromkeys(files)}
+        if any(texts.get(path, text) != text for path, text in read.items()):
+            return
+        # `${VAR}` in a requirements file reads the environment: no shortcut then.
+        if any(text is not None and "${" in text for text in texts.values()):
+            return
+        if not same_inputs() or any(_read_text(p) != text for p, text in texts.items()):
+            return
+        entry = {
+            "key": self.key,
+            "files": sorted(texts.items()),
+            "header": list(header),
+            "memo": memo.path,
+            "material": memo.material,
+        }
+        try:
+            _write(self.path, entry)
+        except OSError as exc:
+            logger.debug("could not keep %s: %s", self.path, exc)
+
+
+def config_files() -> List[str]:
+    """pip's config files as this environment names them (read or not)."""
+    from burrow.packages.index import _config_files
+
+    return [str(path) for path in _config_files(os.environ)]
+
+
+def _answer(
+    path: Optional[str], material: Optional[str]
+) -> Optional[Tuple[Resolution, Dict[str, List[str]]]]:
+    """The memo at `path` when its key is `material` and every validator still holds."""
+    entry = _read_json(path)
+    if entry is None or material is None or entry.get("material") != material:
+        return None
+    if not all(_holds(stamp) for stamp in entry["stamps"]):
+        logger.debug("resolution memo %s: a page changed", path)
+        return None
+    # Nothing logged here: the first message imports logging, which a hit never needs.
+    return _resolution_of(entry["resolution"]), entry["hashes"]
+
+
+def _read_json(path: Optional[str]) -> Optional[Dict[str, Any]]:
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            entry = json.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def _read_text(path: str) -> Optional[str]:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "surrogateescape")
+    except OSError:
+        return None
+
+
+def _write(path: str, entry: Dict[str, Any]) -> None:
+    from burrow.packages.index import _write_atomic
+
+    _write_atomic(path, json.dumps(entry, separators=(",", ":")).encode())
+
+
+def _name(key: str) -> str:
+    """A file name for a key (each file holds its whole key, compared on load): two cheap
+    checksums, where hashlib's import costs more."""
+    import zlib
+
+    data = key.encode("utf-8", "surrogateescape")
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
 
 
 # --------------------------------------------------------------------------- the key
