@@ -23,6 +23,11 @@ every page source the resolution read, taken *before* the page was read:
 Anything it cannot check (a file named by an http URL without a hash, an editable or
 local project) stores no memo. A memo is only a faster way to the same answer: the
 stored key material is compared in full, and any doubt falls back to resolving.
+
+The key is made of parsed lines, and parsing imports `packaging`, which would cost a
+remembered lock most of its time. So a second record, `Front`, keyed by the call itself
+and holding the text of every file the inputs came from, leads to the memo before
+anything is parsed (`locking.lock` tries it first).
 """
 
 from __future__ import annotations
@@ -132,11 +137,14 @@ class Front:
         entry = _read_json(self.path)
         if entry is None or entry.get("key") != self.key:
             return None
-        if any(_read_text(path) != text for path, text in entry["files"]):
-            logger.debug("resolution memo: an input file changed")
+        try:
+            if any(_read_text(path) != text for path, text in entry["files"]):
+                logger.debug("resolution memo: an input file changed")
+                return None
+            found = _answer(entry["memo"], entry["material"])
+            return None if found is None else (*found, list(entry["header"]))
+        except (KeyError, TypeError, ValueError):  # not a record this burrow wrote
             return None
-        found = _answer(entry["memo"], entry["material"])
-        return None if found is None else (*found, entry["header"])
 
     def store(
         self,
@@ -186,11 +194,14 @@ def _answer(
     entry = _read_json(path)
     if entry is None or material is None or entry.get("material") != material:
         return None
-    if not all(_holds(stamp) for stamp in entry["stamps"]):
-        logger.debug("resolution memo %s: a page changed", path)
+    try:
+        if not all(_holds(stamp) for stamp in entry["stamps"]):
+            logger.debug("resolution memo %s: a page changed", path)
+            return None
+        # Nothing logged here: the first message imports logging, which a hit never needs.
+        return _resolution_of(entry["resolution"]), dict(entry["hashes"])
+    except (KeyError, IndexError, TypeError, ValueError):  # not a memo this burrow wrote
         return None
-    # Nothing logged here: the first message imports logging, which a hit never needs.
-    return _resolution_of(entry["resolution"]), entry["hashes"]
 
 
 def _read_json(path: Optional[str]) -> Optional[Dict[str, Any]]:
