@@ -2,7 +2,7 @@
 index's PEP 658 file or the wheel, else an sdist or a project directory prepared by its
 PEP 517 backend), markers evaluated for the target, cached per (file hash, target).
 
-    facts = Dependencies(index, target).facts(candidate)
+    facts = Dependencies(index, target_of(info), info).facts(candidate)
     facts["requires"]  # [['werkzeug', [], '>=3.1', None, None], ...]: name, extras,
                        # specifier, URL, and the extras that add it (None: always)
 """
@@ -31,10 +31,10 @@ logger = getLogger(__name__)
 class Dependencies:
     """The metadata side of the provider, for one resolution on one target."""
 
-    def __init__(self, index: Index, target: Target) -> None:
+    def __init__(self, index: Index, target: Target, info: Optional[PythonInfo]) -> None:
         self.index = index
         self.target = target
-        self.info: Optional[PythonInfo] = None  # the target, for sdist and project builds
+        self.info = info  # the target, for sdist and project builds
         self.editables: Set[str] = set()  # URLs of `-e DIR` project directories
         self._projects: Dict[str, bytes] = {}  # a project directory's URL -> its metadata
         self._target_key = _digest(sorted(target.markers.items()))

@@ -1,7 +1,8 @@
 """resolvelib's provider: the five questions (identify, get_preference, find_matches,
 is_satisfied_by, get_dependencies) answered from the index and the candidates' metadata.
 
-    provider = Provider(index, target_of(info), options, constraints={}, user_order={})
+    provider = Provider(index, target, options, constraints={}, user_order={},
+                        metadata=Dependencies(index, target, info))
     resolvelib.Resolver(provider, resolvelib.BaseReporter()).resolve(roots)
 
 Candidates are filtered as pip filters them: wheel tags and markers of the *target*
@@ -30,7 +31,6 @@ from burrow.packages.candidates import (
     specifier_set,
     split_identifier,
 )
-from burrow.packages.dependencies import Dependencies
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from burrow.packages.candidates import Target
+    from burrow.packages.dependencies import Dependencies
     from burrow.packages.index import Index, Link
     from burrow.packages.resolve import Options
 
@@ -61,6 +62,7 @@ class Provider(_ProviderBase):
         options: Options,
         constraints: Dict[str, List[Req]],
         user_order: Dict[str, int],
+        metadata: Dependencies,
     ) -> None:
         self.index = index
         self.target = target
@@ -74,7 +76,7 @@ class Provider(_ProviderBase):
         self._fit_cache: Dict[Tuple[Req, Candidate], bool] = {}
         self._matches: Dict[Tuple[str, FrozenSet[str], FrozenSet[Req]], List[Candidate]] = {}
         self._python = self._python_candidate()
-        self.metadata = Dependencies(index, target)
+        self.metadata = metadata  # dependencies, read from metadata for the target
 
     # -- the five questions
 

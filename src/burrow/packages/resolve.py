@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from burrow.interpreter import PythonInfo
     from burrow.packages.candidates import Candidate
+    from burrow.packages.dependencies import Dependencies
     from burrow.packages.index import Index, IndexConfig, Link
     from burrow.packages.provider import Provider
     from burrow.packages.requirements import Line
@@ -94,17 +95,18 @@ def resolve(
     import resolvelib
 
     from burrow.packages.conflicts import explain
+    from burrow.packages.dependencies import Dependencies
     from burrow.packages.index import Index
     from burrow.packages.provider import Provider
 
     target = target_of(info)
     session = index if index is not None else Index(options.config)
     try:
-        provider = Provider(session, target, options, {}, {})
-        provider.metadata.info = info
-        roots, provider.user_order = _roots(requirements, target, provider)
-        provider.constraints = limits = _constraints(constraints, target)
+        metadata = Dependencies(session, target, info)
+        roots, order = _roots(requirements, target, options, metadata)
+        limits = _constraints(constraints, target)
         session.prefetch(r.name for r in roots if not r.url)
+        provider = Provider(session, target, options, limits, order, metadata)
         reporter: resolvelib.BaseReporter[Req, Candidate, str] = resolvelib.BaseReporter()
         resolver = resolvelib.Resolver(provider, reporter)
         try:
@@ -122,7 +124,7 @@ def resolve(
 
 
 def _roots(
-    requirements: Sequence[Line], target: Target, provider: Provider
+    requirements: Sequence[Line], target: Target, options: Options, metadata: Dependencies
 ) -> Tuple[List[Req], Dict[str, int]]:
     from packaging.specifiers import SpecifierSet
     from packaging.utils import canonicalize_name
@@ -130,14 +132,14 @@ def _roots(
     roots = []
     order: Dict[str, int] = {}
     for line in requirements:
-        if line.editable and not provider.options.editables:
+        if line.editable and not options.editables:
             raise ResolutionError(f"{line.origin}: editable requirements cannot be locked yet")
         if line.marker and not _marker_true(line.marker, target):
             continue
         if line.editable and line.url is not None:
             # `-e ./project` names no project: its metadata does (as pip-compile reads it).
-            written = line.name or provider.metadata.project_name(line.url, line.origin)
-            provider.metadata.editables.add(line.url)
+            written = line.name or metadata.project_name(line.url, line.origin)
+            metadata.editables.add(line.url)
         elif line.name is None:
             raise ResolutionError(f"{line.origin}: name the project of {line.text!r} (name @ url)")
         else:
