@@ -252,3 +252,77 @@ def serve(root: Path, **settings: object) -> Iterator[Server]:
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+
+
+# A PEP 517 backend that lives in the project (`backend-path`), so building needs nothing
+# from an index: its metadata lists `REQUIRES`, which only a build can tell.
+_BACKEND = """
+import base64, hashlib, os, zipfile
+
+NAME, VERSION, REQUIRES = {name!r}, {version!r}, {requires!r}
+DIST = "%s-%s" % (NAME.replace("-", "_"), VERSION)
+
+
+def _metadata():
+    lines = ["Metadata-Version: 2.1", "Name: " + NAME, "Version: " + VERSION]
+    return "\\n".join(lines + ["Requires-Dist: " + r for r in REQUIRES]) + "\\n"
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    os.makedirs(os.path.join(metadata_directory, DIST + ".dist-info"))
+    with open(os.path.join(metadata_directory, DIST + ".dist-info", "METADATA"), "w") as out:
+        out.write(_metadata())
+    return DIST + ".dist-info"
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    files = {{
+        DIST + ".dist-info/METADATA": _metadata(),
+        DIST + ".dist-info/WHEEL": (
+            "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+        ),
+    }}
+    record = []
+    for path, text in files.items():
+        digest = hashlib.sha256(text.encode()).digest()
+        encoded = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        record.append("%s,sha256=%s,%d" % (path, encoded, len(text.encode())))
+    files[DIST + ".dist-info/RECORD"] = "\\n".join(record + [DIST + ".dist-info/RECORD,,"]) + "\\n"
+    filename = DIST + "-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return filename
+
+
+build_editable = build_wheel
+"""
+
+
+def project(folder: Path, name: str, version: str, requires: Sequence[str] = ()) -> Path:
+    """A project directory whose dependencies only its in-tree PEP 517 backend knows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n',
+        "utf-8",
+    )
+    backend = _BACKEND.format(name=name, version=version, requires=list(requires))
+    (folder / "backend.py").write_text(backend, "utf-8")
+    return folder
+
+
+def built_sdist(folder: Path, name: str, version: str, requires: Sequence[str] = ()) -> Path:
+    """An sdist of `project(...)` whose PKG-INFO (metadata 2.1) may not be trusted: its
+    dependencies are known only by preparing its metadata (PEP 517)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = f"{name.replace('-', '_')}-{version}"
+    source = project(folder / f".{base}-source", name, version, requires)
+    target = folder / f"{base}.tar.gz"
+    with tarfile.open(target, "w:gz") as archive:
+        for path in sorted(source.iterdir()):
+            archive.add(path, f"{base}/{path.name}")
+        data = metadata_text(name, version).encode()  # no Requires-Dist: only a build knows
+        member = tarfile.TarInfo(f"{base}/PKG-INFO")
+        member.size = len(data)
+        archive.addfile(member, io.BytesIO(data))
+    return target

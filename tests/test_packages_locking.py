@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import localindex
 import pytest
 
 import burrow
+from burrow.packages.lockfile import read_lock
 from burrow.packages.requirements import parse_file
 
 ISOLATED = {"PIP_CONFIG_FILE": os.devnull}
@@ -112,6 +114,63 @@ def test_relock_keeps_pins_unless_told_to_upgrade(tmp_path: Path, index: Path) -
     (tmp_path / "requirements.txt").write_text("mid==1.0\n", "utf-8")
     lock(tmp_path, *args, "--upgrade")
     assert pins()["mid"] == "==2.0"
+
+
+def test_editable_is_locked_from_its_metadata_as_pip_compile_writes_it(
+    tmp_path: Path, index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`-e DIR`: its name and dependencies come from its PEP 517 metadata (built in an
+    isolated env), and the lock says `-e` with the path relative to the working directory,
+    as the input did (pip reads it from there)."""
+    localindex.project(tmp_path / "proj", "demo", "0.3", ["mid<2", "top[x]"])
+    (tmp_path / "requirements.in").write_text("-e ./proj\n", "utf-8")
+    lock(tmp_path, "-r", "requirements.in", "-i", index.as_uri(), "-o", "out/requirements.txt")
+    text = (tmp_path / "out" / "requirements.txt").read_text("utf-8")
+    body = text.split("\n\n", 1)[1]
+    assert body.startswith("-e ./proj\n    # via -r requirements.in\nextra-dep==1.0 \\\n")
+    assert "mid==1.0 \\\n" in body
+    assert "    # via\n    #   demo\n    #   top\n" in body  # mid's
+    assert "top[x]==1.0 \\\n" in body
+    assert "demo" not in body.split("# via", 1)[0]  # no `demo==0.3` pin, no hash for it
+    monkeypatch.chdir(tmp_path)  # pip, and burrow, read a relative -e path from here
+    lines = parse_file(tmp_path / "out" / "requirements.txt").requirements
+    assert [line.path for line in lines if line.editable] == [str(tmp_path / "proj")]
+    pinned = {line.name: line.specifier for line in lines if not line.editable}
+    assert pinned == {"extra-dep": "==1.0", "leaf": "==1.0", "mid": "==1.0", "top": "==1.0"}
+    # The same versions pip installs for `pip install -e ./proj`.
+    report = subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "-q"),
+            *("--report", "-", "--index-url", index.as_uri(), "--disable-pip-version-check"),
+            *("--no-cache-dir", "-e", "./proj"),
+        ],
+        cwd=tmp_path,
+        env=isolated_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    installed = {
+        item["metadata"]["name"]: item["metadata"]["version"]
+        for item in json.loads(report.stdout)["install"]
+    }
+    assert installed == {
+        "demo": "0.3",
+        "extra-dep": "1.0",
+        "leaf": "1.0",
+        "mid": "1.0",
+        "top": "1.0",
+    }
+    # Written to stdout, the path is relative to the working directory.
+    out = lock(tmp_path, "-r", "requirements.in", "-i", index.as_uri()).stdout
+    assert "\n-e ./proj\n" in out
+    # PEP 751: a directory entry, editable, which burrow's own reader takes back.
+    lock(tmp_path, "-r", "requirements.in", "-i", index.as_uri(), "-o", "pylock.toml")
+    text = (tmp_path / "pylock.toml").read_text("utf-8")
+    assert f'[packages.directory]\npath = "{tmp_path / "proj"}"\neditable = true\n' in text
+    assert 'name = "demo"\n\n[packages.directory]' in text  # no version: the project's own
+    pins = {pin.name: pin for pin in read_lock([tmp_path / "pylock.toml"]).pins}
+    assert pins["demo"].editable and pins["demo"].path == str(tmp_path / "proj")
 
 
 def test_pylock_toml(tmp_path: Path, index: Path) -> None:

@@ -194,6 +194,30 @@ def test_direct_url_and_its_dependencies(simple: Path, host: PythonInfo, tmp_pat
     assert found == {"direct": "7.0", "beta": "1.0"}
 
 
+def test_sdist_only_project_same_answer_as_pip(
+    tmp_path: Path, host: PythonInfo, cold_cache: Path
+) -> None:
+    """Dependencies only a build of each sdist can tell (its PKG-INFO lists none): the
+    newest needs beta>=2; asked for beta<2 too, the resolver falls back to the older sdist,
+    whose metadata pins beta below 2 and pulls in an extra."""
+    src = tmp_path / "src"
+    files = [
+        localindex.built_sdist(src, "built-only", "1.0", ["beta<2", "app[web]"]),
+        localindex.built_sdist(src, "built-only", "2.0", ["beta>=2"]),
+        localindex.wheel(src, "beta", "1.0"),
+        localindex.wheel(src, "beta", "2.0"),
+        localindex.wheel(src, "app", "1.0", ['web-dep; extra == "web"'], extras=["web"]),
+        localindex.wheel(src, "web-dep", "1.2"),
+    ]
+    simple = localindex.write_index(tmp_path / "www", files)
+    newest = {"built-only": "2.0", "beta": "2.0"}
+    assert pip_resolve(simple, tmp_path, Case(["built-only"], [], newest)) == newest
+    assert burrow_resolve(simple, host, ["built-only"]) == newest
+    older = {"built-only": "1.0", "beta": "1.0", "app": "1.0", "web-dep": "1.2"}
+    assert pip_resolve(simple, tmp_path, Case(["built-only", "beta<2"], [], older)) == older
+    assert burrow_resolve(simple, host, ["built-only", "beta<2"]) == older
+
+
 def test_only_binary_and_no_binary(tmp_path: Path, host: PythonInfo) -> None:
     src = tmp_path / "src"
     files = [
@@ -263,3 +287,20 @@ def test_markers_are_the_targets(simple: Path, host: PythonInfo) -> None:
     older = host.replace(version=(host.version[0], host.version[1] - 1, 0))
     found = burrow_resolve(simple, older, ["app"])
     assert found == {"app": "1.0", "base-dep": "1.0", "old-dep": "1.0"}
+
+
+def test_editables_are_resolved_only_when_asked(
+    simple: Path, host: PythonInfo, tmp_path: Path, cold_cache: Path
+) -> None:
+    """`burrow lock` asks (Options.editables); install and create -r still refuse `-e`."""
+    project = localindex.project(tmp_path / "proj", "demo", "0.3", ["beta<2"])
+    line = parse_line(f"-e {project}", "requirements.in:1")
+    config = IndexConfig(index_urls=(simple.as_uri(),), find_links=())
+    with pytest.raises(ResolutionError, match="editable requirements cannot be locked yet"):
+        resolve([line], [], host, Options(config=config))
+    found = resolve([line], [], host, Options(config=config, editables=True))
+    assert [(p.name, p.version, p.editable) for p in found.pins] == [
+        ("beta", "1.0", False),
+        ("demo", "0.3", True),
+    ]
+    assert found.pins[1].url == project.as_uri()

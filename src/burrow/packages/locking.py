@@ -20,6 +20,7 @@ from burrow.errors import LockError
 if TYPE_CHECKING:
     from burrow.interpreter import PythonInfo
     from burrow.packages.index import Index, Link
+    from burrow.packages.lockmemo import Front, Memo
     from burrow.packages.requirements import FileOptions, Line
     from burrow.packages.resolve import Options, Pin, Resolution
 
@@ -51,6 +52,7 @@ class Inputs(Record):
     requirements: List[Line]
     constraints: List[Line]
     options: FileOptions
+    files: List[str]  # every file read, includes too
 
 
 def read_inputs(
@@ -63,19 +65,23 @@ def read_inputs(
 
     requirements: List[Line] = []
     constraints: List[Line] = []
+    files: List[str] = []
     options = FileOptions.empty()
     for path in requirement_files:
         parsed = parse_file(path)
         requirements += parsed.requirements
         constraints += parsed.constraints
+        files += parsed.files
         _merge_options(options, parsed.options)
     for path in constraint_files:
         parsed = parse_file(path, constraint=True)
         constraints += parsed.constraints + parsed.requirements
+        files += parsed.files
         _merge_options(options, parsed.options)
     for number, text in enumerate(packages, 1):
         requirements.append(parse_line(text, f"argument {number}"))
-    return Inputs(requirements=requirements, constraints=constraints, options=options)
+    return Inputs(requirements=requirements, constraints=constraints, options=options,
+                  files=files)  # fmt: skip
 
 
 def _merge_options(into: FileOptions, other: FileOptions) -> None:
@@ -158,27 +164,37 @@ def lock(
     """Resolve requirement files for `python` (a -p value, facts, or burrow's own) and
     write the pinned result to `output` when given (its name picks the format)."""
     from burrow.interpreter import PythonInfo
-    from burrow.packages.index import Index
-    from burrow.packages.resolve import resolve
 
     info = python if isinstance(python, PythonInfo) else _find_python(python)
-    inputs = read_inputs(requirements, constraints, packages)
-    options, header = resolve_options(inputs, sources or Sources())
     out = os.fspath(output) if output is not None else None
-    if out is not None and not upgrade:
-        options = options.replace(preferred=_existing_pins(out, upgrade_packages))
-    session = index if index is not None else Index(options.config)
-    try:
-        resolution = resolve(inputs.requirements, inputs.constraints, info, options, index=session)
-        if out is not None and is_pylock(out):
-            from burrow.packages import pylock
+    keep = out if out is not None and not upgrade else None
+    sources = sources or Sources()
+    front = None
+    if index is None:  # a caller's own session may read pages no memo can check
+        call = {
+            "requirements": [os.fspath(p) for p in requirements],
+            "constraints": [os.fspath(p) for p in constraints],
+            "packages": list(packages),
+            "python": info,
+            "keep": keep,
+            "upgrade_packages": sorted(upgrade_packages),
+            "sources": sources,
+        }
+        front = _front(call)
+    found = front.load() if front is not None else None
+    if found is not None:
+        resolution, hashes, header = found
+    else:
+        resolution, hashes, header = _lock(
+            requirements, constraints, packages, info, keep, upgrade_packages, sources, index,
+            front,
+        )  # fmt: skip
+    if out is not None and is_pylock(out):
+        from burrow.packages import pylock
 
-            text = pylock.dumps(resolution, _hashes_of(resolution, session))
-        else:
-            text = render(resolution, _hashes_of(resolution, session), header, command)
-    finally:
-        if index is None:
-            session.close()
+        text = pylock.dumps(resolution, hashes)
+    else:
+        text = render(resolution, hashes, header, command)
     if out is not None:
         from burrow import fs
 
@@ -186,6 +202,107 @@ def lock(
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fs.replace_file(path, text.encode("utf-8"), 0o600)
     return Locked(resolution=resolution, text=text)
+
+
+def _front(call: Dict[str, object]) -> Front:
+    from burrow.packages.index import IndexConfig
+    from burrow.packages.lockmemo import Front, RecordingIndex
+
+    root = RecordingIndex(IndexConfig(index_urls=(), find_links=())).cache_root()
+    return Front(root, call)
+
+
+def _lock(
+    requirements: Sequence[str | os.PathLike[str]],
+    constraints: Sequence[str | os.PathLike[str]],
+    packages: Sequence[str],
+    info: PythonInfo,
+    keep: Optional[str],
+    upgrade_packages: Sequence[str],
+    sources: Sources,
+    index: Optional[Index],
+    front: Optional[Front],
+) -> Tuple[Resolution, Dict[str, List[str]], List[str]]:
+    """Read the inputs, then resolve (or take the memo of those inputs); the pins, their
+    hashes and the option lines a lock repeats. `front` is pointed at the memo."""
+    from burrow.packages.lockmemo import RecordingIndex, config_files
+
+    inputs = read_inputs(requirements, constraints, packages)
+    base, header = resolve_options(inputs, sources)
+    options = base.replace(editables=True)
+    previous = _read_previous(keep)
+    session = index if index is not None else RecordingIndex(options.config)
+    try:
+        resolution, hashes, memo = _resolve(
+            inputs, info, options, keep, previous, upgrade_packages, session
+        )
+    finally:
+        if index is None:
+            session.close()
+    if front is not None and memo is not None:
+
+        def same_inputs() -> bool:
+            again = read_inputs(requirements, constraints, packages)
+            return again == inputs and resolve_options(again, sources) == (base, header)
+
+        files = [*inputs.files, *config_files(), *([keep] if keep is not None else [])]
+        for line in [*inputs.requirements, *inputs.constraints]:
+            where = line.origin.rpartition(":")[0]  # "requirements.in:3"
+            if where and where not in files and os.path.isfile(where):
+                files.append(where)
+        read = {keep: previous} if keep is not None else {}
+        front.store(files, read, header, memo, same_inputs)
+    return resolution, hashes, header
+
+
+def _resolve(
+    inputs: Inputs,
+    info: PythonInfo,
+    options: Options,
+    keep: Optional[str],
+    previous: Optional[str],
+    upgrade_packages: Sequence[str],
+    session: Index,
+) -> Tuple[Resolution, Dict[str, List[str]], Optional[Memo]]:
+    """The pins and each pin's file hashes: the memo's when none of the inputs and pages
+    changed since it was stored, else resolved (keeping the pins of the lock at `keep`,
+    whose text is `previous`); and the memo of these inputs (None: none is kept)."""
+    from burrow.packages.candidates import target_of
+    from burrow.packages.lockmemo import Memo, RecordingIndex
+    from burrow.packages.resolve import resolve
+
+    memo = None
+    if isinstance(session, RecordingIndex):  # a caller's own session: no memo
+        # The previous lock's bytes stand for its pins in the key: parsed only to resolve.
+        given = [previous, sorted(upgrade_packages)] if previous is not None else None
+        target = target_of(info)
+        root = session.cache_root()
+        memo = Memo(root, inputs.requirements, inputs.constraints, target, options, given)
+        found = memo.load()
+        if found is not None:
+            return (*found, memo)
+    if keep is not None:
+        options = options.replace(preferred=_existing_pins(keep, upgrade_packages))
+    resolution = resolve(inputs.requirements, inputs.constraints, info, options, index=session)
+    hashes = _hashes_of(resolution, session)
+    if memo is not None and _read_previous(keep) == previous:
+        memo.store(resolution, hashes, session)
+    else:
+        memo = None
+    return resolution, hashes, memo
+
+
+def _read_previous(path: Optional[str]) -> Optional[str]:
+    """The text of the lock a re-lock keeps pins from; None when there is none."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise LockError(f"cannot keep the pins of {path}: {exc}") from None
 
 
 def _find_python(spec: Optional[str]) -> PythonInfo:
@@ -314,7 +431,12 @@ def render(
 
 def _pin_lines(pin: Pin, digests: List[str]) -> List[str]:
     extras = f"[{','.join(pin.extras)}]" if pin.extras else ""
-    head = f"{pin.name}{extras} @ {pin.url}" if pin.url else f"{pin.name}{extras}=={pin.version}"
+    if pin.editable and pin.url is not None:
+        head = f"-e {_relative(pin.url)}{extras}"
+    elif pin.url:
+        head = f"{pin.name}{extras} @ {pin.url}"
+    else:
+        head = f"{pin.name}{extras}=={pin.version}"
     found = [head + (" \\" if digests else "")]
     for number, digest in enumerate(digests):
         found.append(f"    --hash=sha256:{digest}" + (" \\" if number < len(digests) - 1 else ""))
@@ -324,3 +446,21 @@ def _pin_lines(pin: Pin, digests: List[str]) -> List[str]:
         found.append("    # via")
         found += [f"    #   {who}" for who in pin.via]
     return found
+
+
+def _relative(url: str) -> str:
+    """A project directory as an editable line names it: './demo', '../libs/demo', '.'.
+
+    Relative to the working directory, as the `-e` line of the input was, and as pip
+    (and burrow) read a relative path in a requirements file; POSIX separators; the
+    absolute path when it is on another drive.
+    """
+    from burrow.packages.index import _file_path
+
+    path = str(_file_path(url))
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    relative = relative.replace(os.sep, "/")
+    return relative if relative.startswith(".") else "./" + relative

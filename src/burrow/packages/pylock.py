@@ -246,6 +246,9 @@ def _files(pin: resolve.Pin, digests: set[str]) -> List[str]:
     from burrow.packages.index import _file_path
 
     found: List[str] = []
+    if pin.editable and pin.url is not None:
+        path = str(_file_path(pin.url))
+        return ["", "[packages.directory]", f"path = {_string(path)}", "editable = true"]
     if pin.url is not None:
         link = pin.links[0]
         found.append("")
