@@ -1,10 +1,11 @@
 """``burrow sync``: make an env's packages exactly a lock's, all or nothing.
 
-The data path: read the lock -> diff against what the env has (one listdir) -> nothing to
-do: return -> fetch the missing wheels -> ensure their cache entries -> clone the env
-beside itself as hard links -> remove and link in the clone -> swap clone and env in one
-atomic exchange -> carry over what the user changed in the env meanwhile -> delete the
-old tree. A kill at any moment leaves the env as it was or as the lock says; what a killed
+The data path: the lock as last read (``lockcache``; else read afresh) -> diff against
+what the env has (one listdir) -> nothing to do: return -> fetch the missing wheels ->
+ensure their cache entries -> clone the env beside itself as hard links -> remove and
+link in the clone -> swap clone and env in one atomic exchange -> carry over what the
+user changed in the env meanwhile -> delete the old tree (``swap.py`` does those tree
+steps). A kill at any moment leaves the env as it was or as the lock says; what a killed
 run left beside the env is removed by the next run.
 """
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
     from burrow.packages.installed import Dist
+    from burrow.packages.pins import Lock
     from burrow.seed import Entry
 
 log = getLogger(__name__)
@@ -79,23 +81,42 @@ def sync(
     from burrow.interpreter import inspect
     from burrow.layout import plan
     from burrow.packages import installed
-    from burrow.packages.lockfile import read_lock
+    from burrow.packages.lockcache import recall
 
     target = _check_env(env)
     recover(target)
     info = inspect(python_of(target))
-    lock = read_lock([os.fspath(lockfile)], [os.fspath(c) for c in constraints], info)
+    site = os.path.join(target, plan(info).purelib)
+    paths, constraint_paths = [os.fspath(lockfile)], [os.fspath(c) for c in constraints]
+    known = recall(paths, constraint_paths, info)
+    if known is not None:  # the lock as last read: nothing parsed if nothing is to change
+        placeholders = [Wheel(name=name, version=version, path="") for name, version in known]
+        changes = diff(installed.scan(site), placeholders)[0]
+        if not changes:
+            return changes
+    lock = _read_lock(paths, constraint_paths, info)
     pins = list(lock.pins)
     unknown = [pin for pin in pins if pin.version is None or pin.name is None]
     wheels = materialize(unknown, info, lock) if unknown else []
     wanted: List[Any] = [pin for pin in pins if pin not in unknown] + wheels
-    have = installed.scan(os.path.join(target, plan(info).purelib))
-    changes, _drop, add = diff(have, wanted)
+    changes, _drop, add = diff(installed.scan(site), wanted)
     if not changes:
         return changes
     fetched = {w.name: w for w in wheels}
     wheels += materialize([pin for pin in add if pin.name not in fetched], info, lock)
     return sync_wheels(target, _all_wheels(wanted, wheels))
+
+
+def _read_lock(paths: List[str], constraint_paths: List[str], info: PythonInfo) -> Lock:
+    """The lock read afresh, and kept for the next run's ``recall``."""
+    from burrow.packages import lockcache
+    from burrow.packages.lockfile import header_warning, is_pylock, read_lock
+
+    before = lockcache.stats(paths + constraint_paths)
+    lock = read_lock(paths, constraint_paths, info)
+    warnings = [header_warning(path, info) for path in paths if not is_pylock(path)]
+    lockcache.remember(paths, constraint_paths, info, lock, [w for w in warnings if w], before)
+    return lock
 
 
 def _all_wheels(wanted: Sequence[Any], wheels: Sequence[Wheel]) -> List[Wheel]:
