@@ -35,11 +35,12 @@ SETTLED_NS = 2_000_000_000
 
 def recall(
     paths: Sequence[str], constraints: Sequence[str], info: PythonInfo
-) -> Optional[List[Tuple[str, str]]]:
-    """The (name, version) of each pin of the lock, as a fresh read would give, or None.
+) -> Optional[Tuple[List[Tuple[str, str]], List[str]]]:
+    """The (name, version) of each pin of the lock and the warnings its reading gives, as
+    a fresh read would give them, or None.
 
     >>> recall(["requirements.lock"], [], info)  # doctest: +SKIP
-    [('flask', '3.0.3'), ('jinja2', '3.1.4')]
+    ([('flask', '3.0.3'), ('jinja2', '3.1.4')], [])
     """
     inputs = _inputs(paths, constraints, info)
     record = store.load(_record_path(inputs))
@@ -59,9 +60,7 @@ def recall(
         warnings = list(record["warnings"])
     except (TypeError, KeyError, ValueError):  # absent, or not a record of this format
         return None
-    for text in warnings:
-        log.warning("%s", text)
-    return pins
+    return pins, warnings
 
 
 def remember(
@@ -81,7 +80,7 @@ def remember(
 
     if any(name.lower().startswith("file:") for name in lock.files):
         return  # an include given as a file:// URL: such a lock is read each time
-    files = [os.path.abspath(name) for name in lock.files]
+    files = list(dict.fromkeys([*before, *(os.path.abspath(name) for name in lock.files)]))
     variables = _variables(files)
     if variables is None:
         return
@@ -183,5 +182,8 @@ def _variables(files: Sequence[str]) -> Optional[Dict[str, Optional[str]]]:
             return None
         if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
             return None
-        names.update(re.findall(rb"\$\{([A-Z0-9_]+)\}", data))
+        # Also as continuation lines join: a superset of the names only costs a miss.
+        joined = data.replace(b"\\", b"").replace(b"\r", b"").replace(b"\n", b"")
+        for text in (data, joined):
+            names.update(re.findall(rb"\$\{([A-Z0-9_]+)\}", text))
     return {name.decode(): os.environ.get(name.decode()) for name in sorted(names)}

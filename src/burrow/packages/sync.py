@@ -90,9 +90,11 @@ def sync(
     paths, constraint_paths = [os.fspath(lockfile)], [os.fspath(c) for c in constraints]
     known = recall(paths, constraint_paths, info)
     if known is not None:  # the lock as last read: nothing parsed if nothing is to change
-        placeholders = [Wheel(name=name, version=version, path="") for name, version in known]
+        placeholders = [Wheel(name=name, version=version, path="") for name, version in known[0]]
         changes = diff(installed.scan(site), placeholders)[0]
         if not changes:
+            for warning in known[1]:
+                log.warning("%s", warning)
             return changes
     lock = _read_lock(paths, constraint_paths, info)
     pins = list(lock.pins)
