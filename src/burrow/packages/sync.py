@@ -386,7 +386,7 @@ def _env_lock(target: str) -> Any:
     return filelock.FileLock(os.path.join(folder, f"env-{key}.lock"))
 
 
-# --- the env and the lock ----------------------------------------------------------------
+# --- the env, wheel files, and the summary -----------------------------------------------
 
 
 def _check_env(env: str | os.PathLike[str]) -> str:
