@@ -194,3 +194,15 @@ def test_a_sync_with_nothing_to_do_imports_no_parser(
     assert "burrow.packages.lockcache" in modules  # it took this path
     assert not {m.split(".")[0] for m in modules} & NOT_NEEDED
     assert not modules & NOT_NEEDED
+
+
+def test_a_local_file_that_became_a_project_is_seen(tmp_path: Path, env: Path, cache: Path) -> None:
+    wheel = make_wheel(tmp_path / "w", "aa", "1.0")
+    lockfile = write(tmp_path / "lock.txt", f"{wheel}\n")
+    engine.sync(env, lockfile)
+    assert lockcache.recall([str(lockfile)], [], target(env)) == ([("aa", "1.0")], [])
+    wheel.unlink()  # the same path is now a project directory, which a reader builds
+    wheel.mkdir()
+    (wheel / "pyproject.toml").write_text("[project]\nname = 'aa'\nversion = '1.0'\n")
+    assert fresh([str(lockfile)], target(env)) == [(None, "1.0")]
+    assert lockcache.recall([str(lockfile)], [], target(env)) is None
