@@ -36,13 +36,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _main(argv: Optional[Sequence[str]]) -> int:
     from burrow.cli.create import fast_create
+    from burrow.cli.sync import fast_sync
 
     words = sys.argv[1:] if argv is None else list(argv)
     if words[:1] == ["__complete"]:  # a TAB in the user's shell: see completion.py
         from burrow.cli import completion
 
         return completion.run(words[1:], build_parser())
-    args = fast_create(words)
+    args = fast_create(words) or fast_sync(words)
     if args is None:
         parser = build_parser()
         args = parser.parse_args(words)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 
 from burrow._fast import Record, getLogger
 from burrow.errors import BurrowError
@@ -13,8 +12,6 @@ if TYPE_CHECKING:
     from typing import Dict, List, Optional, Set
 
 log = getLogger(__name__)
-
-_SEPARATORS = re.compile(r"[-_.]+")
 
 
 class Dist(Record):
@@ -47,8 +44,14 @@ class Dist(Record):
 
 
 def canonical_name(name: str) -> str:
-    """'Foo_Bar.baz' -> 'foo-bar-baz' (PEP 503)."""
-    return _SEPARATORS.sub("-", name).lower()
+    """'Foo_Bar.baz' -> 'foo-bar-baz' (PEP 503: each run of -_. as one '-').
+
+    Without ``re``: a sync with nothing to do does not import it.
+    """
+    name = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in name:
+        name = name.replace("--", "-")
+    return name
 
 
 def scan(site: str) -> Dict[str, Dist]:

@@ -15,7 +15,7 @@ from burrow._fast import getLogger
 from burrow.errors import LockError, UnpinnedError
 from burrow.packages.pins import Lock, Pin, PinFile
 
-__all__ = ["Lock", "Pin", "PinFile", "is_pylock", "read_lock"]
+__all__ = ["Lock", "Pin", "PinFile", "header_warning", "is_pylock", "read_lock"]
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -80,8 +80,9 @@ def _read_requirements(
         constraints += parsed.constraints
         files += parsed.files
         _merge_options(options, parsed.options)
-        if not constraint:
-            _check_header(os.fspath(path), info)
+        warning = None if constraint else header_warning(os.fspath(path), info)
+        if warning:
+            logger.warning("%s", warning)
 
     environment = marker_environment(info)
     lines = [line for line in lines if _applies(line, environment)]
@@ -252,20 +253,20 @@ def _merge_options(into: FileOptions, other: FileOptions) -> None:
     into.trusted_hosts += other.trusted_hosts
 
 
-def _check_header(path: str, info: PythonInfo) -> None:
-    """Warn when a pip-compile or uv header says the lock was made for another Python."""
+def header_warning(path: str, info: PythonInfo) -> Optional[str]:
+    """What to warn when a pip-compile or uv header says the lock was made for another
+    Python, e.g. 'requirements.lock was made for Python 3.11; installing it for …'."""
     import re
 
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             head = "".join(handle.readline() for _ in range(8))
     except OSError:
-        return
+        return None
     found = re.search(r"^#.*(?:with Python|--python-version[= ])\s*(3\.\d+)", head, re.M)
     if found is None:
-        return
+        return None
     mine = "{}.{}".format(*info.version[:2])
-    if found.group(1) != mine:
-        logger.warning(
-            "%s was made for Python %s; installing it for Python %s", path, found.group(1), mine
-        )
+    if found.group(1) == mine:
+        return None
+    return f"{path} was made for Python {found.group(1)}; installing it for Python {mine}"

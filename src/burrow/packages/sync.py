@@ -1,10 +1,11 @@
 """``burrow sync``: make an env's packages exactly a lock's, all or nothing.
 
-The data path: read the lock -> diff against what the env has (one listdir) -> nothing to
-do: return -> fetch the missing wheels -> ensure their cache entries -> clone the env
-beside itself as hard links -> remove and link in the clone -> swap clone and env in one
-atomic exchange -> carry over what the user changed in the env meanwhile -> delete the
-old tree. A kill at any moment leaves the env as it was or as the lock says; what a killed
+The data path: the lock as last read (``lockcache``; else read afresh) -> diff against
+what the env has (one listdir) -> nothing to do: return -> fetch the missing wheels ->
+ensure their cache entries -> clone the env beside itself as hard links -> remove and
+link in the clone -> swap clone and env in one atomic exchange -> carry over what the
+user changed in the env meanwhile -> delete the old tree (``swap.py`` does those tree
+steps). A kill at any moment leaves the env as it was or as the lock says; what a killed
 run left beside the env is removed by the next run.
 """
 
@@ -12,10 +13,10 @@ from __future__ import annotations
 
 import os
 
-from burrow import fs
 from burrow._fast import Record, getLogger
 from burrow.environment import BUILD_PREFIX, is_environment, python_of, read_config
 from burrow.errors import BurrowError, TargetError
+from burrow.packages.swap import carry_over, clone_tree, recover, swap, swapped_aside
 from burrow.staging import clean_leftovers, dir_beside, remove_quietly
 
 TYPE_CHECKING = False
@@ -25,16 +26,13 @@ if TYPE_CHECKING:
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
     from burrow.packages.installed import Dist
+    from burrow.packages.pins import Lock
     from burrow.seed import Entry
 
 log = getLogger(__name__)
 
 #: Installed by seeding, not by a lock: kept unless the lock pins them.
 SEEDED = ("pip", "setuptools", "wheel")
-#: Old env trees left by the two-rename swap of systems without an atomic exchange.
-SWAP_PREFIX = ".burrow-swap-"
-#: How a snapshot (see clone_tree) marks a directory.
-DIRECTORY = -1
 
 
 class Wheel(Record):
@@ -83,23 +81,44 @@ def sync(
     from burrow.interpreter import inspect
     from burrow.layout import plan
     from burrow.packages import installed
-    from burrow.packages.lockfile import read_lock
+    from burrow.packages.lockcache import recall
 
     target = _check_env(env)
-    _recover(target)
+    recover(target)
     info = inspect(python_of(target))
-    lock = read_lock([os.fspath(lockfile)], [os.fspath(c) for c in constraints], info)
+    site = os.path.join(target, plan(info).purelib)
+    paths, constraint_paths = [os.fspath(lockfile)], [os.fspath(c) for c in constraints]
+    known = recall(paths, constraint_paths, info)
+    if known is not None:  # the lock as last read: nothing parsed if nothing is to change
+        placeholders = [Wheel(name=name, version=version, path="") for name, version in known[0]]
+        changes = diff(installed.scan(site), placeholders)[0]
+        if not changes:
+            for warning in known[1]:
+                log.warning("%s", warning)
+            return changes
+    lock = _read_lock(paths, constraint_paths, info)
     pins = list(lock.pins)
     unknown = [pin for pin in pins if pin.version is None or pin.name is None]
     wheels = materialize(unknown, info, lock) if unknown else []
     wanted: List[Any] = [pin for pin in pins if pin not in unknown] + wheels
-    have = installed.scan(os.path.join(target, plan(info).purelib))
-    changes, _drop, add = diff(have, wanted)
+    changes, _drop, add = diff(installed.scan(site), wanted)
     if not changes:
         return changes
     fetched = {w.name: w for w in wheels}
     wheels += materialize([pin for pin in add if pin.name not in fetched], info, lock)
     return sync_wheels(target, _all_wheels(wanted, wheels))
+
+
+def _read_lock(paths: List[str], constraint_paths: List[str], info: PythonInfo) -> Lock:
+    """The lock read afresh, and kept for the next run's ``recall``."""
+    from burrow.packages import lockcache
+    from burrow.packages.lockfile import header_warning, is_pylock, read_lock
+
+    before = lockcache.stats(paths + constraint_paths)
+    lock = read_lock(paths, constraint_paths, info)
+    warnings = [header_warning(path, info) for path in paths if not is_pylock(path)]
+    lockcache.remember(paths, constraint_paths, info, lock, [w for w in warnings if w], before)
+    return lock
 
 
 def _all_wheels(wanted: Sequence[Any], wheels: Sequence[Wheel]) -> List[Wheel]:
@@ -161,7 +180,7 @@ def sync_wheels(
     from burrow.packages import installed
 
     target = _check_env(env)
-    _recover(target)
+    recover(target)
     info = inspect(python_of(target))
     layout = plan(info)
     have = installed.scan(os.path.join(target, layout.purelib))
@@ -353,156 +372,6 @@ def _is_relocatable(target: str) -> bool:
     return "--relocatable" in read_config(target).get("command", "")
 
 
-def clone_tree(source: str, dest: str) -> Dict[str, int]:
-    """Hard-link every file of ``source`` into the (existing, empty) ``dest``.
-
-    Directories are made anew with their modes, symlinks copied as symlinks. Returns what
-    the tree was at this moment: the inode of every file and link by relative path, and
-    DIRECTORY for each directory.
-    """
-    snapshot: Dict[str, int] = {}
-    os.chmod(dest, os.stat(source).st_mode & 0o7777)
-    link = os.link
-    pending = [""]
-    while pending:
-        rel = pending.pop()
-        src_dir = os.path.join(source, rel)
-        with os.scandir(src_dir) as items:
-            listing = list(items)
-        for item in listing:
-            child = item.name if not rel else rel + os.sep + item.name
-            dst = os.path.join(dest, child)
-            if item.is_dir(follow_symlinks=False):
-                os.mkdir(dst)
-                os.chmod(dst, item.stat(follow_symlinks=False).st_mode & 0o7777)
-                snapshot[child] = DIRECTORY
-                pending.append(child)
-                continue
-            snapshot[child] = item.inode()
-            if item.is_symlink():
-                os.symlink(os.readlink(item.path), dst)
-                continue
-            try:
-                link(item.path, dst)
-            except OSError as exc:
-                from burrow.seed import _cannot_link
-
-                if not _cannot_link(exc):
-                    raise
-                import shutil
-
-                shutil.copy2(item.path, dst, follow_symlinks=False)
-    return snapshot
-
-
-def carry_over(old: str, new: str, snapshot: Dict[str, int]) -> None:
-    """Bring into ``new`` what the user changed in ``old`` since ``snapshot`` was taken:
-    files created or replaced there move over, files deleted there are deleted here (when
-    the sync did not itself change them). Nothing the user wrote is lost.
-    """
-    seen = set()
-    pending = [""]
-    while pending:
-        rel = pending.pop()
-        try:
-            with os.scandir(os.path.join(old, rel)) as items:
-                listing = list(items)
-        except FileNotFoundError:
-            continue
-        for item in listing:
-            child = item.name if not rel else rel + os.sep + item.name
-            there = os.path.join(new, child)
-            if item.is_dir(follow_symlinks=False):
-                if child not in snapshot and not os.path.lexists(there):
-                    _move(item.path, there)  # a folder made meanwhile, with its contents
-                else:
-                    pending.append(child)
-                continue
-            seen.add(child)
-            before = snapshot.get(child)
-            if before == item.inode():
-                continue  # as it was when cloned (an edit in place is shared anyway)
-            if before is None and os.path.lexists(there):
-                log.warning("%s was created during the sync and by it; keeping the user's", child)
-            _move(item.path, there)
-    for child, inode in snapshot.items():
-        if child in seen or inode == DIRECTORY:
-            continue
-        there = os.path.join(new, child)
-        try:
-            if os.lstat(there).st_ino == inode:  # removed meanwhile, untouched by the sync
-                os.unlink(there)
-        except FileNotFoundError:
-            pass
-
-
-def _move(source: str, dest: str) -> None:
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    os.replace(source, dest)
-
-
-def swap(new: str, target: str) -> None:
-    """Exchange ``new`` and ``target`` atomically, so ``new`` then holds the old tree.
-
-    Without an atomic exchange (old kernels, some filesystems) two renames do it; a run
-    killed between them leaves the old tree under a ``.burrow-swap-`` name, which the
-    next run puts back (see ``_recover``).
-    """
-    if _exchange(new, target):
-        return
-    parent, name = os.path.split(target)
-    aside = os.path.join(parent, fs.unique_name(SWAP_PREFIX, f"-{name}"))
-    os.rename(target, aside)
-    try:
-        os.rename(new, target)
-    except BaseException:
-        os.rename(aside, target)
-        raise
-    os.rename(aside, new)
-
-
-def _exchange(a: str, b: str) -> bool:
-    """renameat2(RENAME_EXCHANGE) on Linux, renamex_np(RENAME_SWAP) on macOS; False when
-    neither is there or the filesystem refuses."""
-    import ctypes
-    import errno
-    import sys
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return False
-    if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
-        at_fdcwd, rename_exchange = -100, 2
-        result = libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    elif sys.platform == "darwin" and hasattr(libc, "renamex_np"):
-        result = libc.renamex_np(os.fsencode(a), os.fsencode(b), 2)  # RENAME_SWAP
-    else:
-        return False
-    if result == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
-        return False
-    raise OSError(code, os.strerror(code), b)
-
-
-def _recover(target: str) -> None:
-    """Put back an env a killed two-rename swap left aside (only when target is gone)."""
-    if os.path.lexists(target):
-        return
-    parent, name = os.path.split(target)
-    try:
-        names = os.listdir(parent)
-    except OSError:
-        return
-    for item in names:
-        if item.startswith(SWAP_PREFIX) and item.endswith(f"-{name}"):
-            log.warning("putting back %s, left aside by an interrupted sync", target)
-            os.rename(os.path.join(parent, item), target)
-            return
-
-
 def _env_lock(target: str) -> Any:
     """One sync at a time per env (the lock lives in the cache: the env itself is swapped)."""
     import filelock
@@ -517,24 +386,16 @@ def _env_lock(target: str) -> Any:
     return filelock.FileLock(os.path.join(folder, f"env-{key}.lock"))
 
 
-# --- the env and the lock ----------------------------------------------------------------
+# --- the env, wheel files, and the summary -----------------------------------------------
 
 
 def _check_env(env: str | os.PathLike[str]) -> str:
     target = os.path.abspath(os.fspath(env))
     if os.path.islink(target):
         raise TargetError(f"{target} is a symbolic link; give the real directory instead")
-    if not is_environment(target) and (os.path.lexists(target) or not _swapped_aside(target)):
+    if not is_environment(target) and (os.path.lexists(target) or not swapped_aside(target)):
         raise TargetError(f"{target} is not a virtual environment (no pyvenv.cfg)")
     return target
-
-
-def _swapped_aside(target: str) -> bool:
-    parent, name = os.path.split(target)
-    try:
-        return any(n.startswith(SWAP_PREFIX) and n.endswith(f"-{name}") for n in os.listdir(parent))
-    except OSError:
-        return False
 
 
 def local_wheel(path: str, **extra: Any) -> Wheel:
