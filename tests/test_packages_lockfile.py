@@ -11,8 +11,8 @@ from helpers import make_wheel
 
 from burrow.errors import LockError, UnpinnedError
 from burrow.interpreter import PythonInfo, inspect
-from burrow.packages.index import IndexConfig
 from burrow.packages.lockfile import Pin, is_pylock, read_lock
+from burrow.packages.pipconfig import IndexConfig
 
 H1 = "a" * 64
 H2 = "b" * 64

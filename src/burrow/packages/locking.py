@@ -19,7 +19,8 @@ from burrow.errors import LockError
 
 if TYPE_CHECKING:
     from burrow.interpreter import PythonInfo
-    from burrow.packages.index import Index, Link
+    from burrow.packages.index import Index
+    from burrow.packages.pages import Link
     from burrow.packages.requirements import FileOptions, Line
     from burrow.packages.resolve import Options, Pin, Resolution
 
@@ -96,7 +97,7 @@ def resolve_options(
     line's; also the option lines a lock file should repeat (`--index-url ...`)."""
     from packaging.utils import canonicalize_name
 
-    from burrow.packages.index import IndexConfig, pip_config
+    from burrow.packages.pipconfig import IndexConfig, pip_config
     from burrow.packages.resolve import Options
 
     base = pip_config(environ)
@@ -266,10 +267,10 @@ def _sha256(link: Link, index: Index) -> Optional[str]:
     from pathlib import Path
     from urllib.parse import urlsplit
 
-    from burrow.packages.index import _file_path
+    from burrow.packages.urls import file_path
 
     if urlsplit(link.url).scheme.lower() == "file":
-        path = _file_path(link.url)
+        path = file_path(link.url)
     else:
         temp = tempfile.mkdtemp(prefix="burrow-hash-")
         path = index.download(link, Path(temp))

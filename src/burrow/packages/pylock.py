@@ -17,7 +17,7 @@ from burrow.errors import LockError
 if TYPE_CHECKING:
     from burrow.interpreter import PythonInfo
     from burrow.packages import resolve
-    from burrow.packages.index import Link
+    from burrow.packages.pages import Link
     from burrow.packages.pins import Lock, Pin, PinFile
 
 # --------------------------------------------------------------------------- reading
@@ -248,7 +248,7 @@ def dumps(resolution: resolve.Resolution, hashes: Dict[str, List[str]]) -> str:
 def _files(pin: resolve.Pin, digests: set[str]) -> List[str]:
     from urllib.parse import urlsplit
 
-    from burrow.packages.index import _file_path
+    from burrow.packages.urls import file_path
 
     found: List[str] = []
     if pin.url is not None:
@@ -256,7 +256,7 @@ def _files(pin: resolve.Pin, digests: set[str]) -> List[str]:
         found.append("")
         found.append("[packages.archive]")
         if urlsplit(link.url).scheme == "file":
-            found.append(f"path = {_string(str(_file_path(link.url)))}")
+            found.append(f"path = {_string(str(file_path(link.url)))}")
         else:
             found.append(f"url = {_string(link.url)}")
         found.append(f"hashes = {_hashes(link, digests)}")
@@ -273,11 +273,11 @@ def _files(pin: resolve.Pin, digests: set[str]) -> List[str]:
 def _location(link: Link, digests: set[str]) -> List[str]:
     from urllib.parse import urlsplit
 
-    from burrow.packages.index import _file_path
+    from burrow.packages.urls import file_path
 
     lines = [f"name = {_string(link.filename)}"]
     if urlsplit(link.url).scheme == "file":
-        lines.append(f"path = {_string(str(_file_path(link.url)))}")
+        lines.append(f"path = {_string(str(file_path(link.url)))}")
     else:
         lines.append(f"url = {_string(link.url)}")
     lines.append(f"hashes = {_hashes(link, digests)}")

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from burrow.interpreter import PythonInfo
-    from burrow.packages.index import Index, IndexConfig, Link
+    from burrow.packages.index import Index
+    from burrow.packages.pages import Link
+    from burrow.packages.pipconfig import IndexConfig
     from burrow.packages.requirements import Line
 
 logger = getLogger(__name__)
@@ -436,9 +438,9 @@ class _Provider(_ProviderBase):
     def _direct(self, name: str, extras: FrozenSet[str], url: str) -> _Candidate:
         from packaging.version import Version
 
-        from burrow.packages import index as index_module
+        from burrow.packages.pages import make_link
 
-        link = index_module._make_link(url, None, {}, None)
+        link = make_link(url, None, {}, None)
         if link is None:
             raise ResolutionError(
                 f"{name} @ {url}: only wheel and sdist files can be resolved, not directories"
@@ -487,7 +489,7 @@ class _Provider(_ProviderBase):
         target: kept beside the metadata cache, keyed by the file's hash and the target."""
         import json
 
-        from burrow.packages.index import _write_atomic
+        from burrow.packages.httpcache import write_atomic
 
         link = candidate.links[0] if candidate.links else None
         root = self.index.cache_root()
@@ -505,7 +507,7 @@ class _Provider(_ProviderBase):
         facts = self._read_facts(candidate)
         if path is not None:
             try:
-                _write_atomic(path, json.dumps(facts, separators=(",", ":")).encode())
+                write_atomic(path, json.dumps(facts, separators=(",", ":")).encode())
             except OSError as exc:
                 logger.debug("could not cache %s: %s", path, exc)
         return facts
@@ -544,7 +546,7 @@ class _Provider(_ProviderBase):
         return bool(req.marker.evaluate(environment))
 
     def _metadata(self, candidate: _Candidate) -> bytes:
-        from burrow.packages.index import NeedsBuild
+        from burrow.packages.metadata import NeedsBuild
 
         errors = []
         for link in candidate.links[:1] or []:
@@ -568,13 +570,13 @@ class _Provider(_ProviderBase):
 
     def _known_names(self) -> List[str]:
         """Project names cheap to list: those of file:// indexes, and those read so far."""
-        from burrow.packages.index import _file_path
+        from burrow.packages.urls import file_path
 
         names = set(self._versions)
         for url in self.options.config.index_urls:
             if url.startswith("file:"):
                 try:
-                    names.update(os.listdir(_file_path(url)))
+                    names.update(os.listdir(file_path(url)))
                 except OSError:
                     pass
         return sorted(names)
@@ -632,9 +634,9 @@ def _specifier(text: str) -> SpecifierSet:
 def _digest(value: object) -> str:
     import json
 
-    from burrow.packages.index import _fnv
+    from burrow.packages.urls import fnv
 
-    return _fnv(json.dumps(value))
+    return fnv(json.dumps(value))
 
 
 def _first(pair: Tuple[int, Link]) -> int:
