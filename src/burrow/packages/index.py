@@ -1,10 +1,11 @@
-"""The one client of package indexes: pip's config, project pages, metadata, downloads.
+"""The index session: every file of a project on the configured sources, and its metadata.
 
-Everything that reads an index goes through here: the seeder (`best_wheel`), the resolver
-(`Index.files`, `Index.metadata`) and the fetcher (`download`). Pages are PEP 503 HTML or
-PEP 691 JSON, read several at a time, and kept in an HTTP cache that honours the server's
-freshness (`Cache-Control`, `ETag`, `Last-Modified`) as a compact parsed form; the core
-metadata of a file with a known hash is kept forever.
+Everything that reads an index goes through an `Index`: the seeder (`best_wheel`), the
+resolver (`Index.files`, `Index.metadata`) and the fetcher (`Index.download`). The parts
+live beside it, one concept each: `pipconfig` (where to look), `transport` (reading a
+URL), `pages` (PEP 503 / PEP 691 pages into `Link`s), `httpcache` (pages kept as the
+server allows), `metadata` (PEP 658 files, else read from the wheel or sdist) and
+`download` (a file fetched and hash checked).
 
     index = Index(pip_config())
     links = index.files("requests")          # every wheel and sdist, yanked ones marked
