@@ -59,7 +59,12 @@ def read_inputs(
     constraint_files: Sequence[str | os.PathLike[str]] = (),
     packages: Sequence[str] = (),
 ) -> Inputs:
-    """The lines of `-r` files, `-c` files and PKG arguments, options merged as pip does."""
+    """The lines of `-r` files, `-c` files and PKG arguments, options merged as pip does.
+
+    pip's configured constraint files (`constraint`, `PIP_CONSTRAINT`) come first, as
+    in pip, where they are the default every `-c` adds to.
+    """
+    from burrow.packages.pipconfig import pip_constraints
     from burrow.packages.requirements import FileOptions, parse_file, parse_line
 
     requirements: List[Line] = []
@@ -70,7 +75,7 @@ def read_inputs(
         requirements += parsed.requirements
         constraints += parsed.constraints
         _merge_options(options, parsed.options)
-    for path in constraint_files:
+    for path in [*pip_constraints(), *constraint_files]:
         parsed = parse_file(path, constraint=True)
         constraints += parsed.constraints + parsed.requirements
         _merge_options(options, parsed.options)
@@ -108,7 +113,12 @@ def resolve_options(
     no_index = sources.no_index or given.no_index
     if no_index:
         urls: Tuple[str, ...] = ()
+    elif sources.index_url is not None:
+        # pip: `-i` on the command line replaces only the configured index-url; the
+        # configured extra-index-urls stay (base.index_urls[1:], [] under no-index).
+        urls = (sources.index_url, *base.index_urls[1:], *extra)
     elif index_url is not None:
+        # pip: an `--index-url` line in a requirements file replaces every index so far.
         urls = (index_url, *extra)
     else:
         urls = (*base.index_urls, *extra)

@@ -33,7 +33,31 @@ class IndexConfig(Record, frozen=True):
 
 def pip_config(environ: Mapping[str, str] | None = None) -> IndexConfig:
     """Read pip's index settings from its config files and `PIP_*` variables, as pip does."""
-    env: Mapping[str, str] = os.environ if environ is None else environ
+    options = _options(os.environ if environ is None else environ)
+    index_urls: list[str] = []
+    if not _truthy(options.get("no-index", "")):
+        index_urls.append(options.get("index-url", "").strip() or DEFAULT_INDEX)
+        index_urls.extend(options.get("extra-index-url", "").split())
+    cert = options.get("cert", "").strip()
+    return IndexConfig(
+        index_urls=tuple(dict.fromkeys(index_urls)),
+        find_links=tuple(options.get("find-links", "").split()),
+        cert=str(Path(cert).expanduser()) if cert else None,
+        timeout=_timeout(options.get("timeout")),
+    )
+
+
+def pip_constraints(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The constraint files pip applies to every install (`constraint`, `PIP_CONSTRAINT`).
+
+    Paths as configured, e.g. ('constraints.txt',): pip reads them as `-c` files.
+    """
+    options = _options(os.environ if environ is None else environ)
+    return tuple(options.get("constraint", "").split())
+
+
+def _options(env: Mapping[str, str]) -> dict[str, str]:
+    """pip's merged settings for `pip install`, e.g. {'index-url': '...', 'timeout': '30'}."""
     # pip merges files per "section.key" (later files win), then orders by section:
     # [global] < [install] < environment, so [install] in any file beats [global] in any.
     merged: dict[tuple[str, str], str] = {}
@@ -49,18 +73,7 @@ def pip_config(environ: Mapping[str, str] | None = None) -> IndexConfig:
         if name.startswith("PIP_") and name not in ("PIP_VERSION", "PIP_HELP"):
             key = name[4:].lower().replace("_", "-")
             options[_ALIASES.get(key, key)] = value
-
-    index_urls: list[str] = []
-    if not _truthy(options.get("no-index", "")):
-        index_urls.append(options.get("index-url", "").strip() or DEFAULT_INDEX)
-        index_urls.extend(options.get("extra-index-url", "").split())
-    cert = options.get("cert", "").strip()
-    return IndexConfig(
-        index_urls=tuple(dict.fromkeys(index_urls)),
-        find_links=tuple(options.get("find-links", "").split()),
-        cert=str(Path(cert).expanduser()) if cert else None,
-        timeout=_timeout(options.get("timeout")),
-    )
+    return options
 
 
 def _config_files(env: Mapping[str, str]) -> list[Path]:
