@@ -33,7 +33,11 @@ _WEAK_HASHES = frozenset({"md5", "sha1"})
 
 def download(link: Link, dest_dir: Path, config: IndexConfig) -> Path:
     """Fetch `link` into `dest_dir` with its hash checked; the path of the complete file."""
-    return download_with(transport.Client(config), link, dest_dir)
+    client = transport.Client(config)
+    try:
+        return download_with(client, link, dest_dir)
+    finally:
+        client.close()
 
 
 def download_with(client: transport.Client, link: Link, dest_dir: Path) -> Path:

@@ -37,7 +37,8 @@ _WORKERS = 8
 
 def find_wheels(project: str, config: IndexConfig) -> list[WheelLink]:
     """Every non-yanked wheel of `project` on the configured indexes and find-links."""
-    found = Index(config, cache=False).project(project)
+    with Index(config, cache=False) as session:
+        found = session.project(project)
     for problem in found.problems:
         logger.warning("could not read %s", problem)
     return [link for link in found.links if link.is_wheel and link.yanked is None]
@@ -64,7 +65,8 @@ def best_wheel(
     except InvalidVersion:
         raise SeedError(f"'{version}' is not a valid version of {project}") from None
 
-    found = Index(config, cache=False).project(project)
+    with Index(config, cache=False) as session:
+        found = session.project(project)
     for problem in found.problems:
         logger.warning("could not read %s", problem)
     links = [link for link in found.links if link.is_wheel and link.yanked is None]
@@ -162,6 +164,7 @@ class Index:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        self._client.close()
 
     def cache_root(self) -> str | None:
         """Where pages and metadata are kept, or None when this session keeps nothing."""

@@ -1,4 +1,10 @@
-"""Reading URLs for the index client: http(s) and file URLs, TLS, credentials, timeouts."""
+"""Reading URLs for the index client: http(s) and file URLs, TLS, credentials, timeouts.
+
+A `Client` keeps one HTTP(S) connection per host in each thread and sends every later
+request to that host over it (keep-alive), as pip's session does: a resolution reads
+dozens of pages and files from one index, and each new connection costs a TCP (and TLS)
+handshake. Through a proxy the requests go by urllib instead, one connection each.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 from burrow._fast import Record, getLogger
 from burrow.packages import urls
@@ -14,6 +20,8 @@ from burrow.packages import urls
 if TYPE_CHECKING:
     import ssl
     from collections.abc import Iterator, Mapping
+    from http.client import HTTPConnection, HTTPResponse
+    from urllib.parse import SplitResult
     from urllib.request import OpenerDirector
 
     from burrow.packages.pipconfig import IndexConfig
@@ -21,6 +29,8 @@ if TYPE_CHECKING:
 logger = getLogger(__name__)
 
 _USER_AGENT = "burrow (+index client)"
+# As many as urllib follows; credentials never follow one.
+_REDIRECTS = 10
 
 
 class Unreadable(Exception):
@@ -44,10 +54,21 @@ class Client:
         self._opener: OpenerDirector | None = None
         self._auth: dict[str, str | None] = {}
         self._lock = threading.Lock()
+        self._context: ssl.SSLContext | None = None
+        self._proxies: dict[str, str] | None = None
+        self._local = threading.local()  # .connections: {(scheme, netloc): connection}
+        self._connections: list[HTTPConnection] = []  # every thread's, closed by close()
         for url in (*config.index_urls, *config.find_links):
             _, netloc, header = urls.split_auth(url)
             if header:
                 self._auth.setdefault(netloc, header)
+
+    def close(self) -> None:
+        """Close the connections kept open; a later request opens new ones."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
 
     def read(self, url: str, accept: str) -> bytes:
         with self.open(url, accept) as response:
@@ -80,17 +101,134 @@ class Client:
         if scheme not in ("http", "https"):
             raise Unreadable(f"{urls.redact(url)}: only http, https and file URLs are supported")
 
+        clean_url, netloc, header = urls.split_auth(url)
+        sent = {"Accept": accept, "User-Agent": _USER_AGENT, **(headers or {})}
+        header = header or self._credentials(netloc)
+        opened = self._via_proxy if self._proxied(clean_url) else self._kept_alive
+        with opened(clean_url, sent, header) as response:
+            yield response
+
+    @contextmanager
+    def _kept_alive(
+        self, url: str, headers: Mapping[str, str], authorization: str | None
+    ) -> Iterator[Response]:
+        """GET over this thread's connection to the host, following redirects."""
+        from urllib.error import HTTPError
+        from urllib.parse import urljoin, urlsplit
+
+        for _ in range(_REDIRECTS + 1):
+            sent = dict(headers)
+            if authorization:
+                sent["Authorization"] = authorization
+            connection, reply = self._exchange(urlsplit(url), sent)
+            location = reply.getheader("Location")
+            if reply.status not in (301, 302, 303, 307, 308) or not location:
+                break
+            reply.read()
+            # As urllib does: credentials never follow a redirect, to any host.
+            url, authorization = urljoin(url, location), None
+        else:
+            reply.read()
+            raise HTTPError(url, reply.status, "too many redirects", reply.headers, None)
+        if not 200 <= reply.status < 300:
+            import io
+
+            body = io.BytesIO(reply.read())
+            raise HTTPError(url, reply.status, reply.reason, reply.headers, body)
+        try:
+            length = reply.getheader("Content-Length")
+            yield Response(
+                url=url,
+                status=reply.status,
+                content_type=(reply.getheader("Content-Type") or "").lower(),
+                length=int(length) if length and length.isdigit() else None,
+                headers=cast("Mapping[str, str]", reply.headers),  # a Message: get, []
+                body=reply,
+            )
+        finally:
+            if not reply.isclosed():  # left unread: the connection cannot carry another
+                reply.close()
+                connection.close()
+
+    def _exchange(
+        self, parts: SplitResult, headers: Mapping[str, str]
+    ) -> tuple[HTTPConnection, HTTPResponse]:
+        """Send one GET on the kept connection to its host; the response's head read."""
+        import http.client
+
+        connections: dict[tuple[str, str], HTTPConnection]
+        connections = self._local.__dict__.setdefault("connections", {})
+        key = (parts.scheme.lower(), parts.netloc.lower())
+        connection = connections.get(key)
+        if connection is None:
+            connection = connections[key] = self._connect(parts)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        reused = connection.sock is not None
+        try:
+            connection.request("GET", target, headers=dict(headers))
+            return connection, connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            connection.close()
+            if not reused:
+                raise
+            # The server closed the idle connection first; a GET is safe to send again.
+            logger.debug("reconnecting to %s", parts.netloc)
+        except BaseException:
+            connection.close()
+            raise
+        try:
+            connection.request("GET", target, headers=dict(headers))
+            return connection, connection.getresponse()
+        except BaseException:
+            connection.close()
+            raise
+
+    def _connect(self, parts: SplitResult) -> HTTPConnection:
+        import http.client
+
+        host, port = parts.hostname or "", parts.port
+        connection: HTTPConnection
+        if parts.scheme.lower() == "https":
+            connection = http.client.HTTPSConnection(
+                host, port, timeout=self.config.timeout, context=self._ssl()
+            )
+        else:
+            connection = http.client.HTTPConnection(host, port, timeout=self.config.timeout)
+        with self._lock:
+            self._connections.append(connection)
+        return connection
+
+    def _ssl(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._context is None:
+                self._context = _ssl_context(self.config.cert)
+            return self._context
+
+    def _proxied(self, url: str) -> bool:
+        """Whether the environment sends `url` through a proxy (http_proxy, no_proxy, ...)."""
+        from urllib.parse import urlsplit
+        from urllib.request import getproxies, proxy_bypass
+
+        with self._lock:
+            if self._proxies is None:
+                self._proxies = getproxies()
+            proxies = self._proxies
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in proxies:
+            return False
+        return not proxy_bypass(parts.hostname or "")
+
+    @contextmanager
+    def _via_proxy(
+        self, url: str, headers: Mapping[str, str], authorization: str | None
+    ) -> Iterator[Response]:
         from urllib.request import Request
 
-        clean_url, netloc, header = urls.split_auth(url)
-        # The scheme was checked above: only http(s) reaches urllib.
-        request = Request(clean_url, headers={"Accept": accept, "User-Agent": _USER_AGENT})  # noqa: S310
-        for key, value in (headers or {}).items():
-            request.add_header(key, value)
-        header = header or self._credentials(netloc)
-        if header:
+        # Only http(s) URLs come here (checked by open).
+        request = Request(url, headers=dict(headers))  # noqa: S310
+        if authorization:
             # Unredirected: credentials never follow a redirect to another host.
-            request.add_unredirected_header("Authorization", header)
+            request.add_unredirected_header("Authorization", authorization)
         with self._get_opener().open(request, timeout=self.config.timeout) as response:
             length = response.headers.get("Content-Length")
             yield Response(
