@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 logger = getLogger(__name__)
 
+# Pages fetched at once: enough to hide latency, few enough to be polite to an index.
 _WORKERS = 8
 
 

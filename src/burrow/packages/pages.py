@@ -21,7 +21,6 @@ GUARANTEED = frozenset(
     {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake2s"}
     | {"sha3_224", "sha3_256", "sha3_384", "sha3_512", "shake_128", "shake_256"}
 )
-# Pages fetched at once: enough to hide latency, few enough to be polite to an index.
 
 
 class Link(Record, frozen=True, unhashed=("hashes", "metadata")):

@@ -116,6 +116,8 @@ def _user_config_files(env: Mapping[str, str], home: Path) -> list[Path]:
 
 def _read_config_file(path: Path) -> list[tuple[str, str, str]]:
     """(section, option, value) triples of one pip.conf, option names as pip normalizes them."""
+    if not os.path.isfile(path):  # as configparser skips it, without importing it
+        return []
     import configparser
 
     parser = configparser.RawConfigParser()
