@@ -1,6 +1,8 @@
-"""pip's index settings, read from its config files and `PIP_*` variables as pip reads them.
+"""pip's settings that burrow honours (indexes, find-links, certificate, timeout, constraint
+files), read from pip's config files and `PIP_*` variables as pip reads them.
 
-pip_config().index_urls  # ('https://pypi.org/simple/',)
+    pip_config().index_urls  # ('https://pypi.org/simple/',)
+    pip_constraints()        # ('constraints.txt',) from `constraint =` or PIP_CONSTRAINT
 """
 
 from __future__ import annotations
