@@ -185,6 +185,10 @@ class Server:
     cache_control: Optional[str] = None  # sent with every page
     etag: bool = False  # send an ETag and answer If-None-Match with 304
     ranges: bool = True  # answer Range requests with 206
+    keep_alive: bool = False  # speak HTTP/1.1: a connection carries request after request
+    close_after_each: bool = False  # ... yet close it after each response, saying nothing
+    moved: Optional[Tuple[str, str]] = None  # (old prefix, new prefix): 301 from old to new
+    connections: int = 0  # connections accepted so far
 
     def paths(self) -> List[str]:
         return [path for _, path, _ in self.requests]
@@ -196,9 +200,34 @@ def serve(root: Path, **settings: object) -> Iterator[Server]:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if server_state.keep_alive else "HTTP/1.0"
+        # Headers and body go out in two writes: with Nagle on, a kept connection waits
+        # for the client's delayed ACK between them (~40 ms); real servers turn it off.
+        disable_nagle_algorithm = True
+
+        def setup(self) -> None:
+            super().setup()
+            with lock:
+                server_state.connections += 1
+
         def do_GET(self) -> None:
+            if server_state.close_after_each:
+                self.close_connection = True
+            # As a proxy, it is asked for absolute URLs: serve them from the same root.
+            self.path = (
+                "/" + self.path.split("://", 1)[1].partition("/")[2]
+                if "://" in self.path
+                else self.path
+            )
             with lock:
                 server_state.requests.append(("GET", self.path, dict(self.headers.items())))
+            if server_state.moved and self.path.startswith(server_state.moved[0]):
+                old, new = server_state.moved
+                self.send_response(301)
+                self.send_header("Location", new + self.path[len(old) :])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             path = root / unquote(self.path.split("?")[0]).lstrip("/")
             content_type = "application/octet-stream"
             if path.is_dir():

@@ -10,7 +10,8 @@ import pytest
 from burrow._fast import Record
 from burrow.discovery import Found
 from burrow.locations import Candidate
-from burrow.packages.index import IndexConfig, WheelLink
+from burrow.packages.pages import WheelLink
+from burrow.packages.pipconfig import IndexConfig
 from burrow.spec import parse_name, parse_spec
 
 

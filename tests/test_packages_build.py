@@ -17,8 +17,8 @@ from burrow.errors import FetchError
 from burrow.interpreter import PythonInfo, inspect
 from burrow.packages.build import build_project, build_sdist, built_dir, sdist_metadata
 from burrow.packages.fetch import fetch
-from burrow.packages.index import IndexConfig
 from burrow.packages.lockfile import read_lock
+from burrow.packages.pipconfig import IndexConfig
 
 BACKEND = """
 import base64, hashlib, os, zipfile

@@ -22,8 +22,8 @@ from localindex import serve, wheel, write_index
 from burrow.errors import FetchError
 from burrow.interpreter import PythonInfo, inspect
 from burrow.packages.fetch import LocalWheel, downloads_dir, fetch
-from burrow.packages.index import IndexConfig
 from burrow.packages.lockfile import read_lock
+from burrow.packages.pipconfig import IndexConfig
 from burrow.packages.tags import supported_tags
 
 

@@ -21,16 +21,12 @@ import localindex
 import pytest
 
 from burrow.errors import SeedError
-from burrow.packages import index
-from burrow.packages.index import (
-    DEFAULT_INDEX,
-    IndexConfig,
-    WheelLink,
-    best_wheel,
-    download,
-    find_wheels,
-    pip_config,
-)
+from burrow.packages import index, pipconfig
+from burrow.packages.download import download
+from burrow.packages.index import best_wheel, find_wheels
+from burrow.packages.metadata import NeedsBuild
+from burrow.packages.pages import WheelLink
+from burrow.packages.pipconfig import DEFAULT_INDEX, IndexConfig, pip_config
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -138,7 +134,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """An environ with its own HOME; the system-wide files are moved into tmp_path too."""
     system = tmp_path / "system" / "pip.conf"
-    monkeypatch.setattr(index, "_global_config_files", lambda env: [system])
+    monkeypatch.setattr(pipconfig, "_global_config_files", lambda env: [system])
     (tmp_path / "home").mkdir()
     return {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / "cfg")}
 
@@ -162,19 +158,19 @@ def test_config_file_locations_follow_pip(tmp_path: Path) -> None:
         tmp_path / "xdg2" / "pip" / "pip.conf",
         Path("/etc/pip.conf"),
     ]
-    assert index._config_files(env) == system + user
+    assert pipconfig.config_files(env) == system + user
 
     missing = tmp_path / "missing.conf"
-    assert index._config_files({**env, "PIP_CONFIG_FILE": str(missing)}) == [
+    assert pipconfig.config_files({**env, "PIP_CONFIG_FILE": str(missing)}) == [
         *system,
         *user,
         missing,
     ]
     # An existing PIP_CONFIG_FILE replaces the user's files, and os.devnull disables all.
     existing = write(tmp_path / "only.conf", "")
-    assert index._config_files({**env, "PIP_CONFIG_FILE": str(existing)}) == [*system, existing]
-    assert index._config_files({**env, "PIP_CONFIG_FILE": os.devnull}) == []
-    assert index._config_files({"HOME": str(tmp_path)})[:2] == [
+    assert pipconfig.config_files({**env, "PIP_CONFIG_FILE": str(existing)}) == [*system, existing]
+    assert pipconfig.config_files({**env, "PIP_CONFIG_FILE": os.devnull}) == []
+    assert pipconfig.config_files({"HOME": str(tmp_path)})[:2] == [
         Path("/etc/xdg/pip/pip.conf"),
         Path("/etc/pip.conf"),
     ]
@@ -271,7 +267,7 @@ def test_unreadable_config_file_is_skipped(
     tmp_path: Path, home: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     own = write(tmp_path / "own.conf", "index-url = no section header\n")
-    with caplog.at_level(logging.WARNING, logger="burrow.packages.index"):
+    with caplog.at_level(logging.WARNING, logger="burrow.packages.pipconfig"):
         assert pip_config({**home, "PIP_CONFIG_FILE": str(own)}).index_urls == (DEFAULT_INDEX,)
     assert str(own) in caplog.text
 
@@ -383,7 +379,7 @@ def test_find_links_directory(tmp_path: Path, caplog: pytest.LogCaptureFixture) 
     assert best.url == newest.as_uri()
     assert best.hashes == {}
 
-    with caplog.at_level(logging.WARNING, logger="burrow.packages.index"):
+    with caplog.at_level(logging.WARNING, logger="burrow.packages.download"):
         got = download(best, tmp_path / "out", config)
     assert got == tmp_path / "out" / newest.name
     assert got.read_bytes() == newest.read_bytes()
@@ -729,7 +725,7 @@ def test_sdist_metadata_is_its_pkg_info_when_reliable(tmp_path: Path) -> None:
     with index.Index(config_for((root / "simple").as_uri()), cache=False) as session:
         assert b"Requires-Dist: dep" in session.metadata(session.files("good")[0])
         for name in ("old", "dyn"):
-            with pytest.raises(index.NeedsBuild):
+            with pytest.raises(NeedsBuild):
                 session.metadata(session.files(name)[0])
 
 

@@ -206,3 +206,31 @@ def test_a_local_file_that_became_a_project_is_seen(tmp_path: Path, env: Path, c
     (wheel / "pyproject.toml").write_text("[project]\nname = 'aa'\nversion = '1.0'\n")
     assert fresh([str(lockfile)], target(env)) == [(None, "1.0")]
     assert lockcache.recall([str(lockfile)], [], target(env)) is None
+
+
+@pytest.mark.parametrize("how", ["new config file", "edited constraint file"])
+def test_a_configured_constraint_is_seen_after_a_no_op(
+    tmp_path: Path, env: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """pip's configured constraints hold for a lock: a no-op remembered before a constraint
+    appears (a new pip config file, or an edit of the configured file) must not hide it."""
+    w = tmp_path / "w"
+    lockfile = write(tmp_path / "lock.txt", f"{make_wheel(w, 'aa', '1.0')}\n")
+    constraints = write(tmp_path / "constraints.txt", "bb<9\n")
+    config = tmp_path / "xdg" / "pip" / "pip.conf"
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    if how == "edited constraint file":
+        config.parent.mkdir(parents=True)
+        write(config, f"[global]\nconstraint = {constraints}\n")
+    assert engine.sync(env, lockfile).added == [("aa", "1.0")]
+    assert not engine.sync(env, lockfile)
+    assert len(records(cache)) == 1
+    if how == "new config file":
+        config.parent.mkdir(parents=True)
+        write(config, f"[global]\nconstraint = {constraints}\n")
+        write(constraints, "aa<1\n")
+    else:
+        write(constraints, "aa<1\n", age=30.0)
+    with pytest.raises(Exception, match=r"constraints\.txt:1"):
+        engine.sync(env, lockfile)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,8 @@ from helpers import make_wheel, write
 
 from burrow.errors import LockError, UnpinnedError
 from burrow.interpreter import PythonInfo
-from burrow.packages.index import IndexConfig
 from burrow.packages.lockfile import Pin, is_pylock, read_lock
+from burrow.packages.pipconfig import IndexConfig
 
 H1 = "a" * 64
 H2 = "b" * 64
@@ -27,7 +28,8 @@ def test_pip_compile_lock(tmp_path: Path, info: PythonInfo) -> None:
         f"never==1.0 ; python_version < '3' --hash=sha256:{H1}\n"
         "--index-url https://lock-index.invalid/simple\n",
     )
-    found = read_lock([lock], [], info)
+    # No pip config of this machine: a configured constraint file would be read too.
+    found = read_lock([lock], [], info, environ={"PIP_CONFIG_FILE": os.devnull})
     flask, typing_extensions = found.pins
     assert flask == Pin(name="flask", version="3.0.0", hashes={"sha256": [H1, H2]},
                         origin=f"{lock}:4")  # fmt: skip

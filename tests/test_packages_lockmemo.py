@@ -13,9 +13,10 @@ import pytest
 
 import burrow
 from burrow.packages import resolve as resolve_module
-from burrow.packages.index import Index, IndexConfig
+from burrow.packages.index import Index
 from burrow.packages.locking import Locked, Sources
 from burrow.packages.lockmemo import RecordingIndex
+from burrow.packages.pipconfig import IndexConfig
 
 
 @pytest.fixture
@@ -191,7 +192,7 @@ def test_included_files_pip_config_and_variables_are_inputs(
 
 def fresh_from(tmp_path: Path) -> Locked:
     """A fresh resolution with pip's config as the environment gives it."""
-    from burrow.packages.index import pip_config
+    from burrow.packages.pipconfig import pip_config
 
     with Index(pip_config()) as index:
         return lock(tmp_path, Sources(), index=index)

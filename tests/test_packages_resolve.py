@@ -15,7 +15,8 @@ import pytest
 
 from burrow.errors import FetchError, ResolutionError
 from burrow.interpreter import inspect
-from burrow.packages.index import Index, IndexConfig
+from burrow.packages.index import Index
+from burrow.packages.pipconfig import IndexConfig
 from burrow.packages.requirements import parse_line
 from burrow.packages.resolve import Options, resolve
 

@@ -467,15 +467,15 @@ def _fetch(name: str, info: PythonInfo, version: Optional[str]) -> Candidate:
     """Download ``name`` (newest, or ``version``) from the configured index, hash checked."""
     from pathlib import Path
 
-    from burrow.packages import index
+    from burrow.packages import download, index, pipconfig
 
-    config = index.pip_config()
+    config = pipconfig.pip_config()
     link = index.best_wheel(name, config, python_version=info.version, version=version)
     wheels = wheel_store()
     os.makedirs(wheels, exist_ok=True)
     existing = os.path.join(wheels, link.filename)
     if not os.path.isfile(existing):
-        existing = str(index.download(link, Path(wheels), config))
+        existing = str(download.download(link, Path(wheels), config))
     return Candidate(version=link.version, wheel=existing)
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from burrow.interpreter import PythonInfo
-    from burrow.packages.index import Link
+    from burrow.packages.pages import Link
 
 logger = getLogger(__name__)
 

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
     from burrow.interpreter import PythonInfo
     from burrow.packages.candidates import Candidate, Target
-    from burrow.packages.index import Index, Link
+    from burrow.packages.index import Index
+    from burrow.packages.pages import Link
 
 logger = getLogger(__name__)
 
@@ -44,7 +45,7 @@ class Dependencies:
         target: kept beside the metadata cache, keyed by the file's hash and the target."""
         import json
 
-        from burrow.packages.index import _write_atomic
+        from burrow.packages.httpcache import write_atomic
 
         link = candidate.links[0] if candidate.links else None
         root = self.index.cache_root()
@@ -62,7 +63,7 @@ class Dependencies:
         facts = self._read_facts(candidate)
         if path is not None:
             try:
-                _write_atomic(path, json.dumps(facts, separators=(",", ":")).encode())
+                write_atomic(path, json.dumps(facts, separators=(",", ":")).encode())
             except OSError as exc:
                 logger.debug("could not cache %s: %s", path, exc)
         return facts
@@ -101,7 +102,7 @@ class Dependencies:
         return bool(req.marker.evaluate(environment))
 
     def _metadata(self, candidate: Candidate) -> bytes:
-        from burrow.packages.index import NeedsBuild
+        from burrow.packages.metadata import NeedsBuild
 
         if candidate.url in self.editables:
             return self.project(candidate.url)
@@ -130,11 +131,11 @@ class Dependencies:
         if found is None:
             import importlib
 
-            from burrow.packages.index import _file_path
+            from burrow.packages.urls import file_path
 
             # By name, as _built_metadata imports it.
             build = importlib.import_module("burrow.packages.build")
-            path = _file_path(url)
+            path = file_path(url)
             found = bytes(build.sdist_metadata(path, self.info, origin=origin or str(path)))
             self._projects[url] = found
         return found
@@ -183,6 +184,6 @@ def headers(data: bytes) -> Dict[str, List[str]]:
 def _digest(value: object) -> str:
     import json
 
-    from burrow.packages.index import _fnv
+    from burrow.packages.urls import fnv
 
-    return _fnv(json.dumps(value))
+    return fnv(json.dumps(value))

@@ -28,8 +28,10 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
 
     from burrow.interpreter import PythonInfo
-    from burrow.packages.index import Index, IndexConfig, Link
+    from burrow.packages.index import Index
     from burrow.packages.lockfile import Pin
+    from burrow.packages.pages import Link
+    from burrow.packages.pipconfig import IndexConfig
 
 logger = getLogger(__name__)
 
@@ -359,7 +361,7 @@ class _Fetcher:
         import tempfile
         from pathlib import Path
 
-        from burrow.packages.index import Link
+        from burrow.packages.pages import Link
 
         known = list(file.hashes.get("sha256", []))
         if file.link is not None and file.link.sha256 and file.link.sha256 not in known:

@@ -79,16 +79,16 @@ def wheels_of(
     checked), several at a time, sdists built into wheels by the target interpreter."""
     import importlib
 
-    from burrow.packages.index import _file_path
     from burrow.packages.pins import Pin as LockPin
     from burrow.packages.sync import as_wheels
+    from burrow.packages.urls import file_path
 
     pins = []
     for pin in resolution.pins:
         digests = sorted({link.sha256 for link in pin.links if link.sha256})
         path = None
         if pin.url is not None and pin.url.startswith("file:"):
-            path = str(_file_path(pin.url))
+            path = str(file_path(pin.url))
         pins.append(
             LockPin(
                 name=pin.name,

@@ -5,9 +5,10 @@ of milliseconds and imports ``packaging``; deciding that an env already matches 
 the lock's (name, version) pairs. ``remember`` keeps them in one marshal record keyed by
 everything the reading depended on: each file read (size, mtime_ns, ctime_ns, inode), the
 working directory, the values of the ``${VARS}`` the files name, the target's facts, the
-machine (platform markers) and burrow's own reading code; and the kind of every local file
-a pin names. ``recall`` gives them back only while all of that is unchanged, so its answer
-is the one a fresh read gives.
+machine (platform markers), burrow's own reading code, pip's config files and constraint
+files (whose pins a lock must keep to); and the kind of every local file a pin names.
+``recall`` gives them back only while all of that is unchanged, so its answer is the one a
+fresh read gives.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ if TYPE_CHECKING:
 log = getLogger(__name__)
 
 #: Bumped whenever the record's meaning changes.
-FORMAT = 1
+FORMAT = 2
 #: A file changed less than this long before its stat could change again unseen (a
 #: timestamp's granularity is up to 2 s on some filesystems): its record is not kept.
 SETTLED_NS = 2_000_000_000
+#: Variables that move pip's config files (PIP_* ones are all part of the key too).
+_CONFIG_VARIABLES = ("HOME", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "APPDATA", "PROGRAMDATA")
 
 
 def recall(
@@ -56,6 +59,9 @@ def recall(
         for path, kind in record["local"]:
             if _kind(path) != kind:
                 return None
+        for path, seen in record["config"]:  # pip's config files, present or not
+            if _stat(path) != seen:
+                return None
         pins = [(name, version) for name, version in record["pins"]]
         warnings = list(record["warnings"])
     except (TypeError, KeyError, ValueError):  # absent, or not a record of this format
@@ -80,7 +86,12 @@ def remember(
 
     if any(name.lower().startswith("file:") for name in lock.files):
         return  # an include given as a file:// URL: such a lock is read each time
-    files = list(dict.fromkeys([*before, *(os.path.abspath(name) for name in lock.files)]))
+    from burrow.packages.pipconfig import config_files, pip_constraints
+
+    # pip's configured constraints hold for a lock too (lockfile.read_lock checks them).
+    configured = [os.path.abspath(name) for name in pip_constraints()]
+    files = [*before, *(os.path.abspath(name) for name in lock.files), *configured]
+    files = list(dict.fromkeys(files))
     variables = _variables(files)
     if variables is None:
         return
@@ -95,6 +106,7 @@ def remember(
         "files": [[path, stat] for path, stat in seen.items()],
         "environ": variables,
         "local": [[pin.path, _kind(pin.path)] for pin in lock.pins if pin.path],
+        "config": [[str(path), _stat(str(path))] for path in config_files(os.environ)],
         "pins": [[pin.name, pin.version] for pin in lock.pins],
         "warnings": list(warnings),
     }
@@ -123,6 +135,14 @@ def _inputs(paths: Sequence[str], constraints: Sequence[str], info: PythonInfo) 
         tuple(constraints),
         tuple(sorted(info.as_dict().items())),
         uname,
+        # Where pip's config files are, and settings that override them.
+        tuple(
+            sorted(
+                (k, v)
+                for k, v in os.environ.items()
+                if k in _CONFIG_VARIABLES or k.startswith("PIP_")
+            )
+        ),
     )
 
 

@@ -41,8 +41,11 @@ def read_lock(
     """The pins of `paths` (requirements files, or one pylock.toml) for the target `info`.
 
     Raises UnpinnedError for a requirement naming a range (the resolver handles those)
-    and LockError for anything else a lock must not have.
+    and LockError for anything else a lock must not have, a pin outside a constraint
+    included: pip's configured ones (`constraint`, `PIP_CONSTRAINT`) hold as `-c` files.
     """
+    from burrow.packages.pipconfig import pip_constraints
+
     if info is None:
         import sys
 
@@ -57,8 +60,29 @@ def read_lock(
             raise LockError(f"{pylocks[0]}: a pylock.toml is a whole lock; give it alone")
         from burrow.packages.pylock import read_pylock
 
-        return read_pylock(pylocks[0], info)
-    return _read_requirements(paths, constraints, info, environ)
+        lock = read_pylock(pylocks[0], info)
+        configured = pip_constraints(environ)
+        if configured:
+            lines = _constraint_lines(configured, info, environ)
+            lock = lock.replace(pins=_constrain(lock.pins, lines))
+        return lock
+    return _read_requirements(paths, [*pip_constraints(environ), *constraints], info, environ)
+
+
+def _constraint_lines(
+    paths: Sequence[str], info: PythonInfo, environ: Mapping[str, str] | None
+) -> List[Line]:
+    """The lines of constraint files that hold for the target `info`."""
+    from burrow.packages.requirements import parse_file
+    from burrow.packages.tags import marker_environment
+
+    environment = marker_environment(info)
+    lines = [
+        line
+        for path in paths
+        for line in parse_file(path, constraint=True, environ=environ).constraints
+    ]
+    return [line for line in lines if _applies(line, environment)]
 
 
 def _read_requirements(

@@ -19,8 +19,9 @@ from burrow.errors import LockError
 
 if TYPE_CHECKING:
     from burrow.interpreter import PythonInfo
-    from burrow.packages.index import Index, Link
+    from burrow.packages.index import Index
     from burrow.packages.lockmemo import Front, Memo
+    from burrow.packages.pages import Link
     from burrow.packages.requirements import FileOptions, Line
     from burrow.packages.resolve import Options, Pin, Resolution
 
@@ -60,7 +61,12 @@ def read_inputs(
     constraint_files: Sequence[str | os.PathLike[str]] = (),
     packages: Sequence[str] = (),
 ) -> Inputs:
-    """The lines of `-r` files, `-c` files and PKG arguments, options merged as pip does."""
+    """The lines of `-r` files, `-c` files and PKG arguments, options merged as pip does.
+
+    pip's configured constraint files (`constraint`, `PIP_CONSTRAINT`) come first, as
+    in pip, where they are the default every `-c` adds to.
+    """
+    from burrow.packages.pipconfig import pip_constraints
     from burrow.packages.requirements import FileOptions, parse_file, parse_line
 
     requirements: List[Line] = []
@@ -73,7 +79,7 @@ def read_inputs(
         constraints += parsed.constraints
         files += parsed.files
         _merge_options(options, parsed.options)
-    for path in constraint_files:
+    for path in [*pip_constraints(), *constraint_files]:
         parsed = parse_file(path, constraint=True)
         constraints += parsed.constraints + parsed.requirements
         files += parsed.files
@@ -102,7 +108,7 @@ def resolve_options(
     line's; also the option lines a lock file should repeat (`--index-url ...`)."""
     from packaging.utils import canonicalize_name
 
-    from burrow.packages.index import IndexConfig, pip_config
+    from burrow.packages.pipconfig import IndexConfig, pip_config
     from burrow.packages.resolve import Options
 
     base = pip_config(environ)
@@ -113,7 +119,12 @@ def resolve_options(
     no_index = sources.no_index or given.no_index
     if no_index:
         urls: Tuple[str, ...] = ()
+    elif sources.index_url is not None:
+        # pip: `-i` on the command line replaces only the configured index-url; the
+        # configured extra-index-urls stay (base.index_urls[1:], [] under no-index).
+        urls = (sources.index_url, *base.index_urls[1:], *extra)
     elif index_url is not None:
+        # pip: an `--index-url` line in a requirements file replaces every index so far.
         urls = (index_url, *extra)
     else:
         urls = (*base.index_urls, *extra)
@@ -205,8 +216,8 @@ def lock(
 
 
 def _front(call: Dict[str, object]) -> Front:
-    from burrow.packages.index import IndexConfig
     from burrow.packages.lockmemo import Front, RecordingIndex
+    from burrow.packages.pipconfig import IndexConfig
 
     root = RecordingIndex(IndexConfig(index_urls=(), find_links=())).cache_root()
     return Front(root, call)
@@ -383,10 +394,10 @@ def _sha256(link: Link, index: Index) -> Optional[str]:
     from pathlib import Path
     from urllib.parse import urlsplit
 
-    from burrow.packages.index import _file_path
+    from burrow.packages.urls import file_path
 
     if urlsplit(link.url).scheme.lower() == "file":
-        path = _file_path(link.url)
+        path = file_path(link.url)
     else:
         temp = tempfile.mkdtemp(prefix="burrow-hash-")
         path = index.download(link, Path(temp))
@@ -455,9 +466,9 @@ def _relative(url: str) -> str:
     (and burrow) read a relative path in a requirements file; POSIX separators; the
     absolute path when it is on another drive.
     """
-    from burrow.packages.index import _file_path
+    from burrow.packages.urls import file_path
 
-    path = str(_file_path(url))
+    path = str(file_path(url))
     try:
         relative = os.path.relpath(path)
     except ValueError:  # another drive on Windows

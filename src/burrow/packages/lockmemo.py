@@ -38,7 +38,8 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from burrow._fast import Record, getLogger
-from burrow.packages.index import Index, Link
+from burrow.packages.index import Index
+from burrow.packages.pages import Link
 
 if TYPE_CHECKING:
     from burrow.packages.candidates import Target
@@ -182,9 +183,9 @@ class Front:
 
 def config_files() -> List[str]:
     """pip's config files as this environment names them (read or not)."""
-    from burrow.packages.index import _config_files
+    from burrow.packages.pipconfig import config_files
 
-    return [str(path) for path in _config_files(os.environ)]
+    return [str(path) for path in config_files(os.environ)]
 
 
 def _answer(
@@ -224,9 +225,9 @@ def _read_text(path: str) -> Optional[str]:
 
 
 def _write(path: str, entry: Dict[str, Any]) -> None:
-    from burrow.packages.index import _write_atomic
+    from burrow.packages.httpcache import write_atomic
 
-    _write_atomic(path, json.dumps(entry, separators=(",", ":")).encode())
+    write_atomic(path, json.dumps(entry, separators=(",", ":")).encode())
 
 
 def _name(key: str) -> str:
@@ -314,7 +315,8 @@ def _source_stamps(index: Index, name: str) -> Optional[List[Stamp]]:
     cannot be checked cheaply (an http page not yet in the HTTP cache, a remote file)."""
     from urllib.parse import urlsplit
 
-    from burrow.packages.index import _file_path, _is_dist_name
+    from burrow.packages.pages import is_dist_name
+    from burrow.packages.urls import file_path
 
     stamps: List[Stamp] = []
     for index_url in index.config.index_urls:
@@ -325,12 +327,12 @@ def _source_stamps(index: Index, name: str) -> Optional[List[Stamp]]:
     for location in index.config.find_links:
         scheme = urlsplit(location).scheme.lower()
         if scheme in ("http", "https"):
-            stamp = None if _is_dist_name(urlsplit(location).path) else _page_stamp(index, location)
+            stamp = None if is_dist_name(urlsplit(location).path) else _page_stamp(index, location)
             if stamp is None:
                 return None
             stamps.append(stamp)
             continue
-        path = str(_file_path(location) if scheme == "file" else os.path.expanduser(location))
+        path = str(file_path(location) if scheme == "file" else os.path.expanduser(location))
         if os.path.isdir(path):
             stamps += _directory_stamps(path, name)
         else:
@@ -340,12 +342,13 @@ def _source_stamps(index: Index, name: str) -> Optional[List[Stamp]]:
 
 def _page_stamp(index: Index, url: str) -> Optional[Stamp]:
     """A page's validator: the file of a `file://` page, the HTTP cache entry of another."""
-    from burrow.packages.index import _file_path, _PageCache
+    from burrow.packages.httpcache import PageCache
+    from burrow.packages.urls import file_path
 
     if url.lower().startswith("file:"):
-        path = _file_path(url)
+        path = file_path(url)
         return _stat(str(path / "index.html" if path.is_dir() else path))
-    cache = _PageCache(index.cache_root(), url)
+    cache = PageCache(index.cache_root(), url)
     if cache.path is None:
         return None
     stamp = _stat(cache.path)
@@ -374,7 +377,7 @@ def _stat(path: str) -> Stamp:
 
 def _file_stamps(urls: Sequence[Optional[str]]) -> Optional[List[Stamp]]:
     """The stat of each `file://` URL; None when one is remote (it cannot be checked)."""
-    from burrow.packages.index import _file_path
+    from burrow.packages.urls import file_path
 
     stamps = []
     for url in urls:
@@ -382,7 +385,7 @@ def _file_stamps(urls: Sequence[Optional[str]]) -> Optional[List[Stamp]]:
             continue
         if not url.lower().startswith("file:"):
             return None
-        stamps.append(_stat(str(_file_path(url))))
+        stamps.append(_stat(str(file_path(url))))
     return stamps
 
 
@@ -393,7 +396,7 @@ def _validators(
     something cannot be checked."""
     import time
 
-    from burrow.packages.index import _PageCache
+    from burrow.packages.httpcache import PageCache
 
     if before is None:
         return None
@@ -414,7 +417,7 @@ def _validators(
                 continue
             # Read before the page was, so this entry is the one the resolution used
             # unless the resolution itself renewed it (then its stat differs).
-            cache = _PageCache(session.cache_root(), stamp[1])
+            cache = PageCache(session.cache_root(), stamp[1])
             entry = cache._load()
             if cache.path is None or entry is None or _stat(cache.path)[1:] != stamp[2:]:
                 return None

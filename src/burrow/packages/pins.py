@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 from burrow._fast import Record
 
 if TYPE_CHECKING:
-    from burrow.packages.index import IndexConfig
+    from burrow.packages.pipconfig import IndexConfig
     from burrow.packages.requirements import FileOptions
 
 
@@ -68,7 +68,7 @@ class Lock(Record):
 
     def index_config(self, base: IndexConfig) -> IndexConfig:
         """pip's configured indexes with the lock's own options applied, as pip does."""
-        from burrow.packages.index import IndexConfig
+        from burrow.packages.pipconfig import IndexConfig
 
         options = self.options
         urls = list(base.index_urls)

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
     from burrow.packages.candidates import Target
     from burrow.packages.dependencies import Dependencies
-    from burrow.packages.index import Index, Link
+    from burrow.packages.index import Index
+    from burrow.packages.pages import Link
     from burrow.packages.resolve import Options
 
 logger = getLogger(__name__)
@@ -295,11 +296,11 @@ class Provider(_ProviderBase):
     def _direct(self, name: str, extras: FrozenSet[str], url: str) -> Candidate:
         from packaging.version import Version
 
-        from burrow.packages import index as index_module
+        from burrow.packages.pages import make_link
 
         if url in self.metadata.editables:
             return Candidate(name, Version(self.metadata.version(url)), [], extras, url)
-        link = index_module._make_link(url, None, {}, None)
+        link = make_link(url, None, {}, None)
         if link is None:
             raise ResolutionError(
                 f"{name} @ {url}: only wheel and sdist files can be resolved, not directories"
@@ -354,13 +355,13 @@ class Provider(_ProviderBase):
 
     def _known_names(self) -> List[str]:
         """Project names cheap to list: those of file:// indexes, and those read so far."""
-        from burrow.packages.index import _file_path
+        from burrow.packages.urls import file_path
 
         names = set(self._versions)
         for url in self.options.config.index_urls:
             if url.startswith("file:"):
                 try:
-                    names.update(os.listdir(_file_path(url)))
+                    names.update(os.listdir(file_path(url)))
                 except OSError:
                     pass
         return sorted(names)

@@ -18,7 +18,7 @@ from burrow.packages.requirement_text import path_to_url
 if TYPE_CHECKING:
     from burrow.interpreter import PythonInfo
     from burrow.packages import resolve
-    from burrow.packages.index import Link
+    from burrow.packages.pages import Link
     from burrow.packages.pins import Lock, Pin, PinFile
 
 # --------------------------------------------------------------------------- reading
@@ -243,18 +243,18 @@ def dumps(resolution: resolve.Resolution, hashes: Dict[str, List[str]]) -> str:
 def _files(pin: resolve.Pin, digests: set[str]) -> List[str]:
     from urllib.parse import urlsplit
 
-    from burrow.packages.index import _file_path
+    from burrow.packages.urls import file_path
 
     found: List[str] = []
     if pin.editable and pin.url is not None:
-        path = str(_file_path(pin.url))
+        path = str(file_path(pin.url))
         return ["", "[packages.directory]", f"path = {_string(path)}", "editable = true"]
     if pin.url is not None:
         link = pin.links[0]
         found.append("")
         found.append("[packages.archive]")
         if urlsplit(link.url).scheme == "file":
-            found.append(f"path = {_string(str(_file_path(link.url)))}")
+            found.append(f"path = {_string(str(file_path(link.url)))}")
         else:
             found.append(f"url = {_string(link.url)}")
         found.append(f"hashes = {_hashes(link, digests)}")
@@ -271,11 +271,11 @@ def _files(pin: resolve.Pin, digests: set[str]) -> List[str]:
 def _location(link: Link, digests: set[str]) -> List[str]:
     from urllib.parse import urlsplit
 
-    from burrow.packages.index import _file_path
+    from burrow.packages.urls import file_path
 
     lines = [f"name = {_string(link.filename)}"]
     if urlsplit(link.url).scheme == "file":
-        lines.append(f"path = {_string(str(_file_path(link.url)))}")
+        lines.append(f"path = {_string(str(file_path(link.url)))}")
     else:
         lines.append(f"url = {_string(link.url)}")
     lines.append(f"hashes = {_hashes(link, digests)}")

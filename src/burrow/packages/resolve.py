@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from burrow.interpreter import PythonInfo
     from burrow.packages.candidates import Candidate
     from burrow.packages.dependencies import Dependencies
-    from burrow.packages.index import Index, IndexConfig, Link
+    from burrow.packages.index import Index
+    from burrow.packages.pages import Link
+    from burrow.packages.pipconfig import IndexConfig
     from burrow.packages.provider import Provider
     from burrow.packages.requirements import Line
 

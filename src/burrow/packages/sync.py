@@ -142,7 +142,7 @@ def materialize(pins: Sequence[Any], info: PythonInfo, lock: Any) -> List[Wheel]
     if not pins:
         return []
     from burrow.packages.fetch import fetch
-    from burrow.packages.index import pip_config
+    from burrow.packages.pipconfig import pip_config
 
     options = lock.options  # a lock's --only-binary/--no-binary hold for its pins
     found = fetch(

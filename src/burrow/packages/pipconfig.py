@@ -1,0 +1,150 @@
+"""pip's settings that burrow honours (indexes, find-links, certificate, timeout, constraint
+files), read from pip's config files and `PIP_*` variables as pip reads them.
+
+    pip_config().index_urls  # ('https://pypi.org/simple/',)
+    pip_constraints()        # ('constraints.txt',) from `constraint =` or PIP_CONSTRAINT
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from burrow._fast import Record, getLogger
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+logger = getLogger(__name__)
+
+DEFAULT_INDEX = "https://pypi.org/simple/"
+# pip accepts several spellings for some options; the last one read wins, as in pip.
+_ALIASES = {"default-timeout": "timeout"}
+
+
+class IndexConfig(Record, frozen=True):
+    """Where pip looks for packages, e.g. index_urls=("https://pypi.org/simple/",)."""
+
+    index_urls: tuple[str, ...]  # index-url first, then extra-index-urls
+    find_links: tuple[str, ...]  # directories, HTML files or URLs
+    cert: str | None = None  # CA bundle (file or directory) for https
+    timeout: float = 15.0
+
+
+def pip_config(environ: Mapping[str, str] | None = None) -> IndexConfig:
+    """Read pip's index settings from its config files and `PIP_*` variables, as pip does."""
+    options = _options(os.environ if environ is None else environ)
+    index_urls: list[str] = []
+    if not _truthy(options.get("no-index", "")):
+        index_urls.append(options.get("index-url", "").strip() or DEFAULT_INDEX)
+        index_urls.extend(options.get("extra-index-url", "").split())
+    cert = options.get("cert", "").strip()
+    return IndexConfig(
+        index_urls=tuple(dict.fromkeys(index_urls)),
+        find_links=tuple(options.get("find-links", "").split()),
+        cert=str(Path(cert).expanduser()) if cert else None,
+        timeout=_timeout(options.get("timeout")),
+    )
+
+
+def pip_constraints(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The constraint files pip applies to every install (`constraint`, `PIP_CONSTRAINT`).
+
+    Paths as configured, e.g. ('constraints.txt',): pip reads them as `-c` files.
+    """
+    options = _options(os.environ if environ is None else environ)
+    return tuple(options.get("constraint", "").split())
+
+
+def _options(env: Mapping[str, str]) -> dict[str, str]:
+    """pip's merged settings for `pip install`, e.g. {'index-url': '...', 'timeout': '30'}."""
+    # pip merges files per "section.key" (later files win), then orders by section:
+    # [global] < [install] < environment, so [install] in any file beats [global] in any.
+    merged: dict[tuple[str, str], str] = {}
+    for path in config_files(env):
+        for section, key, value in _read_config_file(path):
+            merged[section, key] = value
+    options: dict[str, str] = {}
+    for section in ("global", "install"):
+        for (where, key), value in merged.items():
+            if where == section:
+                options[key] = value
+    for name, value in env.items():
+        if name.startswith("PIP_") and name not in ("PIP_VERSION", "PIP_HELP"):
+            key = name[4:].lower().replace("_", "-")
+            options[_ALIASES.get(key, key)] = value
+    return options
+
+
+def config_files(env: Mapping[str, str]) -> list[Path]:
+    """pip's config files, lowest precedence first, e.g. `[/etc/xdg/pip/pip.conf, ...]`."""
+    config_file = env.get("PIP_CONFIG_FILE", "")
+    if config_file == os.devnull:
+        return []
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    files = _global_config_files(env)
+    # pip skips the user's files when PIP_CONFIG_FILE names an existing file.
+    if not (config_file and Path(config_file).exists()):
+        files += _user_config_files(env, home)
+    if config_file:
+        files.append(Path(config_file))
+    return files
+
+
+def _global_config_files(env: Mapping[str, str]) -> list[Path]:
+    if sys.platform == "win32":
+        program_data = env.get("PROGRAMDATA") or env.get("ALLUSERSPROFILE") or r"C:\ProgramData"
+        return [Path(program_data, "pip", "pip.ini")]
+    if sys.platform == "darwin":
+        return [Path("/Library/Application Support/pip/pip.conf")]
+    dirs = [d for d in env.get("XDG_CONFIG_DIRS", "").split(os.pathsep) if d] or ["/etc/xdg"]
+    return [*(Path(d, "pip", "pip.conf") for d in dirs), Path("/etc/pip.conf")]
+
+
+def _user_config_files(env: Mapping[str, str], home: Path) -> list[Path]:
+    if sys.platform == "win32":
+        app_data = env.get("APPDATA") or str(home / "AppData" / "Roaming")
+        return [home / "pip" / "pip.ini", Path(app_data, "pip", "pip.ini")]
+    legacy = home / ".pip" / "pip.conf"
+    if sys.platform == "darwin":
+        app_support = home / "Library" / "Application Support" / "pip"
+        new_dir = app_support if app_support.is_dir() else home / ".config" / "pip"
+        return [legacy, new_dir / "pip.conf"]
+    config_home = env.get("XDG_CONFIG_HOME") or str(home / ".config")
+    return [legacy, Path(config_home, "pip", "pip.conf")]
+
+
+def _read_config_file(path: Path) -> list[tuple[str, str, str]]:
+    """(section, option, value) triples of one pip.conf, option names as pip normalizes them."""
+    if not os.path.isfile(path):  # as configparser skips it, without importing it
+        return []
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        logger.warning("ignoring unreadable pip config file %s: %s", path, exc)
+        return []
+    triples = []
+    for section in parser.sections():
+        for key, value in parser.items(section):
+            name = key.lower().replace("_", "-")
+            triples.append((section, _ALIASES.get(name, name), value))
+    return triples
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "y", "yes", "t", "true", "on")
+
+
+def _timeout(value: str | None) -> float:
+    if value is None or not value.strip():
+        return 15.0
+    try:
+        return float(value)
+    except ValueError:
+        logger.warning("ignoring invalid pip timeout %r; using 15 seconds", value)
+        return 15.0
