@@ -191,17 +191,19 @@ def test_a_short_download_draws_nothing_and_a_long_one_is_cleared_when_done() ->
     assert stream.getvalue().startswith(CLEAR + "long.whl  1.0 MiB / 4.0 MiB  ")
     short.finished = True
     line(short)
-    assert not stream.getvalue().endswith(CLEAR)  # one is still running
+    assert not stream.getvalue().endswith(CLEAR)  # the long one is still running
+    line(transfer_of("new.whl", 10, 1, age=0.0))
     long.finished = True
     line(long)
-    assert stream.getvalue().endswith(CLEAR)
+    assert stream.getvalue().endswith(CLEAR)  # only a short one left: the line goes
+    assert "new.whl" not in stream.getvalue()
 
 
 def test_the_line_names_the_oldest_long_download_and_counts_the_others() -> None:
     stream = Terminal()
     line = Line(stream, width=200)
     line(transfer_of("a.whl", None, 2048, age=AFTER * 4))
-    line.last = 0.0  # as if the last redraw were long ago
+    line.drawn_at = 0.0  # as if the last redraw were long ago
     line(transfer_of("b.whl", 100, 50, age=AFTER * 2))
     last = stream.getvalue().split(CLEAR)[-1]
     assert last.startswith("a.whl  2.0 KiB  ")  # no total given: bytes alone

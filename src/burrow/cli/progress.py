@@ -53,37 +53,36 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 class Line:
-    """A listener drawing the first-started unfinished long download, and how many others
+    """A listener drawing the first-started unfinished long download, and how many other
     long ones run beside it."""
 
     def __init__(self, stream: TextIO, width: Optional[int] = None) -> None:
         self.stream = stream
         self.width = width or _width(stream)
-        self.running: List[Transfer] = []
+        self.running: List[Transfer] = []  # in the order they started
         self.drawn = False
-        self.last = 0.0  # when the line was last drawn
+        self.drawn_at = 0.0
         self._lock = threading.Lock()
 
     def __call__(self, transfer: Transfer) -> None:
         with self._lock:
+            now = time.monotonic()
             if transfer.finished:
                 if transfer in self.running:
                     self.running.remove(transfer)
-                if not self.running:
+                if not _long(self.running, now):  # nothing left worth a line
                     self._erase()
                 return
             if transfer not in self.running:
                 self.running.append(transfer)
-            now = time.monotonic()
-            if now - self.last < EVERY:
-                return
-            shown = [t for t in self.running if now - t.started >= AFTER]
-            if shown:
-                self.last = now
-                text = describe(shown[0], now) + (f"  (+{len(shown) - 1} more)" * (len(shown) > 1))
+            shown = _long(self.running, now)
+            if shown and now - self.drawn_at >= EVERY:
+                text = describe(shown[0], now)
+                if len(shown) > 1:
+                    text += f"  (+{len(shown) - 1} more)"
                 self.stream.write(_CLEAR + text[: self.width - 1])
                 self.stream.flush()
-                self.drawn = True
+                self.drawn, self.drawn_at = True, now
 
     def clear(self) -> None:
         with self._lock:
@@ -94,6 +93,10 @@ class Line:
             self.stream.write(_CLEAR)
             self.stream.flush()
             self.drawn = False
+
+
+def _long(transfers: List[Transfer], now: float) -> List[Transfer]:
+    return [t for t in transfers if now - t.started >= AFTER]
 
 
 def describe(transfer: Transfer, now: float) -> str:
