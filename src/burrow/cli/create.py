@@ -129,7 +129,13 @@ def cmd_create(args: argparse.Namespace) -> int:
     if options.install is not None:
         sys.stdout.flush()  # ours before pip's
     started = time.perf_counter()
-    env = create(path, options)
+    if options.install is not None:
+        from burrow.cli.progress import download_line
+
+        with download_line(args.quiet):
+            env = create(path, options)
+    else:  # a plain create downloads nothing: its fast path imports no more
+        env = create(path, options)
     elapsed_ms = (time.perf_counter() - started) * 1000
     hint = activation_hint(shown, env.layout.scripts, windows=env.layout.windows)
     if args.json:

@@ -32,19 +32,21 @@ def cmd_install(args: argparse.Namespace) -> int:
     from burrow import envs
     from burrow.cli.common import usage_error
     from burrow.cli.lock import _sources
+    from burrow.cli.progress import download_line
     from burrow.cli.render import print_json
     from burrow.packages.install import install
     from burrow.packages.sync import summary_lines
 
     if not args.requirement and not args.packages:
         usage_error("install", "give requirements: PKG or -r FILE")
-    changes = install(
-        envs.resolve(args.env),
-        requirements=args.requirement,
-        constraints=args.constraint,
-        packages=args.packages,
-        sources=_sources(args),
-    )
+    with download_line(args.quiet):
+        changes = install(
+            envs.resolve(args.env),
+            requirements=args.requirement,
+            constraints=args.constraint,
+            packages=args.packages,
+            sources=_sources(args),
+        )
     if args.json:
         print_json(changes.as_dict())
     elif not args.quiet:

@@ -60,6 +60,7 @@ def _sources(args: argparse.Namespace) -> Any:
 
 def cmd_lock(args: argparse.Namespace) -> int:
     from burrow.cli.common import usage_error
+    from burrow.cli.progress import download_line
     from burrow.packages.locking import lock
 
     if not args.requirement and not args.packages:
@@ -69,17 +70,18 @@ def cmd_lock(args: argparse.Namespace) -> int:
         [*(f"-r {r}" for r in args.requirement), *(f"-c {c}" for c in args.constraint)]
         + ([f"-o {args.output}"] if args.output else [])
     )
-    locked = lock(
-        args.requirement,
-        constraints=args.constraint,
-        packages=args.packages,
-        python=args.python,
-        output=args.output,
-        upgrade=args.upgrade,
-        upgrade_packages=args.upgrade_package,
-        sources=sources,
-        command=command.strip(),
-    )
+    with download_line(args.quiet):
+        locked = lock(
+            args.requirement,
+            constraints=args.constraint,
+            packages=args.packages,
+            python=args.python,
+            output=args.output,
+            upgrade=args.upgrade,
+            upgrade_packages=args.upgrade_package,
+            sources=sources,
+            command=command.strip(),
+        )
     if args.output is None:
         sys.stdout.write(locked.text)
     elif not args.quiet:

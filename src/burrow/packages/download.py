@@ -71,7 +71,7 @@ def download_with(client: transport.Client, link: Link, dest_dir: Path) -> Path:
     )
     try:
         with part:
-            _stream(client, link.url, part, hashers.values())
+            _stream(client, link.url, part, hashers.values(), link.filename)
             part.flush()
             os.fsync(part.fileno())
         _verify(url, {algorithm: h.hexdigest() for algorithm, h in hashers.items()}, expected)
@@ -83,20 +83,26 @@ def download_with(client: transport.Client, link: Link, dest_dir: Path) -> Path:
     return target
 
 
-def _stream(client: transport.Client, url: str, out: IO[bytes], hashers: Iterable[_Hasher]) -> None:
-    """Copy `url` into `out`, feeding `hashers`; FetchError naming the URL when it fails."""
+def _stream(
+    client: transport.Client, url: str, out: IO[bytes], hashers: Iterable[_Hasher], name: str
+) -> None:
+    """Copy `url` into `out`, feeding `hashers` and reporting progress as `name`;
+    FetchError naming the URL when it fails."""
     import http.client
+
+    from burrow.packages.progress import transfer
 
     received = 0
     length = None
     try:
-        with client.open(url, "*/*") as response:
+        with client.open(url, "*/*") as response, transfer(name, response.length) as advance:
             length = response.length
             for chunk in iter(lambda: response.body.read(CHUNK), b""):
                 out.write(chunk)
                 received += len(chunk)
                 for hasher in hashers:
                     hasher.update(chunk)
+                advance(len(chunk))
     except (transport.Unreadable, OSError, http.client.HTTPException, ValueError) as exc:
         raise FetchError(f"could not download {urls.redact(url)}: {transport.reason(exc)}") from exc
     if length is not None and received != length:

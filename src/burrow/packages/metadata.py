@@ -109,12 +109,16 @@ def _remote_file(client: Client, link: Link) -> Iterator[IO[bytes]]:
     """A seekable view of a remote file: byte ranges read on demand, else the whole file."""
     import tempfile
 
+    from burrow.packages.progress import transfer
+
     with client.open(link.url, "*/*", {"Range": f"bytes=-{_TAIL}"}) as response:
         total = _range_total(response)
         if total is None:  # no ranges: the server sent the whole file
-            with tempfile.TemporaryFile() as whole:
+            reading = transfer(link.filename, response.length)
+            with tempfile.TemporaryFile() as whole, reading as advance:
                 for chunk in iter(lambda: response.body.read(download.CHUNK), b""):
                     whole.write(chunk)
+                    advance(len(chunk))
                 whole.seek(0)
                 yield whole
             return
