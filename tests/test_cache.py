@@ -196,3 +196,75 @@ def test_info_lists_the_stores_in_text(tmp_path: Path, cold_cache: Path) -> None
     assert "read-locks: 1 files (2.0 KiB)" in text
     assert json.loads(burrow("cache", "clean", "--json").stdout)["removed"] == 1
     assert "read-locks" not in burrow("cache", "info").stdout
+
+
+def test_a_clean_in_the_middle_of_a_lock_only_makes_it_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clean runs after the lock read its pages and before it keeps its memo: the
+    lock still gives the answer a lock on an untouched cache gives."""
+    import sys
+
+    import localindex
+
+    import burrow as api
+    from burrow import cache
+    from burrow.packages import resolve as resolve_module
+    from burrow.packages.locking import Sources
+
+    for name in [k for k in os.environ if k.startswith("PIP_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    src = tmp_path / "src"
+    found = [localindex.wheel(src, "top", "1.0", ["leaf"]), localindex.wheel(src, "leaf", "1.0")]
+    sources = Sources(index_url=localindex.write_index(tmp_path / "www", found).as_uri())
+    (tmp_path / "requirements.in").write_text("top\n", "utf-8")
+
+    def lock(cache_dir: str) -> str:
+        monkeypatch.setenv("BURROW_CACHE_DIR", cache_dir)
+        return api.lock([tmp_path / "requirements.in"], python=sys.executable,
+                        sources=sources).text  # fmt: skip
+
+    untouched = lock(str(tmp_path / "other-cache"))
+    real = resolve_module.resolve
+    cleaned: list[int] = []
+
+    def cleaning(*args: object, **kwargs: object) -> object:
+        answer = real(*args, **kwargs)  # type: ignore[arg-type]
+        cleaned.append(cache.clean().removed)
+        return answer
+
+    monkeypatch.setattr(resolve_module, "resolve", cleaning)
+    during = lock(str(tmp_path / "cache"))  # the pages it read vanish under it
+    assert cleaned and cleaned[0] >= 1
+    assert during == untouched
+    assert lock(str(tmp_path / "cache")) == untouched
+
+
+def test_a_sync_after_a_clean_misses_its_records_and_syncs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers import make_wheel
+
+    from burrow import cache
+    from burrow.packages import sync as engine
+
+    root = tmp_path / "cache"
+    monkeypatch.setenv("BURROW_CACHE_DIR", str(root))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    env = tmp_path / "env"
+    burrow("create", str(env), "-q", "--without-pip")
+    lockfile = tmp_path / "lock.txt"
+    lockfile.write_text(f"{make_wheel(tmp_path / 'w', 'aa', '1.0')}\n")
+    settled = os.stat(lockfile).st_mtime_ns - 60 * 10**9
+    os.utime(lockfile, ns=(settled, settled))  # an older lock: its read is kept
+    assert engine.sync(env, lockfile).added == [("aa", "1.0")]
+    assert os.listdir(root / "read-locks")
+    assert cache.clean().removed >= 2
+    assert not os.listdir(root / "read-locks")
+    assert engine.sync(env, lockfile).added == []  # the env already matches
+    assert os.listdir(root / "read-locks")  # read afresh and kept again
+    shutil.rmtree(next(env.glob("lib/python*/site-packages/aa")))
+    shutil.rmtree(next(env.glob("lib/python*/site-packages/aa-1.0.dist-info")))
+    cache.clean()
+    assert engine.sync(env, lockfile).added == [("aa", "1.0")]  # rebuilt from the wheel
