@@ -193,7 +193,7 @@ def test_info_lists_the_stores_in_text(tmp_path: Path, cold_cache: Path) -> None
     (cold_cache / "read-locks").mkdir(parents=True)
     (cold_cache / "read-locks" / "0badf00d").write_bytes(b"x" * 2048)
     text = burrow("cache", "info").stdout
-    assert "read-locks: 1 files (2.0 KiB)" in text
+    assert "read-locks: 1 file (2.0 KiB)" in text
     assert json.loads(burrow("cache", "clean", "--json").stdout)["removed"] == 1
     assert "read-locks" not in burrow("cache", "info").stdout
 

@@ -65,8 +65,8 @@ def cmd_cache(args: argparse.Namespace) -> int:
         print(f"wheel {wheel.filename} ({human_size(wheel.size)})")
     for store in found.stores:
         if store.files:
-            print(f"{store.kind}: {store.files} files ({human_size(store.size)}): "
-                  f"{store.description}")  # fmt: skip
+            files = f"{store.files} file" + ("s" if store.files > 1 else "")
+            print(f"{store.kind}: {files} ({human_size(store.size)}): {store.description}")
     print(f"interpreters known: {found.interpreters}")
     print(f"total: {human_size(found.total_size)}")
     return 0
