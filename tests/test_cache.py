@@ -128,3 +128,143 @@ def test_symlinked_leftovers_are_unlinked_not_followed(
     burrow("create", str(parent / "env"), "--without-pip", "-q")
     count("bad_inputs", 2)
     assert not os.path.lexists(link) and not os.path.lexists(inner)
+
+
+def test_clean_empties_every_store_and_a_warm_lock_then_just_misses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, guard: Guard
+) -> None:
+    """The index's pages and the lock memo are real records of a real lock; the other
+    stores hold planted files in the places their writers use."""
+    import sys
+
+    import localindex
+
+    import burrow as api
+    from burrow import cache
+    from burrow.packages.locking import Sources
+
+    for name in [k for k in os.environ if k.startswith("PIP_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    root = tmp_path / "cache"
+    monkeypatch.setenv("BURROW_CACHE_DIR", str(root))
+    src = tmp_path / "src"
+    found = [localindex.wheel(src, "top", "1.0", ["leaf"]), localindex.wheel(src, "leaf", "1.0")]
+    sources = Sources(index_url=localindex.write_index(tmp_path / "www", found).as_uri())
+    (tmp_path / "requirements.in").write_text("top\n", "utf-8")
+
+    def lock() -> str:
+        return api.lock([tmp_path / "requirements.in"], python=sys.executable,
+                        sources=sources).text  # fmt: skip
+
+    first = lock()
+    for folder in ("read-locks", "downloads-v1/ab/abcd", "built-v1/cd/cdef/cpython-312",
+                   "pack/ef", "periodic"):  # fmt: skip
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / "record").write_bytes(b"x" * 100)
+    live = root / "index-v1" / "pages" / f".record.{os.getpid()}-abcd1234.tmp"
+    live.write_bytes(b"being written")
+    downloading = root / "downloads-v1" / ".download-abc123"
+    downloading.mkdir()
+    (downloading / "x.whl").write_bytes(b"being downloaded")
+    outside = guard.plant(tmp_path / "outside")
+    (root / "pack" / "ef" / "link").symlink_to(outside)
+
+    stores = {s.kind: s for s in cache.summary().stores}
+    assert [kind for kind, _, _ in cache.STORES] == list(stores)
+    assert stores["index"].files >= 1 and stores["resolutions"].files >= 1
+    for kind in ("read-locks", "downloads", "built", "periodic"):
+        assert stores[kind].files == 1 and stores[kind].size >= 100
+    assert stores["pack"].files == 2
+    assert stores["index"].path == str(root / "index-v1")
+
+    done = cache.clean()
+    assert done.removed >= 8 and done.freed >= 500
+    assert all(s.files == 0 and s.size == 0 for s in cache.summary().stores)
+    assert live.exists() and (downloading / "x.whl").exists()  # a live run's, kept
+    assert not os.path.lexists(root / "pack" / "ef" / "link")  # the link, not its target
+    assert not list((root / "index-v1" / "resolutions-v1").rglob("*.json"))
+    # A lock run after the clean finds no page and no memo: it reads and resolves again.
+    assert lock() == first
+    assert cache.summary().stores[0].files >= 1
+
+
+def test_info_lists_the_stores_in_text(tmp_path: Path, cold_cache: Path) -> None:
+    (cold_cache / "read-locks").mkdir(parents=True)
+    (cold_cache / "read-locks" / "0badf00d").write_bytes(b"x" * 2048)
+    text = burrow("cache", "info").stdout
+    assert "read-locks: 1 file (2.0 KiB)" in text
+    assert json.loads(burrow("cache", "clean", "--json").stdout)["removed"] == 1
+    assert "read-locks" not in burrow("cache", "info").stdout
+
+
+def test_a_clean_in_the_middle_of_a_lock_only_makes_it_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clean runs after the lock read its pages and before it keeps its memo: the
+    lock still gives the answer a lock on an untouched cache gives."""
+    import sys
+
+    import localindex
+
+    import burrow as api
+    from burrow import cache
+    from burrow.packages import resolve as resolve_module
+    from burrow.packages.locking import Sources
+
+    for name in [k for k in os.environ if k.startswith("PIP_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    src = tmp_path / "src"
+    found = [localindex.wheel(src, "top", "1.0", ["leaf"]), localindex.wheel(src, "leaf", "1.0")]
+    sources = Sources(index_url=localindex.write_index(tmp_path / "www", found).as_uri())
+    (tmp_path / "requirements.in").write_text("top\n", "utf-8")
+
+    def lock(cache_dir: str) -> str:
+        monkeypatch.setenv("BURROW_CACHE_DIR", cache_dir)
+        return api.lock([tmp_path / "requirements.in"], python=sys.executable,
+                        sources=sources).text  # fmt: skip
+
+    untouched = lock(str(tmp_path / "other-cache"))
+    real = resolve_module.resolve
+    cleaned: list[int] = []
+
+    def cleaning(*args: object, **kwargs: object) -> object:
+        answer = real(*args, **kwargs)  # type: ignore[arg-type]
+        cleaned.append(cache.clean().removed)
+        return answer
+
+    monkeypatch.setattr(resolve_module, "resolve", cleaning)
+    during = lock(str(tmp_path / "cache"))  # the pages it read vanish under it
+    assert cleaned and cleaned[0] >= 1
+    assert during == untouched
+    assert lock(str(tmp_path / "cache")) == untouched
+
+
+def test_a_sync_after_a_clean_misses_its_records_and_syncs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers import make_wheel
+
+    from burrow import cache
+    from burrow.packages import sync as engine
+
+    root = tmp_path / "cache"
+    monkeypatch.setenv("BURROW_CACHE_DIR", str(root))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    env = tmp_path / "env"
+    burrow("create", str(env), "-q", "--without-pip")
+    lockfile = tmp_path / "lock.txt"
+    lockfile.write_text(f"{make_wheel(tmp_path / 'w', 'aa', '1.0')}\n")
+    settled = os.stat(lockfile).st_mtime_ns - 60 * 10**9
+    os.utime(lockfile, ns=(settled, settled))  # an older lock: its read is kept
+    assert engine.sync(env, lockfile).added == [("aa", "1.0")]
+    assert os.listdir(root / "read-locks")
+    assert cache.clean().removed >= 2
+    assert not os.listdir(root / "read-locks")
+    assert engine.sync(env, lockfile).added == []  # the env already matches
+    assert os.listdir(root / "read-locks")  # read afresh and kept again
+    shutil.rmtree(next(env.glob("lib/python*/site-packages/aa")))
+    shutil.rmtree(next(env.glob("lib/python*/site-packages/aa-1.0.dist-info")))
+    cache.clean()
+    assert engine.sync(env, lockfile).added == [("aa", "1.0")]  # rebuilt from the wheel

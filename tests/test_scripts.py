@@ -83,3 +83,46 @@ def test_repointed_leaves_other_files_alone(tmp_path: Path) -> None:
     assert scripts.repointed(b"\x7fELF binary", old_bin, new_bin, False) is None
     nested = os.fsencode(old_bin) + b"/sub/python\n"
     assert scripts.repointed(b"#!" + nested, old_bin, new_bin, False) is None
+
+
+@pytest.fixture(scope="module")
+def bare_python(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The python of an env with nothing installed: no .pth file imports `re` at start."""
+    env = tmp_path_factory.mktemp("bare") / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    return str(env / "bin" / "python")
+
+
+@posix_only
+@pytest.mark.parametrize(
+    "name",
+    ["hello", "hello.exe", "hello-script.pyw", "hello-script.pyw.exe", "hello.exe.exe",
+     "hello.exe-script.pyw", "hello-script.py", "hello.EXE", "script.pyw"],
+)  # fmt: skip
+def test_argv0_loses_a_suffix_as_pips_template_does(
+    tmp_path: Path, bare_python: str, name: str
+) -> None:
+    """pip's template runs re.sub(r'(-script\\.pyw|\\.exe)?$', '', argv[0]); the script
+    burrow writes gives the same argv[0] without importing re."""
+    import re
+
+    (tmp_path / "mod").mkdir()
+    (tmp_path / "mod" / "show.py").write_text(
+        "import sys\ndef main():\n    print(sys.argv[0])\n    print('re' in sys.modules)\n"
+    )
+    path = scripts.write_console_script(
+        str(tmp_path),
+        name,
+        "show",
+        "main",
+        kind="console",
+        python=bare_python,
+        relocatable=False,
+        windows=False,
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "mod")}
+    out = subprocess.run([path], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    argv0, re_imported = out.stdout.splitlines()
+    assert argv0 == re.sub(r"(-script\.pyw|\.exe)?$", "", path)
+    assert re_imported == "False"

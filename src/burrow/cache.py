@@ -1,9 +1,11 @@
-"""The seed cache as its user sees it: where it is, what it holds, and emptying it safely.
+"""burrow's cache as its user sees it: where it is, what it holds, and emptying it safely.
 
-``clean`` may run while other burrow processes build or link entries. Each entry is
-renamed away under the lock its builder takes, then deleted: a concurrent run sees the
-entry whole or missing (and rebuilds it), never half-deleted. Only what burrow makes is
-removed, and a symlink is removed itself, never followed.
+``clean`` may run while other burrow processes build or link entries. Each package entry
+is renamed away under the lock its builder takes, then deleted: a concurrent run sees the
+entry whole or missing (and rebuilds it), never half-deleted. The other stores (``STORES``)
+hold files each written whole by a rename and read as a miss when absent, so they are
+emptied file by file; their folders stay, so a writer that just made one never loses it.
+Only what burrow makes is removed, and a symlink is removed itself, never followed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,18 @@ log = getLogger(__name__)
 
 #: How long ``clean`` waits for a run that is building an entry before leaving it be.
 LOCK_TIMEOUT = 60.0
+
+#: (kind, folder under the cache dir, what it holds) of every store of whole files; the
+#: folders are named where each store is written (packages/index.py, lockmemo.py, ...).
+STORES = (
+    ("index", "index-v1", "index pages, package metadata, evaluated dependencies"),
+    ("resolutions", "index-v1/resolutions-v1", "remembered resolutions of burrow lock"),
+    ("read-locks", "read-locks", "parsed locks of no-op burrow sync"),
+    ("downloads", "downloads-v1", "downloaded wheels and sdists, by sha256"),
+    ("built", "built-v1", "wheels built from sdists"),
+    ("pack", "pack", "compressed members of burrow pack"),
+    ("periodic", "periodic", "stamps of the daily pip check"),
+)
 
 
 class CachedPackage(Record):
@@ -43,10 +57,21 @@ class CachedWheel(Record):
     path: str
 
 
+class CachedStore(Record):
+    """One store of whole files, e.g. the index's pages: 812 files, 40 MiB."""
+
+    kind: str  # a name of STORES
+    description: str
+    path: str
+    files: int
+    size: int
+
+
 class CacheSummary(Record):
     path: str
     packages: List[CachedPackage]
     wheels: List[CachedWheel]
+    stores: List[CachedStore]
     interpreters: int  # facts about interpreters, one small file each
     total_size: int
 
@@ -66,7 +91,9 @@ def summary() -> CacheSummary:
     """What the cache holds; an empty summary when it does not exist."""
     root = location()
     if not os.path.isdir(root):
-        return CacheSummary(path=root, packages=[], wheels=[], interpreters=0, total_size=0)
+        return CacheSummary(
+            path=root, packages=[], wheels=[], stores=[], interpreters=0, total_size=0
+        )
     _check_owner(root)
     packages = []
     for tag_dir, item in _seed_items(root, "seed"):
@@ -109,15 +136,28 @@ def summary() -> CacheSummary:
     facts = sum(
         1 for item in _scan(os.path.join(root, "interpreters")) if item.name.endswith(".facts")
     )
+    stores = []
+    for kind, folder, description in STORES:
+        path = os.path.join(root, folder)
+        items = list(_store_files(root, path))
+        files, size = len(items), sum(_size_of(item) for item in items)
+        stores.append(CachedStore(kind=kind, description=description, path=path,
+                                  files=files, size=size))  # fmt: skip
     packages.sort(key=lambda p: (p.name, p.tag, p.version))
     wheels.sort(key=lambda w: w.filename)
     return CacheSummary(
-        path=root, packages=packages, wheels=wheels, interpreters=facts, total_size=tree_size(root)
+        path=root,
+        packages=packages,
+        wheels=wheels,
+        stores=stores,
+        interpreters=facts,
+        total_size=tree_size(root),
     )
 
 
 def clean() -> Cleaned:
-    """Remove every package, wheel and interpreter fact burrow cached; safe while it runs."""
+    """Remove every package, wheel, interpreter fact and store file burrow cached; safe
+    while other runs use the cache."""
     root = location()
     done = Cleaned(removed=0, freed=0, kept=[])
     if not os.path.isdir(root):
@@ -132,7 +172,29 @@ def clean() -> Cleaned:
                 done.freed += _size_of(item)
                 _unlink(item.path)
                 done.removed += item.name.endswith(suffix)
+    for _, folder, _ in STORES:
+        for item in list(_store_files(root, os.path.join(root, folder))):
+            size = _size_of(item)
+            if _unlink(item.path):
+                done.freed += size
+                done.removed += 1
     return done
+
+
+def _store_files(root: str, folder: str) -> Iterator[os.DirEntry[str]]:
+    """Every file of a store that may go: not a lock file, nor what a live run is writing
+    (a hidden name: a '.download-' dir, a temporary file whose owner is alive). Links are
+    yielded as files, never followed. A store inside another is its own."""
+    for item in _scan(folder):
+        if item.name.endswith(".lock") or _is_store(root, item.path):
+            continue
+        if item.name.startswith("."):
+            if _stale_temp(item.name) and not item.is_dir(follow_symlinks=False):
+                yield item
+        elif item.is_dir(follow_symlinks=False):
+            yield from _store_files(root, item.path)
+        else:
+            yield item
 
 
 def _clean_seed_item(tag_dir: str, item: os.DirEntry[str], done: Cleaned) -> None:
@@ -175,6 +237,11 @@ def _seed_items(root: str, kind: str) -> Iterator[Tuple[str, os.DirEntry[str]]]:
                 yield tag.path, item
 
 
+def _is_store(root: str, path: str) -> bool:
+    """Whether ``path`` (inside a store) is one of STORES itself."""
+    return any(path == os.path.join(root, folder) for _, folder, _ in STORES)
+
+
 def _scan(folder: str) -> List[os.DirEntry[str]]:
     try:
         with os.scandir(folder) as entries:
@@ -195,11 +262,13 @@ def _stale_temp(name: str) -> bool:
     return pid is not None and not fs.pid_alive(pid)
 
 
-def _unlink(path: str) -> None:
+def _unlink(path: str) -> bool:
+    """Remove a file; False when another run removed it first."""
     try:
         os.unlink(path)
     except FileNotFoundError:
-        pass
+        return False
+    return True
 
 
 def _size_of(item: os.DirEntry[str]) -> int:

@@ -42,11 +42,15 @@ def posix_script(python: str, module: str, attr: str, relocatable: bool) -> byte
     """The POSIX console script that calls ``module:attr`` with ``python``."""
     head = script_head(python, relocatable)
     top = attr.split(".")[0]
+    # argv[0] loses a '-script.pyw' or '.exe' ending as pip's template has it do, without
+    # its regular expression: importing `re` costs every start of the script.
     body = (
         "import sys\n"
         f"from {module} import {top}\n"
         "if __name__ == '__main__':\n"
-        "    if sys.argv[0].endswith('.exe'):\n"
+        "    if sys.argv[0].endswith('-script.pyw'):\n"
+        "        sys.argv[0] = sys.argv[0][:-11]\n"
+        "    elif sys.argv[0].endswith('.exe'):\n"
         "        sys.argv[0] = sys.argv[0][:-4]\n"
         f"    sys.exit({attr}())\n"
     )

@@ -1,4 +1,4 @@
-"""`burrow cache dir|info|clean`: the package cache."""
+"""`burrow cache dir|info|clean`: every cache burrow keeps."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ def register(commands: Any) -> None:
     from burrow.cli.common import add_common
 
     p = commands.add_parser(
-        "cache", help="the seed cache", description="Show or empty burrow's seed cache."
+        "cache", help="burrow's cache", description="Show or empty burrow's cache."
     )
     actions = p.add_subparsers(title="actions", metavar="ACTION", dest="action")
     actions.required = True
@@ -63,6 +63,10 @@ def cmd_cache(args: argparse.Namespace) -> int:
         )
     for wheel in found.wheels:
         print(f"wheel {wheel.filename} ({human_size(wheel.size)})")
+    for store in found.stores:
+        if store.files:
+            files = f"{store.files} file" + ("s" if store.files > 1 else "")
+            print(f"{store.kind}: {files} ({human_size(store.size)}): {store.description}")
     print(f"interpreters known: {found.interpreters}")
     print(f"total: {human_size(found.total_size)}")
     return 0
