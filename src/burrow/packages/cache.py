@@ -20,24 +20,12 @@ from __future__ import annotations
 import os
 
 from burrow import dirs, fs, store
-from burrow._fast import getLogger
+from burrow._fast import Record, getLogger, record_hash
 from burrow.errors import PackageError
-from burrow.seed import (
-    TRASH_STEM,
-    DamagedEntry,
-    Entry,
-    _compile,
-    _entry_points,
-    _make_read_only,
-    _record_line,
-    _sweep_staging,
-    _walk,
-    entry_lock,
-)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List
+    from typing import Any, Dict, List, Optional, Tuple
 
     from burrow.interpreter import PythonInfo
 
@@ -53,6 +41,29 @@ PLACEHOLDER = "/__burrow_python__"
 _PLACEHOLDER_HEAD = f"#!{PLACEHOLDER}\n".encode()
 #: The wheel schemes kept beside site/ (``purelib``/``platlib`` both go to site/).
 SPILL_SCHEMES = ("scripts", "data", "headers")
+#: Stem of an entry being removed (``fs.discard``); a staging dir's is '.build-<key>-'.
+TRASH_STEM = ".trash-"
+
+
+class Entry(Record):
+    """An unpacked, byte-compiled package in the cache, ready to be linked."""
+
+    path: str
+    manifest: Dict[str, Any]
+    #: (st_dev, st_ino) of its site dir when loaded: a rebuilt entry has another.
+    ident: Tuple[int, int] = (0, 0)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["name"])
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+
+class DamagedEntry(Exception):
+    """A cache entry is incomplete or its files changed; it must be rebuilt."""
 
 
 def root() -> str:
@@ -95,20 +106,27 @@ def ensure_entry(wheel: str, sha256: str, info: PythonInfo) -> Entry:
     return build_entry(wheel, sha256, info)
 
 
-def build_entry(wheel: str, sha256: str, info: PythonInfo) -> Entry:
-    """(Re)build the entry of ``wheel``: what a damaged or missing entry needs."""
-    folder = tag_dir(info)
+def build_entry(wheel: str, sha256: str, info: PythonInfo, *, at: Optional[str] = None) -> Entry:
+    """(Re)build the entry of ``wheel``: what a damaged or missing entry needs.
+
+    ``at`` is where the entry goes when not ``entry_path(sha256, info)``: the pip seed
+    keeps its entries by name and version (``<cache>/seed/v3/cpython-312/pip-24.3.1``).
+    Under the entry's lock, an entry another run finished meanwhile is taken as it is; a
+    damaged one is renamed away before it is deleted, so nobody links from it half-deleted.
+    """
+    target = at or entry_path(sha256, info)
+    folder, key = os.path.split(target)
     os.makedirs(folder, exist_ok=True)
-    target = os.path.join(folder, sha256)
-    with entry_lock(folder, sha256):
-        _sweep_staging(folder, f".build-{sha256[:16]}-")
+    stem = f".build-{key[:32]}-"
+    with entry_lock(folder, key):
+        sweep_staging(folder, stem)
         if os.path.lexists(target):
             try:
                 return load_entry(target)
             except DamagedEntry:
                 log.info("rebuilding the damaged cache entry of %s", os.path.basename(wheel))
                 fs.discard(target, TRASH_STEM)
-        staging = fs.unique_dir(folder, f".build-{sha256[:16]}-")
+        staging = fs.unique_dir(folder, stem)
         try:
             _unpack(wheel, staging, sha256, info)
             os.rename(staging, target)
@@ -116,6 +134,30 @@ def build_entry(wheel: str, sha256: str, info: PythonInfo) -> Entry:
             fs.remove_tree(staging)
             raise
     return load_entry(target)
+
+
+def entry_lock(folder: str, key: str) -> Any:
+    """The lock held while an entry is built or removed, e.g. for 'pip-24.3.1'."""
+    import filelock
+
+    return filelock.FileLock(os.path.join(folder, f".{key}.lock"))
+
+
+def sweep_staging(folder: str, prefix: str) -> None:
+    """Remove what killed runs left: their staging dirs starting with ``prefix``, and trash."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid = fs.owner_pid(name)
+        if not name.startswith((prefix, TRASH_STEM)) or pid is None:
+            continue
+        if not fs.pid_alive(pid):
+            try:
+                fs.remove_tree(os.path.join(folder, name))
+            except OSError as exc:  # e.g. an orphaned compiler still writing there
+                log.info("could not remove %s: %s", name, exc)
 
 
 def mark_damaged(entry: Entry) -> None:
@@ -177,7 +219,7 @@ def _unpack(wheel: str, staging: str, sha256: str, info: PythonInfo) -> None:
     known = {line.split(",", 1)[0] for line in record_lines}
     for rel, *_ in files:
         if rel not in known and rel.endswith(".pyc"):
-            record_lines.append(_record_line(os.path.join(site, rel), rel))
+            record_lines.append(record_line(os.path.join(site, rel), rel))
     pth = [item for item in files if "/" not in item[0] and item[0].endswith(".pth")]
     linked = [item for item in files if item not in pth]
     spill: Dict[str, Any] = {}
@@ -251,3 +293,74 @@ def _csv_line(row: List[str]) -> str:
         f'"{cell.replace(chr(34), chr(34) * 2)}"' if any(c in cell for c in ',"\n') else cell
         for cell in row
     )
+
+
+def _entry_points(path: str) -> List[List[str]]:
+    """[[name, module, attr, 'console'|'gui'], ...] from entry_points.txt."""
+    import configparser
+
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as exc:
+        raise PackageError(f"bad entry points in {os.path.dirname(path)}: {exc}") from None
+    found = []
+    for section, kind in (("console_scripts", "console"), ("gui_scripts", "gui")):
+        if parser.has_section(section):
+            for script, target in parser.items(section):
+                module, _, attr = target.partition(":")
+                found.append([script, module.strip(), attr.split("[")[0].strip(), kind])
+    return found
+
+
+def _compile(site: str, info: PythonInfo) -> None:
+    """Byte-compile with the target interpreter itself, so the .pyc magic matches."""
+    import subprocess
+
+    code = "import compileall, sys\nsys.exit(not compileall.compile_dir(sys.argv[1], quiet=1))\n"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    proc = subprocess.run(
+        [info.base_executable, "-E", "-s", "-c", code, site],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    if not proc.returncode:
+        return
+    output = proc.stdout.decode("utf-8", "replace").strip().splitlines()
+    failure = next((line for line in output if line.startswith("OSError")), None)
+    if proc.returncode < 0 or failure:
+        # Not a file the wheel ships that does not compile (that is only a warning) but the
+        # compiler killed or the disk full: an entry without its bytecode is not cached.
+        why = failure or f"the compiler was stopped by signal {-proc.returncode}"
+        raise PackageError(f"cannot byte-compile into the cache: {why}")
+    log.warning("byte-compiling %s reported errors: %s", site, " / ".join(output[-3:]))
+
+
+def _walk(root: str) -> Tuple[List[str], List[List[Any]]]:
+    """Directories (parents first) and [file, size, mtime_ns] under root, '/'-separated."""
+    dir_list: List[str] = []
+    files: List[List[Any]] = []
+    for current, subdirs, names in os.walk(root):
+        rel = os.path.relpath(current, root).replace(os.sep, "/")
+        subdirs.sort()
+        if rel != ".":
+            dir_list.append(rel)
+        for name in sorted(names):
+            relname = name if rel == "." else f"{rel}/{name}"
+            st = os.stat(os.path.join(current, name))
+            files.append([relname, st.st_size, st.st_mtime_ns])
+    return dir_list, files
+
+
+def record_line(path: str, rel: str) -> str:
+    """The RECORD line of the file at ``path``, e.g. 'pip/__init__.py,sha256=...,357'."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    return f"{rel},{record_hash(data)},{len(data)}"
+
+
+def _make_read_only(path: str) -> None:
+    """Files are shared by hard link between envs: an in-place edit must not spread."""
+    os.chmod(path, os.stat(path).st_mode & ~0o222)

@@ -11,15 +11,16 @@ from __future__ import annotations
 import os
 
 from burrow import fs
-from burrow.seed import DamagedEntry, _cannot_link, _copy_writable, _record_line, _write_scripts
+from burrow.packages.cache import DamagedEntry, record_line
+from burrow.scripts import write_console_script
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Optional, Sequence
+    from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
-    from burrow.seed import Entry
+    from burrow.packages.cache import Entry
 
 
 def link_entry(
@@ -109,7 +110,7 @@ def _write_metadata(
     dist_info = os.path.join(site, dist_rel)
     lines = list(entry.manifest["record"])
     for path in written:
-        lines.append(_record_line(path, os.path.relpath(path, site).replace(os.sep, "/")))
+        lines.append(record_line(path, os.path.relpath(path, site).replace(os.sep, "/")))
     extra = [("INSTALLER", b"burrow\n")]
     if requested:
         extra.append(("REQUESTED", b""))
@@ -120,7 +121,7 @@ def _write_metadata(
     for name, data in extra:
         path = os.path.join(dist_info, name)
         fs.replace_file(path, data, 0o644)
-        lines.append(_record_line(path, f"{dist_rel}/{name}"))
+        lines.append(record_line(path, f"{dist_rel}/{name}"))
     lines.append(f"{dist_rel}/RECORD,,")
     fs.replace_file(os.path.join(dist_info, "RECORD"), ("\n".join(lines) + "\n").encode(), 0o644)
 
@@ -159,7 +160,59 @@ def link_files(source: str, dest: str, dirs: Sequence[str], files: Sequence[Sequ
             os.unlink(dst)  # another dist's file at the same path: the later one wins, as pip
             link(src, dst)
         except OSError as exc:
-            if link is not do_link or not _cannot_link(exc):
+            if link is not do_link or not cannot_link(exc):
                 raise
             link = _copy_writable
             link(src, dst)
+
+
+def cannot_link(exc: OSError) -> bool:
+    """Errors that mean 'no hard links here' (other filesystem, no support, too many)."""
+    import errno
+
+    return exc.errno in (
+        errno.EXDEV,
+        errno.EPERM,
+        errno.EMLINK,
+        errno.EACCES,
+        errno.ENOTSUP,
+        errno.ENOSYS,
+    )
+
+
+def _copy_writable(src: str, dst: str) -> None:
+    """A private copy (mtime kept, so the cached .pyc stays valid) the user may edit."""
+    import shutil
+
+    shutil.copy2(src, dst)
+    os.chmod(dst, os.stat(dst).st_mode | 0o200)
+
+
+def _write_scripts(
+    entry: Entry, bin_dir: str, final_bin: str, info: PythonInfo, layout: Layout, relocatable: bool
+) -> List[str]:
+    python = os.path.join(final_bin, "python.exe" if layout.windows else layout.python_names[0])
+    return [
+        write_console_script(
+            bin_dir,
+            name,
+            module,
+            attr,
+            kind=kind,
+            python=python,
+            relocatable=relocatable,
+            windows=layout.windows,
+        )
+        for name, module, attr, kind in _script_names(entry, info)
+    ]
+
+
+def _script_names(entry: Entry, info: PythonInfo) -> Iterator[List[str]]:
+    """The entry points to write; pip's versioned name follows the target (pip3.12)."""
+    major, minor, _ = info.version
+    for name, module, attr, kind in entry.manifest["scripts"]:
+        if entry.name == "pip" and name.startswith("pip") and "." in name:
+            continue  # a pipX.Y from the machine that built the wheel
+        yield [name, module, attr, kind]
+        if entry.name == "pip" and name == f"pip{major}":
+            yield [f"pip{major}.{minor}", module, attr, kind]
