@@ -151,8 +151,7 @@ def build_entry(wheel: str, name: str, version: str, info: PythonInfo) -> Entry:
     from burrow.packages.cache import build_entry as build
 
     try:
-        at = os.path.join(_tag_dir(info), f"{name}-{version}")
-        entry = build(wheel, _sha256_of(wheel), info, at=at)
+        entry = build(wheel, None, info, at=os.path.join(_tag_dir(info), f"{name}-{version}"))
     except PackageError as exc:
         raise SeedError(str(exc)) from None
     for kind in ("headers", "data"):
@@ -161,16 +160,6 @@ def build_entry(wheel: str, name: str, version: str, info: PythonInfo) -> Entry:
                 f"{os.path.basename(wheel)} installs {kind} files; burrow seeds only plain packages"
             )
     return entry
-
-
-def _sha256_of(path: str) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- resolving a request to a cache entry ----------------------------------------------

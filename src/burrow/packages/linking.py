@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 
 from burrow import fs
-from burrow.packages.cache import DamagedEntry, record_line
+from burrow._fast import record_line
+from burrow.packages.cache import DamagedEntry
 from burrow.scripts import write_console_script
 
 TYPE_CHECKING = False
