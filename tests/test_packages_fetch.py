@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import sys
 import threading
@@ -19,8 +20,9 @@ from typing import Dict, Iterator, List, Sequence
 import pytest
 from localindex import serve, wheel, write_index
 
-from burrow.errors import FetchError
+from burrow.errors import FetchError, PackageError
 from burrow.interpreter import PythonInfo, inspect
+from burrow.packages.cache import build_entry, ensure_entry
 from burrow.packages.fetch import LocalWheel, downloads_dir, fetch
 from burrow.packages.lockfile import read_lock
 from burrow.packages.pipconfig import IndexConfig
@@ -302,6 +304,27 @@ def test_local_path_with_wrong_hash(tmp_path: Path, info: PythonInfo) -> None:
     lock = lock_file(tmp_path, f"{local} --hash=sha256:{'1' * 64}\n")
     with pytest.raises(FetchError, match=rf":1: local==2\.0: hash mismatch for {local}"):
         fetch_lock(lock, info, IndexConfig(index_urls=(), find_links=()))
+
+
+def test_local_wheel_whose_entry_is_built_is_not_read(tmp_path: Path, info: PythonInfo) -> None:
+    local = wheel(tmp_path / "mine", "local", "2.0")
+    digest = sha256(local)
+    lock = lock_file(tmp_path, f"{local} --hash=sha256:{digest}\n")
+    config = IndexConfig(index_urls=(), find_links=())
+    entry = ensure_entry(str(local), digest, info)
+    wheel(tmp_path / "mine", "local", "2.0", requires=["other"])  # the file changes afterwards
+    assert sha256(local) != digest
+    # The entry the lock's digest names is the file the lock accepts: it is what installs.
+    (got,) = fetch_lock(lock, info, config)
+    assert (got.path, got.sha256) == (str(local), digest)
+    assert got.direct_url is not None
+    assert got.direct_url["archive_info"]["hashes"] == {"sha256": digest}
+    # Without a built entry the file is read, and refused; so is a rebuild from it.
+    os.unlink(os.path.join(entry.path, "manifest"))
+    with pytest.raises(FetchError, match=rf":1: local==2\.0: hash mismatch for {local}"):
+        fetch_lock(lock, info, config)
+    with pytest.raises(PackageError, match=f"hash mismatch for {local}: its sha256 is"):
+        build_entry(str(local), digest, info)
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="tomllib is 3.11+")

@@ -14,7 +14,7 @@ import os
 
 from burrow import dirs, fs, store
 from burrow._fast import Record, getLogger
-from burrow.seed import TRASH_STEM, entry_lock
+from burrow.packages.cache import TRASH_STEM, entry_lock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -314,6 +314,8 @@ def _seed(root: str, final: str, info: PythonInfo, layout: Layout, opts: Options
 def _seed_one(
     seed: Any, request: Any, root: str, final: str, info: PythonInfo, layout: Layout, opts: Options
 ) -> Any:
+    from burrow.packages.cache import mark_damaged
+
     for attempt in (1, 2):
         entry = seed.resolve(request, info, os.environ)
         try:
@@ -324,24 +326,10 @@ def _seed_one(
             if attempt == 2:
                 raise BurrowError(f"the seed cache keeps changing under burrow: {exc}") from None
             log.info("cache entry damaged (%s): rebuilding it", exc)
-            _mark_damaged(seed, entry)
+            mark_damaged(entry)  # the next resolve rebuilds it instead of linking it
             continue
         return entry
     raise AssertionError("unreachable")
-
-
-def _mark_damaged(seed: Any, entry: Any) -> None:
-    """Drop the manifest so the next resolve rebuilds the entry instead of linking it.
-
-    Only when the entry there is still the one that failed: one that was removed
-    (``cache clean``) or already rebuilt by another run is left alone.
-    """
-    try:
-        if seed.load_entry(entry.path).ident != entry.ident:
-            return
-        os.unlink(os.path.join(entry.path, seed.MANIFEST))
-    except (seed.DamagedEntry, FileNotFoundError):
-        pass
 
 
 def _write_activators(bin_dir: str, final: str, layout: Layout, prompt: str, opts: Options) -> None:

@@ -11,8 +11,9 @@ a ``t`` for free-threaded builds): ``<cache>/packages/v1/cpython-312/<sha256>/``
   the ``.pth`` files (copied per env, never linked) and the scripts whose ``#!python``
   shebang names the env's interpreter.
 
-Entries are built under a file lock, in a staging dir renamed into place; a damaged one
-is renamed away and rebuilt, never linked. The warm path reads one marshal file.
+Entries are built (``unpack.py``, from a wheel whose sha256 is checked then) under a file
+lock, in a staging dir renamed into place; a damaged one is renamed away and rebuilt,
+never linked. The warm path reads one marshal file.
 """
 
 from __future__ import annotations
@@ -20,24 +21,12 @@ from __future__ import annotations
 import os
 
 from burrow import dirs, fs, store
-from burrow._fast import getLogger
+from burrow._fast import Record, getLogger
 from burrow.errors import PackageError
-from burrow.seed import (
-    TRASH_STEM,
-    DamagedEntry,
-    Entry,
-    _compile,
-    _entry_points,
-    _make_read_only,
-    _record_line,
-    _sweep_staging,
-    _walk,
-    entry_lock,
-)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List
+    from typing import Any, Dict, Optional, Tuple
 
     from burrow.interpreter import PythonInfo
 
@@ -48,11 +37,29 @@ log = getLogger(__name__)
 #: Bump when the layout of an entry changes; entries of another format are ignored.
 ENTRY_FORMAT = 1
 MANIFEST = "manifest"
-#: The interpreter ``installer`` writes into ``#!python`` scripts; replaced per env.
-PLACEHOLDER = "/__burrow_python__"
-_PLACEHOLDER_HEAD = f"#!{PLACEHOLDER}\n".encode()
-#: The wheel schemes kept beside site/ (``purelib``/``platlib`` both go to site/).
-SPILL_SCHEMES = ("scripts", "data", "headers")
+#: Stem of an entry being removed (``fs.discard``); a staging dir's is '.build-<key>-'.
+TRASH_STEM = ".trash-"
+
+
+class Entry(Record):
+    """An unpacked, byte-compiled package in the cache, ready to be linked."""
+
+    path: str
+    manifest: Dict[str, Any]
+    #: (st_dev, st_ino) of its site dir when loaded: a rebuilt entry has another.
+    ident: Tuple[int, int] = (0, 0)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["name"])
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+
+class DamagedEntry(Exception):
+    """A cache entry is incomplete or its files changed; it must be rebuilt."""
 
 
 def root() -> str:
@@ -82,9 +89,10 @@ def load_entry(path: str) -> Entry:
 
 
 def ensure_entry(wheel: str, sha256: str, info: PythonInfo) -> Entry:
-    """The cache entry of ``wheel`` (whose sha256 the caller checked) for ``info``.
+    """The cache entry of ``wheel``, whose sha256 is ``sha256``, for ``info``.
 
-    Warm: one manifest read. Cold: unpacked and compiled under the entry's lock; an entry
+    Warm: one manifest read, the wheel never opened (the entry is that file, hashed when
+    the entry was built). Cold: unpacked and compiled under the entry's lock; an entry
     another run finished meanwhile is taken as it is, a damaged one is replaced.
     """
     path = entry_path(sha256, info)
@@ -95,27 +103,69 @@ def ensure_entry(wheel: str, sha256: str, info: PythonInfo) -> Entry:
     return build_entry(wheel, sha256, info)
 
 
-def build_entry(wheel: str, sha256: str, info: PythonInfo) -> Entry:
-    """(Re)build the entry of ``wheel``: what a damaged or missing entry needs."""
-    folder = tag_dir(info)
+def build_entry(
+    wheel: str, sha256: Optional[str], info: PythonInfo, *, at: Optional[str] = None
+) -> Entry:
+    """(Re)build the entry of ``wheel``: what a damaged or missing entry needs.
+
+    The wheel is hashed before it is unpacked: PackageError when it is not ``sha256`` (any
+    digest when None). ``at`` is where the entry goes when not ``entry_path(sha256,
+    info)``: the pip seed keeps its entries by name and version, e.g.
+    ``<cache>/seed/v3/cpython-312/pip-24.3.1``.
+    Under the entry's lock, an entry another run finished meanwhile is taken as it is; a
+    damaged one is renamed away before it is deleted, so nobody links from it half-deleted.
+    """
+    from burrow.packages.unpack import unpack
+
+    if at is None and sha256 is None:
+        raise ValueError("an entry is placed by its sha256 or by `at`")
+    target = at if at is not None else entry_path(str(sha256), info)
+    folder, key = os.path.split(target)
     os.makedirs(folder, exist_ok=True)
-    target = os.path.join(folder, sha256)
-    with entry_lock(folder, sha256):
-        _sweep_staging(folder, f".build-{sha256[:16]}-")
+    stem = f".build-{key[:32]}-"
+    with entry_lock(folder, key):
+        sweep_staging(folder, stem)
         if os.path.lexists(target):
             try:
                 return load_entry(target)
             except DamagedEntry:
                 log.info("rebuilding the damaged cache entry of %s", os.path.basename(wheel))
                 fs.discard(target, TRASH_STEM)
-        staging = fs.unique_dir(folder, f".build-{sha256[:16]}-")
+        staging = fs.unique_dir(folder, stem)
         try:
-            _unpack(wheel, staging, sha256, info)
+            manifest = unpack(wheel, sha256, staging, info)
+            manifest["format"] = ENTRY_FORMAT
+            # Written last: an entry without its manifest is incomplete and never linked.
+            store.dump(os.path.join(staging, MANIFEST), manifest)
             os.rename(staging, target)
         except BaseException:
             fs.remove_tree(staging)
             raise
     return load_entry(target)
+
+
+def entry_lock(folder: str, key: str) -> Any:
+    """The lock held while an entry is built or removed, e.g. for 'pip-24.3.1'."""
+    import filelock
+
+    return filelock.FileLock(os.path.join(folder, f".{key}.lock"))
+
+
+def sweep_staging(folder: str, prefix: str) -> None:
+    """Remove what killed runs left: their staging dirs starting with ``prefix``, and trash."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid = fs.owner_pid(name)
+        if not name.startswith((prefix, TRASH_STEM)) or pid is None:
+            continue
+        if not fs.pid_alive(pid):
+            try:
+                fs.remove_tree(os.path.join(folder, name))
+            except OSError as exc:  # e.g. an orphaned compiler still writing there
+                log.info("could not remove %s: %s", name, exc)
 
 
 def mark_damaged(entry: Entry) -> None:
@@ -130,124 +180,3 @@ def mark_damaged(entry: Entry) -> None:
         os.unlink(os.path.join(entry.path, MANIFEST))
     except (DamagedEntry, FileNotFoundError):
         pass
-
-
-def _unpack(wheel: str, staging: str, sha256: str, info: PythonInfo) -> None:
-    """Install ``wheel`` into ``staging``, compile it, and write the manifest last."""
-    from pathlib import Path
-
-    from installer import install
-    from installer.destinations import SchemeDictionaryDestination
-    from installer.sources import WheelFile
-
-    site = os.path.join(staging, "site")
-    scheme = {"purelib": site, "platlib": site}
-    scheme.update({kind: os.path.join(staging, kind) for kind in SPILL_SCHEMES})
-    filename = os.path.basename(wheel)
-    try:
-        with WheelFile.open(Path(wheel)) as source:
-            if hasattr(source, "validate_record"):
-                source.validate_record()
-            destination = SchemeDictionaryDestination(
-                scheme,
-                interpreter=PLACEHOLDER,
-                script_kind="posix",
-                bytecode_optimization_levels=(),
-            )
-            install(source, destination, additional_metadata={})
-    except OSError as exc:
-        raise PackageError(f"cannot unpack {filename} into the cache: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the wheel is unusable
-        raise PackageError(f"{filename} is not a valid wheel: {exc}") from None
-    dist_info = next(n for n in os.listdir(site) if n.endswith(".dist-info"))
-    dist_path = os.path.join(site, dist_info)
-    name, version = _name_version(dist_path)
-    record_lines = _base_record(dist_path)
-    entry_points = _entry_points(os.path.join(dist_path, "entry_points.txt"))
-    # installer wrote the entry points' scripts too: those are written per env from the
-    # manifest, so only the wheel's own .data/scripts are kept.
-    generated = {script[0] for script in entry_points}
-    scripts_dir = os.path.join(staging, "scripts")
-    if os.path.isdir(scripts_dir):
-        for script in generated:
-            if os.path.exists(os.path.join(scripts_dir, script)):
-                os.unlink(os.path.join(scripts_dir, script))
-    _compile(site, info)
-    dir_list, files = _walk(site)
-    known = {line.split(",", 1)[0] for line in record_lines}
-    for rel, *_ in files:
-        if rel not in known and rel.endswith(".pyc"):
-            record_lines.append(_record_line(os.path.join(site, rel), rel))
-    pth = [item for item in files if "/" not in item[0] and item[0].endswith(".pth")]
-    linked = [item for item in files if item not in pth]
-    spill: Dict[str, Any] = {}
-    for kind in SPILL_SCHEMES:
-        folder = os.path.join(staging, kind)
-        if os.path.isdir(folder):
-            kind_dirs, kind_files = _walk(folder)
-            spill[kind] = {"dirs": kind_dirs, "files": kind_files}
-    shebang = []
-    for rel, *_ in spill.get("scripts", {}).get("files", []):
-        with open(os.path.join(scripts_dir, rel), "rb") as handle:
-            if handle.read(len(_PLACEHOLDER_HEAD)) == _PLACEHOLDER_HEAD:
-                shebang.append(rel)
-    for folder in ("site", *spill):
-        for current, _subdirs, names in os.walk(os.path.join(staging, folder)):
-            for item in names:
-                _make_read_only(os.path.join(current, item))
-    manifest = {
-        "format": ENTRY_FORMAT,
-        "name": name,
-        "version": version,
-        "sha256": sha256,
-        "wheel": filename,
-        "dist_info": dist_info,
-        "dirs": dir_list,
-        "files": linked,
-        "pth": [item[0] for item in pth],
-        "record": record_lines,
-        "scripts": entry_points,
-        "spill": spill,
-        "shebang": shebang,
-    }
-    # Written last: an entry without its manifest is incomplete and never linked.
-    store.dump(os.path.join(staging, MANIFEST), manifest)
-
-
-def _name_version(dist_path: str) -> tuple[str, str]:
-    """Name and version from METADATA's header, e.g. ('Flask', '3.0.3')."""
-    from email.parser import BytesHeaderParser
-
-    with open(os.path.join(dist_path, "METADATA"), "rb") as handle:
-        headers = BytesHeaderParser().parse(handle)
-    name, version = headers.get("Name"), headers.get("Version")
-    if not name or not version:
-        raise PackageError(f"{os.path.basename(dist_path)} has no Name or Version in METADATA")
-    return str(name).strip(), str(version).strip()
-
-
-def _base_record(dist_info: str) -> List[str]:
-    """RECORD lines that hold in every env: those of site-packages files, minus RECORD,
-    INSTALLER and the like, which each env writes for itself."""
-    import csv
-
-    per_env = ("/RECORD", "/INSTALLER", "/REQUESTED", "/direct_url.json")
-    lines = []
-    with open(os.path.join(dist_info, "RECORD"), newline="", encoding="utf-8") as handle:
-        for row in csv.reader(handle):
-            if not row or row[0].startswith("../") or row[0].endswith(per_env):
-                continue
-            lines.append(_csv_line(row))
-    for name in per_env:
-        path = dist_info + name
-        if os.path.exists(path):
-            os.unlink(path)
-    return lines
-
-
-def _csv_line(row: List[str]) -> str:
-    """One RECORD row as csv writes it (a path with a comma or quote is quoted)."""
-    return ",".join(
-        f'"{cell.replace(chr(34), chr(34) * 2)}"' if any(c in cell for c in ',"\n') else cell
-        for cell in row
-    )

@@ -88,27 +88,27 @@ def fetch(
     `only_binary` / `no_binary` are pip's (canonical names or ":all:", as a lock's
     `FileOptions` holds them): no sdist built, or no wheel used, for those projects.
     """
+    if not pins:
+        return []
+    fetcher = _Fetcher(index, info, config)
+    fetcher.only_binary, fetcher.no_binary = only_binary, no_binary
+    # Pins an earlier run made ready (a kept download, a built cache entry) need no index
+    # page and no thread: the index is asked only for the others.
+    results: List[Optional[LocalWheel]] = [fetcher.ready(pin) for pin in pins]
+    todo = [i for i, wheel in enumerate(results) if wheel is None]
+    done = len(pins) - len(todo)
+    if progress is not None and done:
+        progress(done, len(pins), "")
+    if not todo:
+        return [wheel for wheel in results if wheel is not None]
     from concurrent.futures import ThreadPoolExecutor
 
     from burrow.packages.index import Index
 
-    if not pins:
-        return []
-    own_index = index is None
-    session = Index(config) if index is None else index
+    session = fetcher.index = Index(config) if index is None else index
     try:
-        fetcher = _Fetcher(session, info, config)
-        fetcher.only_binary, fetcher.no_binary = only_binary, no_binary
-        # Pins whose files an earlier run kept need no index page: ask only for the others.
-        results: List[Optional[LocalWheel]] = [
-            fetcher.cached(pin) if _from_index(pin) else None for pin in pins
-        ]
-        todo = [i for i, wheel in enumerate(results) if wheel is None]
         session.prefetch(n for n in (pins[i].name for i in todo if _from_index(pins[i])) if n)
-        done = len(pins) - len(todo)
-        if progress is not None and done:
-            progress(done, len(pins), "")
-        with ThreadPoolExecutor(max(1, min(jobs, len(todo) or 1)), "burrow-fetch") as pool:
+        with ThreadPoolExecutor(max(1, min(jobs, len(todo))), "burrow-fetch") as pool:
             futures = {pool.submit(fetcher.one, pins[i]): i for i in todo}
             try:
                 for future in _as_completed(futures):
@@ -122,7 +122,7 @@ def fetch(
                 raise
         return [wheel for wheel in results if wheel is not None]
     finally:
-        if own_index:
+        if index is None:
             session.close()
 
 
@@ -147,10 +147,14 @@ def downloads_dir() -> str:
 
 
 class _Fetcher:
-    def __init__(self, index: Index, info: PythonInfo, config: IndexConfig) -> None:
+    #: The index session, made only when some pin is not ready without it.
+    index: Index
+
+    def __init__(self, index: Optional[Index], info: PythonInfo, config: IndexConfig) -> None:
         from burrow.packages.tags import supported_tags
 
-        self.index = index
+        if index is not None:
+            self.index = index
         self.info = info
         self.config = config
         self.tags: List[Tag] = supported_tags(info)
@@ -168,6 +172,25 @@ class _Fetcher:
         name = pin.name or ""
         return not (name in self.only_binary or (":all:" in self.only_binary
                                                  and name not in self.no_binary))  # fmt: skip
+
+    def ready(self, pin: Pin) -> Optional[LocalWheel]:
+        """The wheel of ``pin`` when an earlier run made it ready, else None: a download it
+        kept, or a local wheel whose sha256 (one the lock accepts) names a built entry."""
+        if _from_index(pin):
+            return self.cached(pin)
+        path = pin.path
+        if path is None or pin.files or not path.endswith(".whl") or not os.path.isfile(path):
+            return None
+        digest = self._built(pin)
+        if digest is None:
+            return None
+        # That entry is the file the lock accepts, so the wheel is not read: the entry's
+        # builder checked its sha256 (and a rebuild from this path checks it again).
+        file = _File(filename=os.path.basename(path), url=None, path=path, hashes=pin.hashes)
+        name, version = _name_version(path, pin)
+        return LocalWheel(name=name, version=version, path=path, sha256=digest,
+                          direct_url=_archive_url(pin, file, digest),
+                          origin=pin.origin)  # fmt: skip
 
     def one(self, pin: Pin) -> LocalWheel:
         if pin.path is not None and os.path.isdir(pin.path):
@@ -200,6 +223,15 @@ class _Fetcher:
             raise FetchError(f"{pin.origin}: {pin}: no such file {path}")
         file = _File(filename=os.path.basename(path), url=None, path=path, hashes=pin.hashes)
         return self._get(pin, file, direct=True)
+
+    def _built(self, pin: Pin) -> Optional[str]:
+        """A sha256 the lock accepts for ``pin`` whose cache entry is built, if any."""
+        from burrow.packages.cache import MANIFEST, entry_path
+
+        for digest in pin.hashes.get("sha256", []):
+            if os.path.isfile(os.path.join(entry_path(digest, self.info), MANIFEST)):
+                return digest
+        return None
 
     def _url(self, pin: Pin, url: str) -> LocalWheel:
         from urllib.parse import unquote, urlsplit

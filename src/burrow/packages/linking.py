@@ -11,15 +11,17 @@ from __future__ import annotations
 import os
 
 from burrow import fs
-from burrow.seed import DamagedEntry, _cannot_link, _copy_writable, _record_line, _write_scripts
+from burrow._fast import record_hash, record_line
+from burrow.packages.cache import DamagedEntry
+from burrow.scripts import write_console_script
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Optional, Sequence
+    from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
-    from burrow.seed import Entry
+    from burrow.packages.cache import Entry
 
 
 def link_entry(
@@ -46,7 +48,7 @@ def link_entry(
     for rel in manifest["pth"]:  # per env: a .pth is read and often rewritten by tools
         with open(os.path.join(source, rel), "rb") as handle:
             data = handle.read()
-        fs.replace_file(os.path.join(site, rel), data, 0o644)
+        _new_file(os.path.join(site, rel), data)
     bin_dir = os.path.join(build_root, layout.scripts)
     final_bin = os.path.join(final_root, layout.scripts)
     spill = manifest["spill"]
@@ -109,7 +111,7 @@ def _write_metadata(
     dist_info = os.path.join(site, dist_rel)
     lines = list(entry.manifest["record"])
     for path in written:
-        lines.append(_record_line(path, os.path.relpath(path, site).replace(os.sep, "/")))
+        lines.append(record_line(path, os.path.relpath(path, site).replace(os.sep, "/")))
     extra = [("INSTALLER", b"burrow\n")]
     if requested:
         extra.append(("REQUESTED", b""))
@@ -118,11 +120,29 @@ def _write_metadata(
 
         extra.append(("direct_url.json", json.dumps(direct_url, sort_keys=True).encode()))
     for name, data in extra:
-        path = os.path.join(dist_info, name)
-        fs.replace_file(path, data, 0o644)
-        lines.append(_record_line(path, f"{dist_rel}/{name}"))
+        _new_file(os.path.join(dist_info, name), data)
+        lines.append(f"{dist_rel}/{name},{record_hash(data)},{len(data)}")
     lines.append(f"{dist_rel}/RECORD,,")
-    fs.replace_file(os.path.join(dist_info, "RECORD"), ("\n".join(lines) + "\n").encode(), 0o644)
+    _new_file(os.path.join(dist_info, "RECORD"), ("\n".join(lines) + "\n").encode())
+
+
+def _new_file(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Write a file the env being built lacks (it is swapped in whole later); whatever is
+    there already is replaced, never written through: it may be a hard link shared with
+    the live env or the cache."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+    except FileExistsError:
+        fs.replace_file(path, data, mode)
+        return
+    with open(fd, "wb") as handle:
+        handle.write(data)
+
+
+#: Files of one entry from which a second thread links half of them: os.stat and
+#: os.link release the GIL, and the two contiguous halves touch mostly different
+#: directories (numpy, pandas and the like; pip's ~1,000 files stay in one thread).
+PARALLEL_FROM = 1500
 
 
 def link_files(source: str, dest: str, dirs: Sequence[str], files: Sequence[Sequence[Any]]) -> None:
@@ -137,9 +157,34 @@ def link_files(source: str, dest: str, dirs: Sequence[str], files: Sequence[Sequ
             os.mkdir(os.path.join(dest, rel))
         except FileExistsError:
             pass
-    link: Callable[[str, str], Any] = os.link
     # Plain concatenation: os.path.join ten thousand times is a measurable share.
     src_prefix, dst_prefix = source + os.sep, dest + os.sep
+    if len(files) < PARALLEL_FROM:
+        _link_some(src_prefix, dst_prefix, files)
+        return
+    import threading
+
+    half = len(files) // 2
+    failed: List[BaseException] = []
+
+    def second_half() -> None:
+        try:
+            _link_some(src_prefix, dst_prefix, files[half:])
+        except BaseException as exc:  # noqa: BLE001 - raised again in the calling thread
+            failed.append(exc)
+
+    helper = threading.Thread(target=second_half, name="burrow-link", daemon=True)
+    helper.start()
+    try:
+        _link_some(src_prefix, dst_prefix, files[:half])
+    finally:
+        helper.join()
+    if failed:
+        raise failed[0]
+
+
+def _link_some(src_prefix: str, dst_prefix: str, files: Sequence[Sequence[Any]]) -> None:
+    link: Callable[[str, str], Any] = os.link
     native = os.sep == "/"
     stat, do_link = os.stat, os.link
     for rel, size, mtime in files:
@@ -159,7 +204,59 @@ def link_files(source: str, dest: str, dirs: Sequence[str], files: Sequence[Sequ
             os.unlink(dst)  # another dist's file at the same path: the later one wins, as pip
             link(src, dst)
         except OSError as exc:
-            if link is not do_link or not _cannot_link(exc):
+            if link is not do_link or not cannot_link(exc):
                 raise
             link = _copy_writable
             link(src, dst)
+
+
+def cannot_link(exc: OSError) -> bool:
+    """Errors that mean 'no hard links here' (other filesystem, no support, too many)."""
+    import errno
+
+    return exc.errno in (
+        errno.EXDEV,
+        errno.EPERM,
+        errno.EMLINK,
+        errno.EACCES,
+        errno.ENOTSUP,
+        errno.ENOSYS,
+    )
+
+
+def _copy_writable(src: str, dst: str) -> None:
+    """A private copy (mtime kept, so the cached .pyc stays valid) the user may edit."""
+    import shutil
+
+    shutil.copy2(src, dst)
+    os.chmod(dst, os.stat(dst).st_mode | 0o200)
+
+
+def _write_scripts(
+    entry: Entry, bin_dir: str, final_bin: str, info: PythonInfo, layout: Layout, relocatable: bool
+) -> List[str]:
+    python = os.path.join(final_bin, "python.exe" if layout.windows else layout.python_names[0])
+    return [
+        write_console_script(
+            bin_dir,
+            name,
+            module,
+            attr,
+            kind=kind,
+            python=python,
+            relocatable=relocatable,
+            windows=layout.windows,
+        )
+        for name, module, attr, kind in _script_names(entry, info)
+    ]
+
+
+def _script_names(entry: Entry, info: PythonInfo) -> Iterator[List[str]]:
+    """The entry points to write; pip's versioned name follows the target (pip3.12)."""
+    major, minor, _ = info.version
+    for name, module, attr, kind in entry.manifest["scripts"]:
+        if entry.name == "pip" and name.startswith("pip") and "." in name:
+            continue  # a pipX.Y from the machine that built the wheel
+        yield [name, module, attr, kind]
+        if entry.name == "pip" and name == f"pip{major}":
+            yield [f"pip{major}.{minor}", module, attr, kind]

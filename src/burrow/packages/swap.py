@@ -57,9 +57,9 @@ def clone_tree(source: str, dest: str) -> Dict[str, int]:
             try:
                 link(item.path, dst)
             except OSError as exc:
-                from burrow.seed import _cannot_link
+                from burrow.packages.linking import cannot_link
 
-                if not _cannot_link(exc):
+                if not cannot_link(exc):
                     raise
                 import shutil
 

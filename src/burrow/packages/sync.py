@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
     from burrow.interpreter import PythonInfo
     from burrow.layout import Layout
+    from burrow.packages.cache import Entry
     from burrow.packages.installed import Dist
     from burrow.packages.pins import Lock
-    from burrow.seed import Entry
 
 log = getLogger(__name__)
 
@@ -335,9 +335,8 @@ def _change(
 ) -> None:
     """Remove ``drop`` from the env being built at ``clone`` and link ``entries`` into it."""
     from burrow.packages import installed
-    from burrow.packages.cache import build_entry, mark_damaged
+    from burrow.packages.cache import DamagedEntry, build_entry, mark_damaged
     from burrow.packages.linking import link_entry
-    from burrow.seed import DamagedEntry
 
     for dist in drop:
         moved = dist.replace(dist_info=os.path.join(clone, os.path.relpath(dist.dist_info, target)))
