@@ -111,8 +111,9 @@ def profile(args: argparse.Namespace) -> None:
 
     sys.path.insert(0, str(SRC))
     os.environ.update(environ({}))
-    from burrow.packages.index import Index, pip_config
+    from burrow.packages.index import Index
     from burrow.packages.locking import Sources, lock
+    from burrow.packages.pipconfig import pip_config
 
     sources = Sources(index_url=args.index_url)
     config = pip_config().replace(index_urls=(args.index_url,))

@@ -750,3 +750,30 @@ def test_unreachable_index_is_one_problem_naming_it(tmp_path: Path) -> None:
     assert len(found.problems) == 1
     assert found.problems[0].startswith(f"http://127.0.0.1:{port}/simple/demo/: ")
     assert "refused" in found.problems[0].lower()
+
+
+def test_a_cached_page_reads_back_as_the_links_it_stored() -> None:
+    """Rows of the page cache become records equal to (and hashing as) the parsed ones,
+    as frozen as any; a row of another shape still goes through the checking constructor."""
+    from burrow.packages import httpcache
+    from burrow.packages.pages import Link
+
+    links = [
+        Link(filename="a-1.0-py3-none-any.whl", url="https://x/a-1.0-py3-none-any.whl",
+             version="1.0", hashes={"sha256": "ab"}, requires_python=">=3.8",
+             yanked="bad", metadata={"sha256": "cd"}),
+        Link(filename="a-1.0.tar.gz", url="https://x/a-1.0.tar.gz", version="1.0",
+             hashes={}, requires_python=None),
+    ]  # fmt: skip
+    rows = json.loads(json.dumps(httpcache._links_to_rows(links)))
+    again = httpcache._rows_to_links(rows)
+    assert again == links
+    assert [hash(x) for x in again] == [hash(x) for x in links]
+    assert again[1].yanked is None and again[1].metadata is None and again[0].is_wheel
+    with pytest.raises(AttributeError):
+        again[0].version = "2.0"  # type: ignore[misc]
+    assert httpcache._rows_to_links([row[:5] for row in rows]) == [
+        link.replace(yanked=None, metadata=None) for link in links
+    ]
+    with pytest.raises(TypeError):
+        httpcache._rows_to_links([rows[0][:4]])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import localindex
 import pytest
@@ -225,3 +225,62 @@ def test_a_remembered_lock_imports_neither_packaging_nor_resolvelib(tmp_path: Pa
     ]  # fmt: skip
     assert runs[0].startswith("3 ['packaging.")  # resolved
     assert runs[1] == "3 []\n"  # remembered
+
+
+def install_wheels(
+    tmp_path: Path, sources: Sources, preferred: Dict[str, str], *, fresh: bool = False
+) -> List[Any]:
+    """The wheels `burrow install` / unpinned `create -r` would install for requirements.in
+    into an env holding `preferred`; with `fresh`, resolved from the pages past every memo."""
+    from burrow.interpreter import inspect
+    from burrow.packages.install import resolved_wheels, wheels_of
+    from burrow.packages.locking import read_inputs, resolve_options
+
+    info = inspect(sys.executable)
+    requirements = [tmp_path / "requirements.in"]
+    if not fresh:
+        return resolved_wheels(info, requirements, sources=sources, preferred=preferred)
+    inputs = read_inputs(requirements, (), ())
+    options, _ = resolve_options(inputs, sources)
+    if preferred:
+        options = options.replace(preferred=preferred)
+    with Index(options.config) as index:
+        resolution = resolve_module.resolve(
+            inputs.requirements, inputs.constraints, info, options, index=index
+        )
+        return wheels_of(resolution, index, info, options)
+
+
+def test_install_and_create_r_reuse_the_memo_of_the_same_inputs(
+    tmp_path: Path, resolved: List[int]
+) -> None:
+    """Unpinned `create -r` (an empty env) and `install` (the env's versions are an input)
+    take the memo of the same inputs; its answer is exactly a fresh resolution's."""
+    src = tmp_path / "src"
+    found = files(src)
+    sources = Sources(index_url=localindex.write_index(tmp_path / "www", found).as_uri())
+    (tmp_path / "requirements.in").write_text("top\n", "utf-8")
+
+    def pins(wheels: List[Any]) -> List[Tuple[str, str]]:
+        return [(w.name, w.version) for w in wheels]
+
+    first = install_wheels(tmp_path, sources, {})
+    assert install_wheels(tmp_path, sources, {}) == first
+    assert len(resolved) == 1
+    assert first == install_wheels(tmp_path, sources, {}, fresh=True)
+    assert pins(first) == [("leaf", "1.0"), ("mid", "2.0"), ("top", "1.0")]
+    # What the env has is part of the key: kept while it fits.
+    kept = install_wheels(tmp_path, sources, {"mid": "1.0"})
+    assert install_wheels(tmp_path, sources, {"mid": "1.0"}) == kept
+    assert len(resolved) == 2
+    assert kept == install_wheels(tmp_path, sources, {"mid": "1.0"}, fresh=True)
+    assert ("mid", "1.0") in pins(kept)
+    # `burrow lock` of the same lines keeps a memo of its own (editables allowed, every
+    # file hashed), and a changed page is resolved again.
+    lock(tmp_path, sources)
+    assert len(resolved) == 3
+    localindex.write_index(tmp_path / "www", [*found, localindex.wheel(src, "mid", "3.0")])
+    after = install_wheels(tmp_path, sources, {})
+    assert len(resolved) == 4
+    assert pins(after) == [("mid", "3.0"), ("top", "1.0")]
+    assert after == install_wheels(tmp_path, sources, {}, fresh=True)

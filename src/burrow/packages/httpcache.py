@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, cast
 
-from burrow import fs
+from burrow import fs, store
 from burrow._fast import getLogger
 from burrow.packages import pages, transport, urls
 from burrow.packages.pages import Link
@@ -18,7 +18,8 @@ logger = getLogger(__name__)
 
 ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 # Bump when the cached page form changes; older entries are then simply not read.
-_PAGE_FORMAT = 1
+# 2: marshal records (numpy's page loads in a third of JSON's time).
+_PAGE_FORMAT = 2
 
 
 class PageCache:
@@ -36,7 +37,7 @@ class PageCache:
             # A cheap checksum names the file (no hashlib import); the URL stored inside
             # decides whether an entry is this page's.
             key = urls.fnv(url)
-            self.path = os.path.join(root, "pages", key[:2], key + ".json")
+            self.path = os.path.join(root, "pages", key[:2], key + ".marshal")
 
     def read(self, client: transport.Client, name: str, *, missing_ok: bool) -> list[Link]:
         from urllib.parse import urlsplit
@@ -126,15 +127,9 @@ class PageCache:
         return links, response.headers
 
     def _load(self) -> dict[str, Any] | None:
-        import json
-
         if self.path is None:
             return None
-        try:
-            with open(self.path, "rb") as handle:
-                entry = json.loads(handle.read())
-        except (OSError, ValueError):
-            return None
+        entry = store.load(self.path)  # None when missing or unreadable
         if not isinstance(entry, dict) or entry.get("format") != _PAGE_FORMAT:
             return None
         if entry.get("url") != self.url:
@@ -142,13 +137,11 @@ class PageCache:
         return entry
 
     def _store(self, entry: dict[str, Any]) -> None:
-        import json
-
         if self.path is None:
             return
         entry.update(format=_PAGE_FORMAT, url=self.url)
         try:
-            write_atomic(self.path, json.dumps(entry, separators=(",", ":")).encode())
+            store.dump(self.path, entry)
         except OSError as exc:
             logger.debug("could not cache %s: %s", self.url, exc)
 
@@ -195,7 +188,19 @@ _ROW = ("filename", "url", "version", "hashes", "requires_python", "yanked", "me
 
 
 def _rows_to_links(rows: list[list[Any]]) -> list[Link]:
-    return [Link(**dict(zip(_ROW, row))) for row in rows]
+    """The `Link`s of a cached page. A row this module wrote holds every field, so it
+    fills the record directly: a warm resolution loads ~50k of them, and the checking
+    constructor costs twice as much. Any other row goes through that constructor."""
+    make = Link.__new__
+    links = []
+    for row in rows:
+        if len(row) == len(_ROW):
+            link = make(Link)
+            link.__dict__.update(zip(_ROW, row))
+        else:
+            link = Link(**dict(zip(_ROW, row)))
+        links.append(link)
+    return links
 
 
 def write_atomic(path: str, data: bytes) -> None:

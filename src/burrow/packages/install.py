@@ -58,18 +58,40 @@ def resolved_wheels(
     sources: Optional[Sources] = None,
     preferred: Optional[dict[str, str]] = None,
 ) -> List[Wheel]:
-    """Resolve for `info` and return one local wheel per pin (downloaded when needed)."""
-    from burrow.packages.index import Index
+    """Resolve for `info` and return one local wheel per pin (downloaded when needed).
+
+    The answer is `burrow lock`'s memo when these inputs (the env's versions among them,
+    as `preferred`) were resolved before and no page read since changed (`lockmemo.py`).
+    """
+    from burrow.packages.candidates import target_of
     from burrow.packages.locking import Sources, read_inputs, resolve_options
+    from burrow.packages.lockmemo import Memo, RecordingIndex
     from burrow.packages.resolve import resolve
 
     inputs = read_inputs(requirements, constraints, packages)
     options, _ = resolve_options(inputs, sources or Sources())
     if preferred:
         options = options.replace(preferred=preferred)
-    with Index(options.config) as index:
-        resolution = resolve(inputs.requirements, inputs.constraints, info, options, index=index)
+    with RecordingIndex(options.config) as index:
+        target = target_of(info)
+        memo = Memo(index.cache_root(), inputs.requirements, inputs.constraints, target, options)
+        found = memo.load()
+        if found is not None:
+            resolution = found[0]
+        else:
+            resolution = resolve(
+                inputs.requirements, inputs.constraints, info, options, index=index
+            )
+            memo.store(resolution, _page_hashes(resolution), index)
         return wheels_of(resolution, index, info, options)
+
+
+def _page_hashes(resolution: Resolution) -> dict[str, List[str]]:
+    """Each pin's sha256s as its pages name them (an install reads no other file for them)."""
+    return {
+        pin.name: sorted({link.sha256 for link in pin.links if link.sha256})
+        for pin in resolution.pins
+    }
 
 
 def wheels_of(

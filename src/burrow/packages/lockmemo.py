@@ -24,6 +24,10 @@ Anything it cannot check (a file named by an http URL without a hash, an editabl
 local project) stores no memo. A memo is only a faster way to the same answer: the
 stored key material is compared in full, and any doubt falls back to resolving.
 
+`burrow install` and unpinned `create -r` (`install.resolved_wheels`) keep memos too,
+under keys of their own (their options differ from a lock's; an env's installed versions
+are among them), and no `Front`.
+
 The key is made of parsed lines, and parsing imports `packaging`, which would cost a
 remembered lock most of its time. So a second record, `Front`, keyed by the call itself
 and holding the text of every file the inputs came from, leads to the memo before

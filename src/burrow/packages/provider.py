@@ -73,6 +73,7 @@ class Provider(_ProviderBase):
         self.depths: Dict[str, float] = {}
         self.display: Dict[str, str] = {}  # canonical name -> name as metadata spells it
         self._versions: Dict[str, Dict[Version, List[Link]]] = {}
+        self._tag_ranks: Dict[Tuple[str, str, str], Optional[int]] = {}
         self._candidates: Dict[Tuple[str, Version, FrozenSet[str]], Candidate] = {}
         self._fit_cache: Dict[Tuple[Req, Candidate], bool] = {}
         self._matches: Dict[Tuple[str, FrozenSet[str], FrozenSet[Req]], List[Candidate]] = {}
@@ -282,7 +283,13 @@ class Provider(_ProviderBase):
         parts = filename[:-4].split("-")
         if len(parts) < 5:
             return None
-        pythons, abis, platforms = parts[-3], parts[-2], parts[-1]
+        # Most of a project's wheels share a few tag sets: each is ranked once.
+        tags = (parts[-3], parts[-2], parts[-1])
+        if tags not in self._tag_ranks:
+            self._tag_ranks[tags] = self._rank_of(*tags)
+        return self._tag_ranks[tags]
+
+    def _rank_of(self, pythons: str, abis: str, platforms: str) -> Optional[int]:
         rank = self.target.tag_rank
         best = None
         for py in pythons.split("."):

@@ -227,8 +227,9 @@ def _all_files(index: Index, candidate: Candidate) -> List[Link]:
     """Every file of the candidate's version on the index (a lock serves every platform)."""
     if candidate.url is not None:
         return candidate.links
+    version = str(candidate.version)  # once: numpy's page alone lists thousands of files
     return [
         link
         for link in index.files(candidate.name)
-        if link.version == str(candidate.version) and link.yanked is None
+        if link.version == version and link.yanked is None
     ] or candidate.links
