@@ -23,6 +23,7 @@ from typing import (
 
 from burrow._fast import Record, getLogger
 from burrow.errors import FetchError
+from burrow.fs import file_digest
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -214,7 +215,7 @@ class _Fetcher:
         wheel = build_project(path, self.info, editable=pin.editable, origin=pin.origin)
         name, version = _name_version(wheel, pin)
         url = _file_url(path)
-        return LocalWheel(name=name, version=version, path=wheel, sha256=_sha256_of(wheel),
+        return LocalWheel(name=name, version=version, path=wheel, sha256=file_digest(wheel),
                           direct_url={"url": url, "dir_info": {"editable": True}} if pin.editable
                           else {"url": url, "dir_info": {}}, origin=pin.origin)  # fmt: skip
 
@@ -358,7 +359,7 @@ class _Fetcher:
 
             wheel = build_sdist(local, digest, self.info, origin=pin.origin)
             name, version = _name_version(wheel, pin)
-            return LocalWheel(name=name, version=version, path=wheel, sha256=_sha256_of(wheel),
+            return LocalWheel(name=name, version=version, path=wheel, sha256=file_digest(wheel),
                               direct_url=_archive_url(pin, file, digest) if direct else None,
                               origin=pin.origin)  # fmt: skip
         name, version = _name_version(local, pin)
@@ -425,7 +426,7 @@ class _Fetcher:
                         raise
                     last = exc
                     continue
-                digest = _sha256_of(str(path))
+                digest = file_digest(str(path))
                 if pin.hashes and not _accepts(pin.hashes, str(path), digest):
                     last = FetchError(f"hash mismatch for {file.filename}")
                     continue
@@ -491,7 +492,7 @@ def _intact(path: str, sha256: str) -> bool:
     except (OSError, ValueError):
         pass
     try:
-        if _sha256_of(path) != sha256:
+        if file_digest(path) != sha256:
             return False
     except OSError:
         return False
@@ -516,7 +517,7 @@ def _first_hash(link: Link) -> str:
 
 
 def _check_local(pin: Pin, path: str) -> str:
-    digest = _sha256_of(path)
+    digest = file_digest(path)
     if pin.hashes and not _accepts(pin.hashes, path, digest):
         raise FetchError(
             f"{pin.origin}: {pin}: hash mismatch for {path}: its sha256 is {digest}, "
@@ -527,26 +528,12 @@ def _check_local(pin: Pin, path: str) -> str:
 
 def _accepts(hashes: Dict[str, List[str]], path: str, sha256: str) -> bool:
     """Whether a file matches one of the accepted digests of any algorithm given."""
-    import hashlib
 
     for algorithm, digests in hashes.items():
-        actual = sha256 if algorithm == "sha256" else _digest_of(path, hashlib.new(algorithm))
+        actual = sha256 if algorithm == "sha256" else file_digest(path, algorithm)
         if actual in digests:
             return True
     return False
-
-
-def _sha256_of(path: str) -> str:
-    import hashlib
-
-    return _digest_of(path, hashlib.sha256())
-
-
-def _digest_of(path: str, hasher: Any) -> str:
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            hasher.update(chunk)
-    return str(hasher.hexdigest())
 
 
 def _transient(exc: BaseException) -> bool:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from burrow._fast import Record, getLogger
 from burrow.errors import LockError
+from burrow.fs import file_digest
 
 if TYPE_CHECKING:
     from burrow.interpreter import PythonInfo
@@ -389,7 +390,6 @@ def _sha256(link: Link, index: Index) -> Optional[str]:
     """The file's sha256: from the index, else hashed from its local or downloaded copy."""
     if link.sha256:
         return link.sha256
-    import hashlib
     import tempfile
     from pathlib import Path
     from urllib.parse import urlsplit
@@ -401,15 +401,12 @@ def _sha256(link: Link, index: Index) -> Optional[str]:
     else:
         temp = tempfile.mkdtemp(prefix="burrow-hash-")
         path = index.download(link, Path(temp))
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    digest = file_digest(str(path))
     if urlsplit(link.url).scheme.lower() != "file":
         import shutil
 
         shutil.rmtree(path.parent, ignore_errors=True)
-    return digest.hexdigest()
+    return digest
 
 
 # --------------------------------------------------------------------------- rendering
