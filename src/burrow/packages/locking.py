@@ -79,27 +79,16 @@ def read_inputs(
         requirements += parsed.requirements
         constraints += parsed.constraints
         files += parsed.files
-        _merge_options(options, parsed.options)
+        options.merge(parsed.options)
     for path in [*pip_constraints(), *constraint_files]:
         parsed = parse_file(path, constraint=True)
         constraints += parsed.constraints + parsed.requirements
         files += parsed.files
-        _merge_options(options, parsed.options)
+        options.merge(parsed.options)
     for number, text in enumerate(packages, 1):
         requirements.append(parse_line(text, f"argument {number}"))
     return Inputs(requirements=requirements, constraints=constraints, options=options,
                   files=files)  # fmt: skip
-
-
-def _merge_options(into: FileOptions, other: FileOptions) -> None:
-    into.index_url = other.index_url or into.index_url
-    into.extra_index_urls += [u for u in other.extra_index_urls if u not in into.extra_index_urls]
-    into.find_links += [u for u in other.find_links if u not in into.find_links]
-    into.no_index = into.no_index or other.no_index
-    into.no_binary |= other.no_binary
-    into.only_binary |= other.only_binary
-    into.prefer_binary = into.prefer_binary or other.prefer_binary
-    into.pre = into.pre or other.pre
 
 
 def resolve_options(
