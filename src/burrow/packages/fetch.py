@@ -24,6 +24,7 @@ from typing import (
 from burrow._fast import Record, getLogger
 from burrow.errors import FetchError
 from burrow.fs import file_digest
+from burrow.packages.versions import same_version
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -248,10 +249,10 @@ class _Fetcher:
 
         project = self.index.project(name)
         try:
-            wanted = Version(version)
+            Version(version)
         except InvalidVersion:
             raise FetchError(f"{pin.origin}: {pin}: {version!r} is not a valid version") from None
-        links = [link for link in project.links if _same_version(link.version, wanted)]
+        links = [link for link in project.links if same_version(link.version, version)]
         if not links:
             if project.problems:
                 raise FetchError(
@@ -554,15 +555,6 @@ def _transient(exc: BaseException) -> bool:
     )
 
 
-def _same_version(text: str, wanted: Any) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return bool(Version(text) == wanted)
-    except InvalidVersion:
-        return False
-
-
 def _version_key(text: str) -> Any:
     from packaging.version import InvalidVersion, Version
 
@@ -583,18 +575,9 @@ def _name_version(wheel: str, pin: Pin) -> Tuple[str, str]:
         raise FetchError(
             f"{pin.origin}: {pin}: the file is {os.path.basename(wheel)}, not {pin.name}"
         )
-    if pin.version is not None and not _same_version(str(version), _parse(pin.version)):
+    if pin.version is not None and not same_version(str(version), pin.version):
         raise FetchError(f"{pin.origin}: {pin}: the file is version {version}, not {pin.version}")
     return str(name), str(version)
-
-
-def _parse(version: str) -> Any:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(version)
-    except InvalidVersion:
-        return None
 
 
 def _file_url(path: str) -> str:

@@ -18,6 +18,7 @@ from burrow.environment import BUILD_PREFIX, is_environment, python_of, read_con
 from burrow.errors import BurrowError, TargetError
 from burrow.fs import file_digest
 from burrow.packages.swap import carry_over, clone_tree, recover, swap, swapped_aside
+from burrow.packages.versions import same_version
 from burrow.staging import clean_leftovers, dir_beside, remove_quietly
 
 TYPE_CHECKING = False
@@ -257,7 +258,7 @@ def diff(
             add.append(wheel)
             continue
         dist = have[name]
-        if _same_version(dist.version, wheel.version):
+        if same_version(dist.version, wheel.version):
             continue
         if _newer(wheel.version, dist.version):
             changes.upgraded.append((name, dist.version, wheel.version))
@@ -267,17 +268,6 @@ def diff(
             drop.append(dist)
         add.append(wheel)
     return changes, drop, add
-
-
-def _same_version(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(a) == Version(b)
-    except InvalidVersion:
-        return False
 
 
 def _newer(a: str, b: str) -> bool:
