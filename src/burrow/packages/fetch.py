@@ -26,6 +26,9 @@ from burrow.errors import FetchError
 from burrow.fs import file_digest
 from burrow.packages.versions import same_version
 
+#: Downloaded wheels and sdists, under the cache dir (`burrow cache`).
+CACHE_FOLDER = "downloads-v1"
+
 if TYPE_CHECKING:
     from packaging.tags import Tag
 
@@ -142,7 +145,7 @@ def downloads_dir() -> str:
     """Where downloaded files are kept, by sha256: <cache>/downloads-v1/ab/abcd.../name.whl."""
     from burrow import dirs
 
-    return os.path.join(dirs.private_cache_dir(), "downloads-v1")
+    return os.path.join(dirs.private_cache_dir(), CACHE_FOLDER)
 
 
 # --------------------------------------------------------------------------- one pin
