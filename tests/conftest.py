@@ -48,6 +48,16 @@ def info() -> PythonInfo:
 
 
 @pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """One cache for this test, in the library (this process) and the CLI alike, no index
+    reachable (it stands in for pytest's own `cache` fixture, which no test uses)."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("BURROW_CACHE_DIR", str(folder))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    return folder
+
+
+@pytest.fixture
 def cold_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     cache = tmp_path / "cold-cache"
     monkeypatch.setenv("BURROW_CACHE_DIR", str(cache))

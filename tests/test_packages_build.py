@@ -3,18 +3,16 @@ build envs, with a PEP 517 backend that lives in the project itself (nothing to 
 
 from __future__ import annotations
 
-import hashlib
 import io
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
 
 import pytest
-from localindex import write_index
+from localindex import sha256, write_index
 
 from burrow.errors import FetchError
-from burrow.interpreter import PythonInfo, inspect
+from burrow.interpreter import PythonInfo
 from burrow.packages.build import build_project, build_sdist, built_dir, sdist_metadata
 from burrow.packages.fetch import fetch
 from burrow.packages.lockfile import read_lock
@@ -79,11 +77,6 @@ backend-path = ["."]
 """
 
 
-@pytest.fixture(scope="module")
-def info() -> PythonInfo:
-    return inspect(sys.executable)
-
-
 @pytest.fixture(autouse=True)
 def _own_cache(cold_cache: Path) -> Path:
     return cold_cache
@@ -109,10 +102,6 @@ def make_sdist(folder: Path, source: Path, name: str = "builtpkg", version: str 
         member.size = len(data)
         archive.addfile(member, io.BytesIO(data))
     return target
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_sdist_built_once_and_cached(tmp_path: Path, info: PythonInfo) -> None:

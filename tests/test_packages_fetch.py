@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Sequence
 
 import pytest
-from localindex import serve, wheel, write_index
+from localindex import serve, sha256, wheel, write_index
 
 from burrow.errors import FetchError, PackageError
-from burrow.interpreter import PythonInfo, inspect
+from burrow.interpreter import PythonInfo
 from burrow.packages.cache import build_entry, ensure_entry
 from burrow.packages.fetch import LocalWheel, downloads_dir, fetch
 from burrow.packages.lockfile import read_lock
@@ -29,19 +29,10 @@ from burrow.packages.pipconfig import IndexConfig
 from burrow.packages.tags import supported_tags
 
 
-@pytest.fixture(scope="module")
-def info() -> PythonInfo:
-    return inspect(sys.executable)
-
-
 @pytest.fixture(autouse=True)
 def _own_cache(cold_cache: Path) -> Path:
     """Each test starts with empty download and page caches."""
     return cold_cache
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def lock_file(tmp_path: Path, text: str) -> Path:

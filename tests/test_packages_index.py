@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -19,6 +18,8 @@ from urllib.parse import unquote
 import helpers
 import localindex
 import pytest
+from helpers import write
+from localindex import sha256
 
 from burrow.errors import SeedError
 from burrow.packages import index, pipconfig
@@ -39,10 +40,6 @@ PY312 = (3, 12, 1)
 
 def make_wheel(directory: Path, name: str, version: str, tag: str = "py3-none-any") -> Path:
     return helpers.make_wheel(directory, name, version, tag=tag)
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def html_project(root: Path, project: str, anchors: list[tuple[Path, str]]) -> None:
@@ -137,12 +134,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.setattr(pipconfig, "_global_config_files", lambda env: [system])
     (tmp_path / "home").mkdir()
     return {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / "cfg")}
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, "utf-8")
-    return path
 
 
 @pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="the Linux file locations")

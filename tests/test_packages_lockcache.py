@@ -22,14 +22,6 @@ from burrow.packages.lockfile import read_lock
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("BURROW_CACHE_DIR", str(folder))
-    monkeypatch.setenv("PIP_NO_INDEX", "1")
-    return folder
-
-
-@pytest.fixture
 def env(tmp_path: Path, cache: Path) -> Path:
     path = tmp_path / "env"
     burrow("create", str(path), "-q", "--without-pip")

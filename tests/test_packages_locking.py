@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -47,16 +46,12 @@ def lock(tmp_path: Path, *args: str, check: bool = True) -> subprocess.Completed
     return proc
 
 
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def test_lock_to_stdout_in_pip_compile_form(tmp_path: Path, index: Path) -> None:
     (tmp_path / "requirements.in").write_text("top[x]\n", "utf-8")
     out = lock(tmp_path, "-r", "requirements.in", "-i", index.as_uri()).stdout
     files = index.parent / "files"
     mid = sorted(
-        sha(files / name)
+        localindex.sha256(files / name)
         for name in (
             "mid-2.0-py3-none-any.whl",
             "mid-2.0-cp39-cp39-win_amd64.whl",
@@ -75,10 +70,10 @@ def test_lock_to_stdout_in_pip_compile_form(tmp_path: Path, index: Path) -> None
             f"--index-url {index.as_uri()}",
             "",
             "extra-dep==1.0 \\",
-            f"    --hash=sha256:{sha(files / 'extra_dep-1.0-py3-none-any.whl')}",
+            f"    --hash=sha256:{localindex.sha256(files / 'extra_dep-1.0-py3-none-any.whl')}",
             "    # via top",
             "leaf==1.0 \\",
-            f"    --hash=sha256:{sha(files / 'leaf-1.0-py3-none-any.whl')}",
+            f"    --hash=sha256:{localindex.sha256(files / 'leaf-1.0-py3-none-any.whl')}",
             "    # via",
             "    #   extra-dep",
             "    #   mid",
@@ -88,7 +83,7 @@ def test_lock_to_stdout_in_pip_compile_form(tmp_path: Path, index: Path) -> None
             f"    --hash=sha256:{mid[2]}",
             "    # via top",
             "top[x]==1.0 \\",
-            f"    --hash=sha256:{sha(files / 'top-1.0-py3-none-any.whl')}",
+            f"    --hash=sha256:{localindex.sha256(files / 'top-1.0-py3-none-any.whl')}",
             "    # via -r requirements.in",
             "",
         ]
@@ -188,13 +183,13 @@ def test_pylock_toml(tmp_path: Path, index: Path) -> None:
     }
     files = index.parent / "files"
     mid = packages["mid"]
-    assert mid["sdist"]["hashes"] == {"sha256": sha(files / "mid-2.0.tar.gz")}
+    assert mid["sdist"]["hashes"] == {"sha256": localindex.sha256(files / "mid-2.0.tar.gz")}
     assert sorted(w["name"] for w in mid["wheels"]) == [
         "mid-2.0-cp39-cp39-win_amd64.whl",
         "mid-2.0-py3-none-any.whl",
     ]
     for wheel in mid["wheels"]:
-        assert wheel["hashes"] == {"sha256": sha(files / wheel["name"])}
+        assert wheel["hashes"] == {"sha256": localindex.sha256(files / wheel["name"])}
         assert wheel["path"] == str(files / wheel["name"])
 
 

@@ -55,15 +55,6 @@ def rich_wheel(folder: Path, version: str = "1.0") -> Path:
     )
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """One cache for this test, in the library (this process) and the CLI alike."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("BURROW_CACHE_DIR", str(folder))
-    monkeypatch.setenv("PIP_NO_INDEX", "1")
-    return folder
-
-
 def new_env(path: Path, *args: str) -> Path:
     burrow("create", str(path), "-q", *args)
     return path

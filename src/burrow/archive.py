@@ -17,6 +17,9 @@ from burrow import fs
 from burrow._fast import getLogger
 from burrow.errors import BurrowError
 
+#: Compressed members of `burrow pack`, under the cache dir (`burrow cache`).
+CACHE_FOLDER = "pack"
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Iterator, List, Optional, Tuple
@@ -182,7 +185,7 @@ def _member_store() -> Optional[str]:
     from burrow import dirs
 
     try:
-        return os.path.join(dirs.private_cache_dir(), "pack")
+        return os.path.join(dirs.private_cache_dir(), CACHE_FOLDER)
     except (BurrowError, OSError):
         return None  # packing works without it, only slower
 

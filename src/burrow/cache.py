@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 
-from burrow import dirs, fs, store
+from burrow import archive, dirs, fs, periodic, store
 from burrow._fast import Record, getLogger
+from burrow.packages import build, fetch, index, lockcache, lockmemo
 from burrow.packages.cache import TRASH_STEM, entry_lock
 
 TYPE_CHECKING = False
@@ -25,17 +26,18 @@ log = getLogger(__name__)
 #: How long ``clean`` waits for a run that is building an entry before leaving it be.
 LOCK_TIMEOUT = 60.0
 
-#: (kind, folder under the cache dir, what it holds) of every store of whole files; the
-#: folders are named where each store is written (packages/index.py, lockmemo.py, ...).
+#: (kind, folder under the cache dir, what it holds) of every store of whole files; each
+#: folder is named once, by the module that writes the store (its CACHE_FOLDER).
 STORES = (
-    ("index", "index-v1", "index pages, package metadata, evaluated dependencies"),
-    ("resolutions", "index-v1/resolutions-v1", "remembered resolutions of burrow lock"),
-    ("read-locks", "read-locks", "parsed locks of no-op burrow sync"),
-    ("downloads", "downloads-v1", "downloaded wheels and sdists, by sha256"),
-    ("built", "built-v1", "wheels built from sdists"),
-    ("pack", "pack", "compressed members of burrow pack"),
-    ("periodic", "periodic", "stamps of the daily pip check"),
-)
+    ("index", index.CACHE_FOLDER, "index pages, package metadata, evaluated dependencies"),
+    ("resolutions", f"{index.CACHE_FOLDER}/{lockmemo.CACHE_FOLDER}",
+     "remembered resolutions of burrow lock"),
+    ("read-locks", lockcache.CACHE_FOLDER, "parsed locks of no-op burrow sync"),
+    ("downloads", fetch.CACHE_FOLDER, "downloaded wheels and sdists, by sha256"),
+    ("built", build.CACHE_FOLDER, "wheels built from sdists"),
+    ("pack", archive.CACHE_FOLDER, "compressed members of burrow pack"),
+    ("periodic", periodic.CACHE_FOLDER, "stamps of the daily pip check"),
+)  # fmt: skip
 
 
 class CachedPackage(Record):

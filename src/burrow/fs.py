@@ -215,3 +215,14 @@ def replace_with(path: str, make: Callable[[str], None]) -> None:
         except OSError:
             pass
         raise
+
+
+def file_digest(path: str, algorithm: str = "sha256") -> str:
+    """The hex digest of the file at `path`, read in 1 MiB blocks, e.g. of a wheel."""
+    import hashlib
+
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

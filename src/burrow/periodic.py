@@ -24,6 +24,9 @@ import time
 from burrow import dirs
 from burrow.errors import BurrowError
 
+#: Stamps of the daily pip check, under the cache dir (`burrow cache`).
+CACHE_FOLDER = "periodic"
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import List
@@ -45,7 +48,7 @@ _RUN = (
 def stamp_path(info: PythonInfo) -> str:
     """The stamp of ``info``'s kind, e.g. ~/.cache/burrow/periodic/pip-cpython-312."""
     tag = info.cache_tag + ("t" if info.free_threaded else "")
-    return os.path.join(dirs.private_cache_dir(), "periodic", f"pip-{tag}")
+    return os.path.join(dirs.private_cache_dir(), CACHE_FOLDER, f"pip-{tag}")
 
 
 def start_if_due(info: PythonInfo) -> bool:

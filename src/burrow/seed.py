@@ -17,6 +17,7 @@ from burrow._fast import Record, getLogger
 from burrow.errors import SeedError
 from burrow.packages.cache import TRASH_STEM, DamagedEntry, Entry, load_entry, sweep_staging
 from burrow.packages.linking import link_entry
+from burrow.packages.versions import same_version
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ def resolve(request: SeedRequest, info: PythonInfo, environ: Mapping[str, str]) 
         candidates = [_fetch(name, info, None)]
     else:
         candidates = [
-            c for c in offline_candidates(name, info, environ) if _same(c.version, wanted)
+            c for c in offline_candidates(name, info, environ) if same_version(c.version, wanted)
         ]
         if not candidates:
             candidates = [_fetch(name, info, wanted)]
@@ -191,17 +192,6 @@ def resolve(request: SeedRequest, info: PythonInfo, environ: Mapping[str, str]) 
     raise SeedError(f"{name} {wanted} cannot be installed into {info.name}")
 
 
-def _same(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(a) == Version(b)
-    except InvalidVersion:
-        return False
-
-
 def _entry_for(
     candidate: Candidate, name: str, info: PythonInfo, environ: Mapping[str, str]
 ) -> Optional[Entry]:
@@ -214,7 +204,7 @@ def _entry_for(
                 (
                     c.wheel
                     for c in offline_candidates(name, info, environ)
-                    if c.wheel is not None and _same(c.version, candidate.version)
+                    if c.wheel is not None and same_version(c.version, candidate.version)
                 ),
                 None,
             )

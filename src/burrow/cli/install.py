@@ -33,9 +33,8 @@ def cmd_install(args: argparse.Namespace) -> int:
     from burrow.cli.common import usage_error
     from burrow.cli.lock import _sources
     from burrow.cli.progress import download_line
-    from burrow.cli.render import print_json
+    from burrow.cli.render import print_changes
     from burrow.packages.install import install
-    from burrow.packages.sync import summary_lines
 
     if not args.requirement and not args.packages:
         usage_error("install", "give requirements: PKG or -r FILE")
@@ -47,11 +46,5 @@ def cmd_install(args: argparse.Namespace) -> int:
             packages=args.packages,
             sources=_sources(args),
         )
-    if args.json:
-        print_json(changes.as_dict())
-    elif not args.quiet:
-        for line in summary_lines(changes):
-            print(line)
-        if not changes:
-            print("Nothing to change")
+    print_changes(changes, args)
     return 0

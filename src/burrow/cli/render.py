@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     import argparse
     from typing import Any, Callable, Dict, List, Sequence
 
+    from burrow.packages.sync import Changes
+
 
 def show(data: Any, args: argparse.Namespace, text: Callable[[Any], None]) -> None:
     """Print ``data`` as JSON when --json was given, else as ``text`` prints it."""
@@ -27,6 +29,19 @@ def print_json(data: Any) -> None:
     import json
 
     print(json.dumps(plain(data), indent=2, ensure_ascii=False))
+
+
+def print_changes(changes: Changes, args: argparse.Namespace) -> None:
+    """What `sync` or `install` changed: JSON, one line per change, or nothing under -q."""
+    from burrow.packages.sync import summary_lines
+
+    if args.json:
+        print_json(changes.as_dict())
+    elif not args.quiet:
+        for line in summary_lines(changes):
+            print(line)
+        if not changes:
+            print("Nothing to change")
 
 
 def plain(data: Any) -> Any:

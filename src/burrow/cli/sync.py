@@ -61,16 +61,10 @@ def fast_sync(argv: Sequence[str]) -> Optional[Any]:
 def cmd_sync(args: argparse.Namespace) -> int:
     from burrow import envs
     from burrow.cli.progress import download_line
-    from burrow.cli.render import print_json
-    from burrow.packages.sync import summary_lines, sync
+    from burrow.cli.render import print_changes
+    from burrow.packages.sync import sync
 
     with download_line(args.quiet):
         changes = sync(envs.resolve(args.env), args.file)
-    if args.json:
-        print_json(changes.as_dict())
-    elif not args.quiet:
-        for line in summary_lines(changes):
-            print(line)
-        if not changes:
-            print("Nothing to change")
+    print_changes(changes, args)
     return 0

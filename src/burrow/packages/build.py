@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Sequence
 from burrow._fast import getLogger
 from burrow.errors import FetchError
 
+#: Wheels built from sdists, under the cache dir (`burrow cache`).
+CACHE_FOLDER = "built-v1"
+
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
     from typing import Literal
@@ -32,7 +35,7 @@ def built_dir() -> str:
     """Where built wheels are kept: <cache>/built-v1/<sdist sha256>/<interpreter>/x.whl."""
     from burrow import dirs
 
-    return os.path.join(dirs.private_cache_dir(), "built-v1")
+    return os.path.join(dirs.private_cache_dir(), CACHE_FOLDER)
 
 
 def interpreter_key(info: PythonInfo) -> str:

@@ -23,6 +23,11 @@ from typing import (
 
 from burrow._fast import Record, getLogger
 from burrow.errors import FetchError
+from burrow.fs import file_digest
+from burrow.packages.versions import same_version
+
+#: Downloaded wheels and sdists, under the cache dir (`burrow cache`).
+CACHE_FOLDER = "downloads-v1"
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -140,7 +145,7 @@ def downloads_dir() -> str:
     """Where downloaded files are kept, by sha256: <cache>/downloads-v1/ab/abcd.../name.whl."""
     from burrow import dirs
 
-    return os.path.join(dirs.private_cache_dir(), "downloads-v1")
+    return os.path.join(dirs.private_cache_dir(), CACHE_FOLDER)
 
 
 # --------------------------------------------------------------------------- one pin
@@ -214,7 +219,7 @@ class _Fetcher:
         wheel = build_project(path, self.info, editable=pin.editable, origin=pin.origin)
         name, version = _name_version(wheel, pin)
         url = _file_url(path)
-        return LocalWheel(name=name, version=version, path=wheel, sha256=_sha256_of(wheel),
+        return LocalWheel(name=name, version=version, path=wheel, sha256=file_digest(wheel),
                           direct_url={"url": url, "dir_info": {"editable": True}} if pin.editable
                           else {"url": url, "dir_info": {}}, origin=pin.origin)  # fmt: skip
 
@@ -247,10 +252,10 @@ class _Fetcher:
 
         project = self.index.project(name)
         try:
-            wanted = Version(version)
+            Version(version)
         except InvalidVersion:
             raise FetchError(f"{pin.origin}: {pin}: {version!r} is not a valid version") from None
-        links = [link for link in project.links if _same_version(link.version, wanted)]
+        links = [link for link in project.links if same_version(link.version, version)]
         if not links:
             if project.problems:
                 raise FetchError(
@@ -358,7 +363,7 @@ class _Fetcher:
 
             wheel = build_sdist(local, digest, self.info, origin=pin.origin)
             name, version = _name_version(wheel, pin)
-            return LocalWheel(name=name, version=version, path=wheel, sha256=_sha256_of(wheel),
+            return LocalWheel(name=name, version=version, path=wheel, sha256=file_digest(wheel),
                               direct_url=_archive_url(pin, file, digest) if direct else None,
                               origin=pin.origin)  # fmt: skip
         name, version = _name_version(local, pin)
@@ -425,7 +430,7 @@ class _Fetcher:
                         raise
                     last = exc
                     continue
-                digest = _sha256_of(str(path))
+                digest = file_digest(str(path))
                 if pin.hashes and not _accepts(pin.hashes, str(path), digest):
                     last = FetchError(f"hash mismatch for {file.filename}")
                     continue
@@ -491,7 +496,7 @@ def _intact(path: str, sha256: str) -> bool:
     except (OSError, ValueError):
         pass
     try:
-        if _sha256_of(path) != sha256:
+        if file_digest(path) != sha256:
             return False
     except OSError:
         return False
@@ -516,7 +521,7 @@ def _first_hash(link: Link) -> str:
 
 
 def _check_local(pin: Pin, path: str) -> str:
-    digest = _sha256_of(path)
+    digest = file_digest(path)
     if pin.hashes and not _accepts(pin.hashes, path, digest):
         raise FetchError(
             f"{pin.origin}: {pin}: hash mismatch for {path}: its sha256 is {digest}, "
@@ -527,26 +532,12 @@ def _check_local(pin: Pin, path: str) -> str:
 
 def _accepts(hashes: Dict[str, List[str]], path: str, sha256: str) -> bool:
     """Whether a file matches one of the accepted digests of any algorithm given."""
-    import hashlib
 
     for algorithm, digests in hashes.items():
-        actual = sha256 if algorithm == "sha256" else _digest_of(path, hashlib.new(algorithm))
+        actual = sha256 if algorithm == "sha256" else file_digest(path, algorithm)
         if actual in digests:
             return True
     return False
-
-
-def _sha256_of(path: str) -> str:
-    import hashlib
-
-    return _digest_of(path, hashlib.sha256())
-
-
-def _digest_of(path: str, hasher: Any) -> str:
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            hasher.update(chunk)
-    return str(hasher.hexdigest())
 
 
 def _transient(exc: BaseException) -> bool:
@@ -565,15 +556,6 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(
         cause, (TimeoutError, socket.timeout, ConnectionError, http.client.HTTPException)
     )
-
-
-def _same_version(text: str, wanted: Any) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return bool(Version(text) == wanted)
-    except InvalidVersion:
-        return False
 
 
 def _version_key(text: str) -> Any:
@@ -596,18 +578,9 @@ def _name_version(wheel: str, pin: Pin) -> Tuple[str, str]:
         raise FetchError(
             f"{pin.origin}: {pin}: the file is {os.path.basename(wheel)}, not {pin.name}"
         )
-    if pin.version is not None and not _same_version(str(version), _parse(pin.version)):
+    if pin.version is not None and not same_version(str(version), pin.version):
         raise FetchError(f"{pin.origin}: {pin}: the file is version {version}, not {pin.version}")
     return str(name), str(version)
-
-
-def _parse(version: str) -> Any:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(version)
-    except InvalidVersion:
-        return None
 
 
 def _file_url(path: str) -> str:

@@ -24,6 +24,9 @@ from burrow.errors import FetchError, SeedError
 from burrow.packages import download, httpcache, metadata, pages, transport, urls
 from burrow.packages.pages import Link, WheelLink
 
+#: Pages, metadata and evaluated dependencies, under the cache dir (`burrow cache`).
+CACHE_FOLDER = "index-v1"
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -174,7 +177,7 @@ class Index:
         if self._cache_dir is None:
             from burrow import dirs
 
-            self._cache_dir = os.path.join(dirs.private_cache_dir(), "index-v1")
+            self._cache_dir = os.path.join(dirs.private_cache_dir(), CACHE_FOLDER)
         return self._cache_dir
 
     def project(self, name: str) -> Project:

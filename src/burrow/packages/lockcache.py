@@ -18,6 +18,9 @@ import os
 from burrow import store
 from burrow._fast import getLogger
 
+#: The parsed locks of no-op syncs, under the cache dir (`burrow cache`).
+CACHE_FOLDER = "read-locks"
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -166,7 +169,7 @@ def _record_path(inputs: Any) -> str:
     from burrow import dirs
 
     key = os.fsencode(repr(inputs[3:7]))
-    return os.path.join(dirs.private_cache_dir(), "read-locks", f"{zlib.crc32(key):08x}")
+    return os.path.join(dirs.private_cache_dir(), CACHE_FOLDER, f"{zlib.crc32(key):08x}")
 
 
 def _stat(path: str) -> Optional[Tuple[int, int, int, int]]:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from burrow.interpreter import PythonInfo
-    from burrow.packages.requirements import FileOptions, Line
+    from burrow.packages.requirements import Line
 
 logger = getLogger(__name__)
 
@@ -103,7 +103,7 @@ def _read_requirements(
         lines += parsed.requirements
         constraints += parsed.constraints
         files += parsed.files
-        _merge_options(options, parsed.options)
+        options.merge(parsed.options)
         warning = None if constraint else header_warning(os.fspath(path), info)
         if warning:
             logger.warning("%s", warning)
@@ -261,20 +261,6 @@ def _check_hashes(pins: List[Pin], required: bool) -> None:
                 else f"other lines have one, e.g. {with_hash[0].origin}"
             )
             raise LockError(f"{pin.origin}: {pin} has no --hash, but {why}")
-
-
-def _merge_options(into: FileOptions, other: FileOptions) -> None:
-    if other.index_url:
-        into.index_url = other.index_url
-    into.extra_index_urls += other.extra_index_urls
-    into.find_links += other.find_links
-    into.no_index = into.no_index or other.no_index
-    into.no_binary |= other.no_binary
-    into.only_binary |= other.only_binary
-    into.prefer_binary = into.prefer_binary or other.prefer_binary
-    into.require_hashes = into.require_hashes or other.require_hashes
-    into.pre = into.pre or other.pre
-    into.trusted_hosts += other.trusted_hosts
 
 
 def header_warning(path: str, info: PythonInfo) -> Optional[str]:

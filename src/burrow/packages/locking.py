@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from burrow._fast import Record, getLogger
 from burrow.errors import LockError
+from burrow.fs import file_digest
 
 if TYPE_CHECKING:
     from burrow.interpreter import PythonInfo
@@ -78,27 +79,16 @@ def read_inputs(
         requirements += parsed.requirements
         constraints += parsed.constraints
         files += parsed.files
-        _merge_options(options, parsed.options)
+        options.merge(parsed.options)
     for path in [*pip_constraints(), *constraint_files]:
         parsed = parse_file(path, constraint=True)
         constraints += parsed.constraints + parsed.requirements
         files += parsed.files
-        _merge_options(options, parsed.options)
+        options.merge(parsed.options)
     for number, text in enumerate(packages, 1):
         requirements.append(parse_line(text, f"argument {number}"))
     return Inputs(requirements=requirements, constraints=constraints, options=options,
                   files=files)  # fmt: skip
-
-
-def _merge_options(into: FileOptions, other: FileOptions) -> None:
-    into.index_url = other.index_url or into.index_url
-    into.extra_index_urls += [u for u in other.extra_index_urls if u not in into.extra_index_urls]
-    into.find_links += [u for u in other.find_links if u not in into.find_links]
-    into.no_index = into.no_index or other.no_index
-    into.no_binary |= other.no_binary
-    into.only_binary |= other.only_binary
-    into.prefer_binary = into.prefer_binary or other.prefer_binary
-    into.pre = into.pre or other.pre
 
 
 def resolve_options(
@@ -389,7 +379,6 @@ def _sha256(link: Link, index: Index) -> Optional[str]:
     """The file's sha256: from the index, else hashed from its local or downloaded copy."""
     if link.sha256:
         return link.sha256
-    import hashlib
     import tempfile
     from pathlib import Path
     from urllib.parse import urlsplit
@@ -401,15 +390,12 @@ def _sha256(link: Link, index: Index) -> Optional[str]:
     else:
         temp = tempfile.mkdtemp(prefix="burrow-hash-")
         path = index.download(link, Path(temp))
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    digest = file_digest(str(path))
     if urlsplit(link.url).scheme.lower() != "file":
         import shutil
 
         shutil.rmtree(path.parent, ignore_errors=True)
-    return digest.hexdigest()
+    return digest
 
 
 # --------------------------------------------------------------------------- rendering

@@ -45,6 +45,9 @@ from burrow._fast import Record, getLogger
 from burrow.packages.index import Index
 from burrow.packages.pages import Link
 
+#: The remembered resolutions, under the index cache (`index.CACHE_FOLDER`).
+CACHE_FOLDER = "resolutions-v1"
+
 if TYPE_CHECKING:
     from burrow.packages.candidates import Target
     from burrow.packages.index import Project
@@ -91,7 +94,7 @@ class Memo:
         self.direct = [line.url for line in [*requirements, *constraints] if line.url]
         if root is not None and self.material is not None:
             key = _name(self.material)
-            self.path = os.path.join(root, "resolutions-v1", key[:2], key + ".json")
+            self.path = os.path.join(root, CACHE_FOLDER, key[:2], key + ".json")
         # Files named by direct URLs, checked before the resolution reads them.
         self.before = _file_stamps(self.direct)
 
@@ -135,7 +138,7 @@ class Front:
         self.key = json.dumps({**key, "environ": environ}, sort_keys=True, default=_plain)
         self.path: Optional[str] = None
         if root is not None:
-            self.path = os.path.join(root, "resolutions-v1", "calls", _name(self.key) + ".json")
+            self.path = os.path.join(root, CACHE_FOLDER, "calls", _name(self.key) + ".json")
 
     def load(self) -> Optional[Tuple[Resolution, Dict[str, List[str]], List[str]]]:
         """The memo's answer and the lock's option lines, when no file changed."""

@@ -108,6 +108,23 @@ class FileOptions(Record):
         return cls(extra_index_urls=[], find_links=[], no_binary=set(), only_binary=set(),
                    trusted_hosts=[])  # fmt: skip
 
+    def merge(self, other: FileOptions) -> None:
+        """Take in a later file's options as pip does: its index-url wins, lists grow
+        (a URL given twice is kept once, in first place), flags add up."""
+        self.index_url = other.index_url or self.index_url
+        for mine, theirs in (
+            (self.extra_index_urls, other.extra_index_urls),
+            (self.find_links, other.find_links),
+            (self.trusted_hosts, other.trusted_hosts),
+        ):
+            mine += [value for value in theirs if value not in mine]
+        self.no_index = self.no_index or other.no_index
+        self.no_binary |= other.no_binary
+        self.only_binary |= other.only_binary
+        self.prefer_binary = self.prefer_binary or other.prefer_binary
+        self.require_hashes = self.require_hashes or other.require_hashes
+        self.pre = self.pre or other.pre
+
 
 class RequirementsFile(Record):
     """A requirements file with its includes read: `parse_file("requirements.txt")`."""

@@ -16,7 +16,9 @@ import os
 from burrow._fast import Record, getLogger
 from burrow.environment import BUILD_PREFIX, is_environment, python_of, read_config
 from burrow.errors import BurrowError, TargetError
+from burrow.fs import file_digest
 from burrow.packages.swap import carry_over, clone_tree, recover, swap, swapped_aside
+from burrow.packages.versions import same_version
 from burrow.staging import clean_leftovers, dir_beside, remove_quietly
 
 TYPE_CHECKING = False
@@ -256,7 +258,7 @@ def diff(
             add.append(wheel)
             continue
         dist = have[name]
-        if _same_version(dist.version, wheel.version):
+        if same_version(dist.version, wheel.version):
             continue
         if _newer(wheel.version, dist.version):
             changes.upgraded.append((name, dist.version, wheel.version))
@@ -266,17 +268,6 @@ def diff(
             drop.append(dist)
         add.append(wheel)
     return changes, drop, add
-
-
-def _same_version(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(a) == Version(b)
-    except InvalidVersion:
-        return False
 
 
 def _newer(a: str, b: str) -> bool:
@@ -292,7 +283,7 @@ def _entry(wheel: Wheel, info: PythonInfo) -> Entry:
     from burrow.packages.cache import ensure_entry
 
     if not wheel.sha256:
-        wheel.sha256 = file_sha256(wheel.path)
+        wheel.sha256 = file_digest(wheel.path)
     return ensure_entry(wheel.path, wheel.sha256, info)
 
 
@@ -403,16 +394,6 @@ def local_wheel(path: str, **extra: Any) -> Wheel:
     if len(parts) not in (5, 6):
         raise SyncError(f"{os.path.basename(path)} is not a wheel file name")
     return Wheel(name=parts[0], version=parts[1], path=path, **extra)
-
-
-def file_sha256(path: str) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def summary_lines(changes: Changes) -> Iterable[str]:

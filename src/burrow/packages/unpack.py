@@ -12,6 +12,7 @@ import os
 
 from burrow._fast import getLogger, record_line
 from burrow.errors import PackageError
+from burrow.fs import file_digest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def unpack(wheel: str, sha256: Optional[str], staging: str, info: PythonInfo) ->
     scheme = {"purelib": site, "platlib": site}
     scheme.update({kind: os.path.join(staging, kind) for kind in SPILL_SCHEMES})
     filename = os.path.basename(wheel)
-    actual = _sha256_of(wheel)
+    actual = file_digest(wheel)
     if sha256 is not None and actual != sha256:
         raise PackageError(
             f"hash mismatch for {wheel}: its sha256 is {actual}, not {sha256} (it changed "
@@ -113,16 +114,6 @@ def unpack(wheel: str, sha256: Optional[str], staging: str, info: PythonInfo) ->
         "spill": spill,
         "shebang": shebang,
     }
-
-
-def _sha256_of(path: str) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _name_version(dist_path: str) -> tuple[str, str]:
