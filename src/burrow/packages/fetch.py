@@ -24,6 +24,7 @@ from typing import (
 from burrow._fast import Record, getLogger
 from burrow.errors import FetchError
 from burrow.fs import file_digest
+from burrow.packages import filecheck
 from burrow.packages.versions import same_version
 
 #: Downloaded wheels and sdists, under the cache dir (`burrow cache`).
@@ -46,7 +47,6 @@ JOBS = 8
 ATTEMPTS = 3
 _BACKOFF = 0.3  # seconds before the second attempt; doubled for each further one
 _TRANSIENT_HTTP = frozenset({408, 429, 500, 502, 503, 504})
-_MARK = ".checked"  # beside a kept download: "<size> <mtime_ns>" when its hash was checked
 
 
 class LocalWheel(Record, frozen=True, unhashed=("direct_url",)):
@@ -192,7 +192,7 @@ class _Fetcher:
         # That entry is the file the lock accepts, so the wheel is not read: the entry's
         # builder checked its sha256 (and a rebuild from this path checks it again).
         file = _File(filename=os.path.basename(path), url=None, path=path, hashes=pin.hashes)
-        name, version = _name_version(path, pin)
+        name, version = filecheck.name_version(path, pin)
         return LocalWheel(name=name, version=version, path=path, sha256=digest,
                           direct_url=_archive_url(pin, file, digest),
                           origin=pin.origin)  # fmt: skip
@@ -217,7 +217,7 @@ class _Fetcher:
         from burrow.packages.build import build_project
 
         wheel = build_project(path, self.info, editable=pin.editable, origin=pin.origin)
-        name, version = _name_version(wheel, pin)
+        name, version = filecheck.name_version(wheel, pin)
         url = _file_url(path)
         return LocalWheel(name=name, version=version, path=wheel, sha256=file_digest(wheel),
                           direct_url={"url": url, "dir_info": {"editable": True}} if pin.editable
@@ -273,7 +273,7 @@ class _Fetcher:
                 logger.warning("%s is yanked%s", link.filename,
                                f": {link.yanked}" if link.yanked else "")  # fmt: skip
             files.append(_File(filename=link.filename, url=link.url, path=None,
-                               hashes=_accepted(pin, link), link=link))  # fmt: skip
+                               hashes=filecheck.accepted(pin, link), link=link))  # fmt: skip
         return self._choose_and_get(pin, files)
 
     # -- choosing
@@ -294,7 +294,7 @@ class _Fetcher:
                 if spec is not None and not spec.contains(self.info.version_str, True):
                     reasons.append(f"{file.filename} needs Python {link.requires_python}")
                     continue
-            if pin.hashes and link is not None and not _hash_known_ok(pin, link):
+            if pin.hashes and link is not None and not filecheck.hash_known_ok(pin, link):
                 reasons.append(f"{file.filename} has a hash the lock does not accept")
                 continue
             usable.append(file)
@@ -318,10 +318,10 @@ class _Fetcher:
         if sdists:
             return self._get(pin, sdists[0], direct=False)
         mismatched = [f for f in files if f not in usable and pin.hashes and f.link is not None
-                      and not _hash_known_ok(pin, f.link)]  # fmt: skip
+                      and not filecheck.hash_known_ok(pin, f.link)]  # fmt: skip
         if mismatched and len(mismatched) == len(files):
             offered = ", ".join(
-                f"{f.filename} {_first_hash(f.link)}" for f in mismatched[:2] if f.link
+                f"{f.filename} {filecheck.first_hash(f.link)}" for f in mismatched[:2] if f.link
             )
             raise FetchError(
                 f"{pin.origin}: {pin}: hash mismatch: the lock accepts none of the index's "
@@ -352,7 +352,7 @@ class _Fetcher:
         """The file on disk (cache, or the user's own path), checked; an sdist built."""
         if file.path is not None:
             local = file.path
-            digest = _check_local(pin, local)
+            digest = filecheck.check_local(pin, local)
         else:
             local, digest = self._download(pin, file)
         if not file.filename.endswith(".whl"):
@@ -362,11 +362,11 @@ class _Fetcher:
                 raise FetchError(f"{pin.origin}: {pin}: --only-binary rules out {file.filename}")
 
             wheel = build_sdist(local, digest, self.info, origin=pin.origin)
-            name, version = _name_version(wheel, pin)
+            name, version = filecheck.name_version(wheel, pin)
             return LocalWheel(name=name, version=version, path=wheel, sha256=file_digest(wheel),
                               direct_url=_archive_url(pin, file, digest) if direct else None,
                               origin=pin.origin)  # fmt: skip
-        name, version = _name_version(local, pin)
+        name, version = filecheck.name_version(local, pin)
         return LocalWheel(name=name, version=version, path=local, sha256=digest,
                           direct_url=_archive_url(pin, file, digest) if direct else None,
                           origin=pin.origin)  # fmt: skip
@@ -386,9 +386,9 @@ class _Fetcher:
                 rank = self._wheel_rank(filename) if filename.endswith(".whl") else None
                 if rank is not None and (best is None or rank < best[0]):
                     best = (rank, os.path.join(folder, filename), digest)
-        if best is None or not _intact(best[1], best[2]):
+        if best is None or not filecheck.intact(best[1], best[2]):
             return None
-        name, version = _name_version(best[1], pin)
+        name, version = filecheck.name_version(best[1], pin)
         return LocalWheel(name=name, version=version, path=best[1], sha256=best[2],
                           origin=pin.origin)  # fmt: skip
 
@@ -405,7 +405,7 @@ class _Fetcher:
             known = known or [file.link.sha256]
         for digest in known:
             cached = os.path.join(downloads_dir(), digest[:2], digest, file.filename)
-            if os.path.isfile(cached) and _intact(cached, digest):
+            if os.path.isfile(cached) and filecheck.intact(cached, digest):
                 return cached, digest
         if file.url is None:
             raise FetchError(f"{pin.origin}: {pin}: {file.filename} has no URL")
@@ -431,14 +431,14 @@ class _Fetcher:
                     last = exc
                     continue
                 digest = file_digest(str(path))
-                if pin.hashes and not _accepts(pin.hashes, str(path), digest):
+                if pin.hashes and not filecheck.accepts(pin.hashes, str(path), digest):
                     last = FetchError(f"hash mismatch for {file.filename}")
                     continue
                 final_dir = os.path.join(root, digest[:2], digest)
                 os.makedirs(final_dir, exist_ok=True)
                 final = os.path.join(final_dir, file.filename)
                 os.replace(path, final)
-                _mark_intact(final)
+                filecheck.mark_intact(final)
                 return final, digest
             raise FetchError(f"{pin.origin}: {pin}: {last}") from None
         finally:
@@ -469,77 +469,6 @@ def _pin_file(entry: Any) -> _File:
                  path=entry.path, hashes={k: [v] for k, v in entry.hashes.items()})  # fmt: skip
 
 
-def _accepted(pin: Pin, link: Link) -> Dict[str, List[str]]:
-    """The digests to check a file against: the lock's, else the index's."""
-    if pin.hashes:
-        return {k: list(v) for k, v in pin.hashes.items()}
-    return {k: [v] for k, v in link.hashes.items()}
-
-
-def _hash_known_ok(pin: Pin, link: Link) -> bool:
-    """False only when the index's hash of a file is one the lock does not accept."""
-    for algorithm, digests in pin.hashes.items():
-        offered = link.hashes.get(algorithm)
-        if offered is not None:
-            return bool(offered.lower() in digests)
-    return True
-
-
-def _intact(path: str, sha256: str) -> bool:
-    """Whether a kept download still is the file its sha256 names. Cheap when its size and
-    mtime are those recorded when it was checked; hashed again (and re-marked) otherwise."""
-    try:
-        st = os.stat(path)
-        with open(path + _MARK, encoding="ascii") as handle:
-            if handle.read() == f"{st.st_size} {st.st_mtime_ns}":
-                return True
-    except (OSError, ValueError):
-        pass
-    try:
-        if file_digest(path) != sha256:
-            return False
-    except OSError:
-        return False
-    _mark_intact(path)
-    return True
-
-
-def _mark_intact(path: str) -> None:
-    """Record the size and mtime of a download whose hash was just checked."""
-    from burrow import fs
-
-    try:
-        st = os.stat(path)
-        fs.replace_file(path + _MARK, f"{st.st_size} {st.st_mtime_ns}".encode("ascii"))
-    except OSError as exc:  # only costs a hash next time
-        logger.debug("cannot mark %s as checked: %s", path, exc)
-
-
-def _first_hash(link: Link) -> str:
-    algorithm = "sha256" if "sha256" in link.hashes else next(iter(link.hashes), "")
-    return f"{algorithm}:{link.hashes[algorithm]}" if algorithm else "(no hash)"
-
-
-def _check_local(pin: Pin, path: str) -> str:
-    digest = file_digest(path)
-    if pin.hashes and not _accepts(pin.hashes, path, digest):
-        raise FetchError(
-            f"{pin.origin}: {pin}: hash mismatch for {path}: its sha256 is {digest}, "
-            "not one the lock accepts"
-        )
-    return digest
-
-
-def _accepts(hashes: Dict[str, List[str]], path: str, sha256: str) -> bool:
-    """Whether a file matches one of the accepted digests of any algorithm given."""
-
-    for algorithm, digests in hashes.items():
-        actual = sha256 if algorithm == "sha256" else file_digest(path, algorithm)
-        if actual in digests:
-            return True
-    return False
-
-
 def _transient(exc: BaseException) -> bool:
     """Whether a download failure may pass on a second try (network, 5xx, short read)."""
     import http.client
@@ -565,22 +494,6 @@ def _version_key(text: str) -> Any:
         return (0, Version(text))
     except InvalidVersion:
         return (-1, text)
-
-
-def _name_version(wheel: str, pin: Pin) -> Tuple[str, str]:
-    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
-
-    try:
-        name, version, _, _ = parse_wheel_filename(os.path.basename(wheel))
-    except InvalidWheelFilename as exc:
-        raise FetchError(f"{pin.origin}: {pin}: {exc}") from None
-    if pin.name is not None and canonicalize_name(name) != pin.name:
-        raise FetchError(
-            f"{pin.origin}: {pin}: the file is {os.path.basename(wheel)}, not {pin.name}"
-        )
-    if pin.version is not None and not same_version(str(version), pin.version):
-        raise FetchError(f"{pin.origin}: {pin}: the file is version {version}, not {pin.version}")
-    return str(name), str(version)
 
 
 def _file_url(path: str) -> str:

@@ -1,0 +1,111 @@
+"""Whether a file on disk is the one a pin accepts: the lock's hashes, else the index's.
+
+A kept download is hashed once; a ``.checked`` mark beside it records the size and mtime
+it had then, so a later run trusts it with one stat (and hashes it again otherwise).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Dict, List, Tuple
+
+from burrow._fast import getLogger
+from burrow.errors import FetchError
+from burrow.fs import file_digest
+from burrow.packages.versions import same_version
+
+if TYPE_CHECKING:
+    from burrow.packages.lockfile import Pin
+    from burrow.packages.pages import Link
+
+logger = getLogger(__name__)
+
+MARK = ".checked"  # beside a kept download: "<size> <mtime_ns>" when its hash was checked
+
+
+def accepted(pin: Pin, link: Link) -> Dict[str, List[str]]:
+    """The digests to check a file against: the lock's, else the index's."""
+    if pin.hashes:
+        return {k: list(v) for k, v in pin.hashes.items()}
+    return {k: [v] for k, v in link.hashes.items()}
+
+
+def hash_known_ok(pin: Pin, link: Link) -> bool:
+    """False only when the index's hash of a file is one the lock does not accept."""
+    for algorithm, digests in pin.hashes.items():
+        offered = link.hashes.get(algorithm)
+        if offered is not None:
+            return bool(offered.lower() in digests)
+    return True
+
+
+def intact(path: str, sha256: str) -> bool:
+    """Whether a kept download still is the file its sha256 names. Cheap when its size and
+    mtime are those recorded when it was checked; hashed again (and re-marked) otherwise."""
+    try:
+        st = os.stat(path)
+        with open(path + MARK, encoding="ascii") as handle:
+            if handle.read() == f"{st.st_size} {st.st_mtime_ns}":
+                return True
+    except (OSError, ValueError):
+        pass
+    try:
+        if file_digest(path) != sha256:
+            return False
+    except OSError:
+        return False
+    mark_intact(path)
+    return True
+
+
+def mark_intact(path: str) -> None:
+    """Record the size and mtime of a download whose hash was just checked."""
+    from burrow import fs
+
+    try:
+        st = os.stat(path)
+        fs.replace_file(path + MARK, f"{st.st_size} {st.st_mtime_ns}".encode("ascii"))
+    except OSError as exc:  # only costs a hash next time
+        logger.debug("cannot mark %s as checked: %s", path, exc)
+
+
+def first_hash(link: Link) -> str:
+    algorithm = "sha256" if "sha256" in link.hashes else next(iter(link.hashes), "")
+    return f"{algorithm}:{link.hashes[algorithm]}" if algorithm else "(no hash)"
+
+
+def check_local(pin: Pin, path: str) -> str:
+    digest = file_digest(path)
+    if pin.hashes and not accepts(pin.hashes, path, digest):
+        raise FetchError(
+            f"{pin.origin}: {pin}: hash mismatch for {path}: its sha256 is {digest}, "
+            "not one the lock accepts"
+        )
+    return digest
+
+
+def accepts(hashes: Dict[str, List[str]], path: str, sha256: str) -> bool:
+    """Whether a file matches one of the accepted digests of any algorithm given."""
+
+    for algorithm, digests in hashes.items():
+        actual = sha256 if algorithm == "sha256" else file_digest(path, algorithm)
+        if actual in digests:
+            return True
+    return False
+
+
+def name_version(wheel: str, pin: Pin) -> Tuple[str, str]:
+    """(name, version) of a wheel file, which must be the pin's."""
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+    try:
+        name, version, _, _ = parse_wheel_filename(os.path.basename(wheel))
+    except InvalidWheelFilename as exc:
+        raise FetchError(f"{pin.origin}: {pin}: {exc}") from None
+    if pin.name is not None and canonicalize_name(name) != pin.name:
+        raise FetchError(
+            f"{pin.origin}: {pin}: the file is {os.path.basename(wheel)}, not {pin.name}"
+        )
+    if pin.version is not None and not same_version(str(version), pin.version):
+        raise FetchError(f"{pin.origin}: {pin}: the file is version {version}, not {pin.version}")
+    return str(name), str(version)
