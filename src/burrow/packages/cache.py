@@ -26,11 +26,19 @@ from burrow.errors import PackageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Optional, Tuple
+    from typing import Any, Dict, List, Optional, Sequence, Tuple
 
     from burrow.interpreter import PythonInfo
 
-__all__ = ["DamagedEntry", "Entry", "PackageError", "ensure_entry", "entry_path", "load_entry"]
+__all__ = [
+    "DamagedEntry",
+    "Entry",
+    "PackageError",
+    "ensure_entries",
+    "ensure_entry",
+    "entry_path",
+    "load_entry",
+]
 
 log = getLogger(__name__)
 
@@ -101,6 +109,47 @@ def ensure_entry(wheel: str, sha256: str, info: PythonInfo) -> Entry:
     except DamagedEntry:
         pass
     return build_entry(wheel, sha256, info)
+
+
+def ensure_entries(wheels: Sequence[Tuple[str, str]], info: PythonInfo) -> List[Entry]:
+    """``ensure_entry`` of each (wheel, sha256), in order; missing ones built side by side.
+
+    A cold entry is mostly waiting on its compiler process (and on zlib, which lets go of
+    the GIL too), so a few are built at once by threads, each under its own entry lock as
+    ever. The first failure in ``wheels``' order is raised, once the builds running then
+    are over; those not started yet are not started.
+    """
+    found: List[Optional[Entry]] = []
+    for _wheel, sha256 in wheels:
+        try:
+            found.append(load_entry(entry_path(sha256, info)))
+        except DamagedEntry:
+            found.append(None)
+    missing = [i for i, entry in enumerate(found) if entry is None]
+    if len(missing) < 2:
+        for i in missing:
+            found[i] = build_entry(*wheels[i], info)
+        return [entry for entry in found if entry is not None]
+    from concurrent.futures import ThreadPoolExecutor
+
+    executor = ThreadPoolExecutor(max_workers=min(len(missing), _builders()))
+    futures = [executor.submit(build_entry, *wheels[i], info) for i in missing]
+    try:
+        for i, future in zip(missing, futures):
+            found[i] = future.result()
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        executor.shutdown(wait=True)
+    return [entry for entry in found if entry is not None]
+
+
+def _builders() -> int:
+    """Entries built at once: one per core, and one more, whose unpacking (in this
+    process) goes on while the others' compilers run."""
+    return (os.cpu_count() or 1) + 1
 
 
 def build_entry(

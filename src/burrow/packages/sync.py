@@ -196,7 +196,7 @@ def sync_wheels(
         changes, drop, add = diff(have, wheels, keep_others=keep_others)
         if not changes:
             return changes
-        entries = [(wheel, _entry(wheel, info)) for wheel in add]
+        entries = _entries(add, info)
         _reached("cached")
         apply(target, info, layout, drop, entries)
     return changes
@@ -220,7 +220,7 @@ def install_new(
     from burrow.packages.installed import canonical_name
 
     drop = [d for d in drop if d.name in {canonical_name(w.name) for w in add}]
-    entries = [(wheel, _entry(wheel, info)) for wheel in add]
+    entries = _entries(add, info)
     _change(build, final, info, layout, drop, entries, relocatable)
     return changes
 
@@ -279,12 +279,15 @@ def _newer(a: str, b: str) -> bool:
         return a > b
 
 
-def _entry(wheel: Wheel, info: PythonInfo) -> Entry:
-    from burrow.packages.cache import ensure_entry
+def _entries(wheels: Sequence[Wheel], info: PythonInfo) -> List[Tuple[Wheel, Entry]]:
+    """Each wheel with its cache entry; the missing entries are built side by side."""
+    from burrow.packages.cache import ensure_entries
 
-    if not wheel.sha256:
-        wheel.sha256 = file_digest(wheel.path)
-    return ensure_entry(wheel.path, wheel.sha256, info)
+    for wheel in wheels:
+        if not wheel.sha256:
+            wheel.sha256 = file_digest(wheel.path)
+    built = ensure_entries([(wheel.path, str(wheel.sha256)) for wheel in wheels], info)
+    return list(zip(wheels, built))
 
 
 # --- applying the changes all or nothing ------------------------------------------------

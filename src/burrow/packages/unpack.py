@@ -77,7 +77,7 @@ def unpack(wheel: str, sha256: Optional[str], staging: str, info: PythonInfo) ->
         for script in generated:
             if os.path.exists(os.path.join(scripts_dir, script)):
                 os.unlink(os.path.join(scripts_dir, script))
-    _compile(site, info)
+    _compile(site, info, sum(line.split(",", 1)[0].endswith(".py") for line in record_lines))
     dir_list, files = _walk(site)
     known = {line.split(",", 1)[0] for line in record_lines}
     for rel, *_ in files:
@@ -174,14 +174,24 @@ def _entry_points(path: str) -> List[List[str]]:
     return found
 
 
-def _compile(site: str, info: PythonInfo) -> None:
-    """Byte-compile with the target interpreter itself, so the .pyc magic matches."""
+#: Sources from which compileall gets worker processes (one per core): below it, starting
+#: them costs more than they save.
+MANY_SOURCES = 400
+
+
+def _compile(site: str, info: PythonInfo, sources: int) -> None:
+    """Byte-compile with the target interpreter itself, so the .pyc magic matches; with
+    worker processes when there are ``MANY_SOURCES`` (each .pyc is the same either way)."""
     import subprocess
 
-    code = "import compileall, sys\nsys.exit(not compileall.compile_dir(sys.argv[1], quiet=1))\n"
+    workers = 0 if sources >= MANY_SOURCES and (os.cpu_count() or 1) > 1 else 1
+    code = (
+        "import compileall, sys\n"
+        "sys.exit(not compileall.compile_dir(sys.argv[1], quiet=1, workers=int(sys.argv[2])))\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     proc = subprocess.run(
-        [info.base_executable, "-E", "-s", "-c", code, site],
+        [info.base_executable, "-E", "-s", "-c", code, site, str(workers)],
         capture_output=True,
         env=env,
         check=False,
