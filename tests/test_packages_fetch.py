@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Sequence
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from localindex import serve, sha256, wheel, write_index
 
 from burrow.errors import FetchError, PackageError
@@ -378,3 +380,67 @@ def test_damaged_download_is_not_reused(tmp_path: Path, info: PythonInfo) -> Non
     assert (kept.parent / (kept.name + ".checked")).read_text() == (
         f"{kept.stat().st_size} {kept.stat().st_mtime_ns}"
     )
+
+
+# -- a wheel's name and version read without packaging
+
+
+_PART = st.text("abAB019._-+!", min_size=0, max_size=6)
+_VERSIONS = st.sampled_from(
+    ["1.0", "01.0", "1.0.0", "0", "2026.10.19.post1", "1.0rc1", "1.0a0.dev3", "1.0.post2.dev0",
+     "1!2.0", "1.0+local", "1.0-1", "1.0RC1", "1.0c1", "v1.0", "1.0.dev", "1..0", "", "1.0_1"]
+)  # fmt: skip
+_TAGS = st.sampled_from(
+    ["py3-none-any", "py2.py3-none-any", "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64",
+     "3py-none-any", "py3--any", "py3-none-", "py3.-none-any", "py3-none-any-x", "Py3-None-Any"]
+)  # fmt: skip
+
+
+@given(
+    name=st.one_of(_PART, st.sampled_from(["Jinja2", "typing_extensions", "a.b", "a__b", "_a"])),
+    version=st.one_of(_VERSIONS, _PART),
+    build=st.sampled_from(["", "-1", "-12abc", "-x1", "-1_2.3"]),
+    tags=_TAGS,
+)
+def test_a_plain_wheel_name_reads_as_packaging_reads_it(
+    name: str, version: str, build: str, tags: str
+) -> None:
+    """Whatever the light reader accepts, packaging reads to the same name and version."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    from burrow.packages.filecheck import plain_wheel_name
+
+    filename = f"{name}-{version}{build}-{tags}.whl"
+    plain = plain_wheel_name(filename)
+    try:
+        parsed = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        assert plain is None
+        return
+    if plain is not None:
+        assert plain == (parsed[0], str(parsed[1]))
+
+
+def test_the_light_reader_takes_the_usual_names() -> None:
+    from burrow.packages.filecheck import plain_wheel_name
+
+    assert plain_wheel_name("Jinja2-3.1.4-py3-none-any.whl") == ("jinja2", "3.1.4")
+    assert plain_wheel_name("typing_extensions-4.16.0-py3-none-any.whl") == (
+        "typing-extensions",
+        "4.16.0",
+    )
+    assert plain_wheel_name(
+        "numpy-2.4.6-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"
+    ) == ("numpy", "2.4.6")
+    assert plain_wheel_name("certifi-2026.10.19.post1-py3-none-any.whl") == (
+        "certifi",
+        "2026.10.19.post1",
+    )
+    assert plain_wheel_name("tool-1.0-2-py2.py3-none-any.whl") == ("tool", "1.0")
+    # Left to packaging: a local version, an epoch, a version spelt unusually.
+    for name in (
+        "a-1.0+local-py3-none-any.whl",
+        "a-1!1.0-py3-none-any.whl",
+        "a-01.0-py3-none-any.whl",
+    ):
+        assert plain_wheel_name(name) is None

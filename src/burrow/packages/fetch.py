@@ -156,16 +156,31 @@ class _Fetcher:
     index: Index
 
     def __init__(self, index: Optional[Index], info: PythonInfo, config: IndexConfig) -> None:
-        from burrow.packages.tags import supported_tags
-
         if index is not None:
             self.index = index
         self.info = info
         self.config = config
-        self.tags: List[Tag] = supported_tags(info)
-        self.rank = {str(tag): i for i, tag in reversed(list(enumerate(self.tags)))}
+        self._tags: List[Tag] = []
         self.only_binary: AbstractSet[str] = frozenset()
         self.no_binary: AbstractSet[str] = frozenset()
+
+    @property
+    def tags(self) -> List[Tag]:
+        """The target's wheel tags, best first; worked out (with packaging) on first use:
+        pins whose cache entry is built need none."""
+        if not self._tags:
+            from burrow.packages.tags import supported_tags
+
+            tags = supported_tags(self.info)
+            # The rank first: another download thread may read it once the tags are set.
+            self._rank = {str(tag): i for i, tag in reversed(list(enumerate(tags)))}
+            self._tags = tags
+        return self._tags
+
+    @property
+    def rank(self) -> Dict[str, int]:
+        """Each tag's place in ``tags``, by its text."""
+        return self._rank if self.tags else {}
 
     def wheels_allowed(self, pin: Pin) -> bool:
         """pip's rule: a project named in one list beats ':all:' in the other."""

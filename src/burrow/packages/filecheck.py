@@ -7,7 +7,7 @@ it had then, so a later run trusts it with one stat (and hashes it again otherwi
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Dict, List, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from burrow._fast import getLogger
 from burrow.errors import FetchError
@@ -94,15 +94,49 @@ def accepts(hashes: Dict[str, List[str]], path: str, sha256: str) -> bool:
     return False
 
 
+#: A wheel file name in the plain form that every packaging release reads alike: ASCII
+#: name parts, a version in PEP 440's normal spelling (which its parsing gives back
+#: unchanged), a build tag led by a digit, and identifier-like tags.
+_PLAIN_WHEEL = (
+    r"([A-Za-z0-9]+(?:[._][A-Za-z0-9]+)*)"
+    r"-((?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*(?:(?:a|b|rc)(?:0|[1-9][0-9]*))?"
+    r"(?:\.post(?:0|[1-9][0-9]*))?(?:\.dev(?:0|[1-9][0-9]*))?)"
+    r"(?:-[0-9][A-Za-z0-9_.]*)?"
+    r"-[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+    r"(?:-[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*){2}\.whl"
+)
+
+
+def plain_wheel_name(filename: str) -> Optional[Tuple[str, str]]:
+    """(canonical name, version) of a plainly formed wheel file name, as packaging's
+    ``parse_wheel_filename`` gives them, without importing it; None for any other name.
+
+    >>> plain_wheel_name("Jinja2-3.1.4-py3-none-any.whl")
+    ('jinja2', '3.1.4')
+    """
+    import re
+
+    match = re.fullmatch(_PLAIN_WHEEL, filename)
+    if match is None:
+        return None
+    # Single separators only: lowering and dashing is the whole of canonicalize_name.
+    return match.group(1).lower().replace("_", "-").replace(".", "-"), match.group(2)
+
+
 def name_version(wheel: str, pin: Pin) -> Tuple[str, str]:
     """(name, version) of a wheel file, which must be the pin's."""
-    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+    plain = plain_wheel_name(os.path.basename(wheel))
+    if plain is not None:
+        name, version = plain
+    else:
+        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-    try:
-        name, version, _, _ = parse_wheel_filename(os.path.basename(wheel))
-    except InvalidWheelFilename as exc:
-        raise FetchError(f"{pin.origin}: {pin}: {exc}") from None
-    if pin.name is not None and canonicalize_name(name) != pin.name:
+        try:
+            parsed, parsed_version, _, _ = parse_wheel_filename(os.path.basename(wheel))
+        except InvalidWheelFilename as exc:
+            raise FetchError(f"{pin.origin}: {pin}: {exc}") from None
+        name, version = str(parsed), str(parsed_version)
+    if pin.name is not None and name != pin.name:
         raise FetchError(
             f"{pin.origin}: {pin}: the file is {os.path.basename(wheel)}, not {pin.name}"
         )

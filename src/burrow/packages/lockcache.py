@@ -2,13 +2,15 @@
 
 Reading a lock (pip's requirements format, markers evaluated for the target) costs tens
 of milliseconds and imports ``packaging``; deciding that an env already matches needs only
-the lock's (name, version) pairs. ``remember`` keeps them in one marshal record keyed by
+the lock's (name, version) pairs, and ``create -r`` needs the pins as read (``recall_lock``).
+``remember`` keeps both in one marshal record keyed by
 everything the reading depended on: each file read (size, mtime_ns, ctime_ns, inode), the
 working directory, the values of the ``${VARS}`` the files name, the target's facts, the
 machine (platform markers), burrow's own reading code, pip's config files and constraint
 files (whose pins a lock must keep to); and the kind of every local file a pin names.
 ``recall`` gives them back only while all of that is unchanged, so its answer is the one a
-fresh read gives.
+fresh read gives. The target counts by its facts, not its path: every env of one
+interpreter shares the record (a new env's path is not known before it is built).
 """
 
 from __future__ import annotations
@@ -26,15 +28,17 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Sequence, Tuple
 
     from burrow.interpreter import PythonInfo
-    from burrow.packages.pins import Lock
+    from burrow.packages.pins import Lock, Pin
 
 log = getLogger(__name__)
 
 #: Bumped whenever the record's meaning changes.
-FORMAT = 2
+FORMAT = 3
 #: A file changed less than this long before its stat could change again unseen (a
 #: timestamp's granularity is up to 2 s on some filesystems): its record is not kept.
 SETTLED_NS = 2_000_000_000
+#: Facts of a target that name the env it was seen in, not what a lock reads for it.
+_WHERE = ("executable", "prefix")
 #: Variables that move pip's config files (PIP_* ones are all part of the key too).
 _CONFIG_VARIABLES = ("HOME", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "APPDATA", "PROGRAMDATA")
 
@@ -48,6 +52,45 @@ def recall(
     >>> recall(["requirements.lock"], [], info)  # doctest: +SKIP
     ([('flask', '3.0.3'), ('jinja2', '3.1.4')], [])
     """
+    record = _valid_record(paths, constraints, info)
+    if record is None:
+        return None
+    try:
+        pins = [(name, version) for name, version in record["pins"]]
+        warnings = list(record["warnings"])
+    except (TypeError, KeyError, ValueError):  # not a record of this format
+        return None
+    return pins, warnings
+
+
+def recall_lock(
+    paths: Sequence[str], constraints: Sequence[str], info: PythonInfo
+) -> Optional[Tuple[Lock, List[str]]]:
+    """The lock as a fresh ``lockfile.read_lock`` would give it and the warnings its
+    reading gives, or None; what ``create -r`` installs without parsing the lock."""
+    record = _valid_record(paths, constraints, info)
+    if record is None:
+        return None
+    from burrow.packages.pins import Lock
+    from burrow.packages.requirements import FileOptions
+
+    try:
+        kept = record["lock"]
+        lock = Lock(
+            pins=[_pin(fields) for fields in kept["pins"]],
+            options=FileOptions(**kept["options"]),
+            files=list(kept["files"]),
+        )
+        warnings = list(record["warnings"])
+    except (TypeError, KeyError, ValueError):  # not a record of this format
+        return None
+    return lock, warnings
+
+
+def _valid_record(
+    paths: Sequence[str], constraints: Sequence[str], info: PythonInfo
+) -> Optional[Dict[str, Any]]:
+    """The record of this reading while everything it depended on is unchanged, else None."""
     inputs = _inputs(paths, constraints, info)
     record = store.load(_record_path(inputs))
     try:
@@ -65,11 +108,24 @@ def recall(
         for path, seen in record["config"]:  # pip's config files, present or not
             if _stat(path) != seen:
                 return None
-        pins = [(name, version) for name, version in record["pins"]]
-        warnings = list(record["warnings"])
     except (TypeError, KeyError, ValueError):  # absent, or not a record of this format
         return None
-    return pins, warnings
+    return record  # type: ignore[no-any-return]
+
+
+def _kept_pin(pin: Pin) -> Dict[str, Any]:
+    """A pin as marshal keeps it (its files as plain dicts)."""
+    fields = pin.as_dict()
+    fields["files"] = [file.as_dict() for file in pin.files]
+    return fields
+
+
+def _pin(fields: Dict[str, Any]) -> Pin:
+    from burrow.packages.pins import Pin, PinFile
+
+    fields = dict(fields)
+    fields["files"] = tuple(PinFile(**file) for file in fields["files"])
+    return Pin(**fields)
 
 
 def remember(
@@ -111,6 +167,11 @@ def remember(
         "local": [[pin.path, _kind(pin.path)] for pin in lock.pins if pin.path],
         "config": [[str(path), _stat(str(path))] for path in config_files(os.environ)],
         "pins": [[pin.name, pin.version] for pin in lock.pins],
+        "lock": {
+            "pins": [_kept_pin(pin) for pin in lock.pins],
+            "options": lock.options.as_dict(),
+            "files": list(lock.files),
+        },
         "warnings": list(warnings),
     }
     try:
@@ -136,7 +197,7 @@ def _inputs(paths: Sequence[str], constraints: Sequence[str], info: PythonInfo) 
         os.getcwd(),
         tuple(paths),
         tuple(constraints),
-        tuple(sorted(info.as_dict().items())),
+        tuple(sorted((k, v) for k, v in info.as_dict().items() if k not in _WHERE)),
         uname,
         # Where pip's config files are, and settings that override them.
         tuple(

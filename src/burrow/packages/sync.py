@@ -98,7 +98,7 @@ def sync(
             for warning in known[1]:
                 log.warning("%s", warning)
             return changes
-    lock = _read_lock(paths, constraint_paths, info)
+    lock = _lock(paths, constraint_paths, info)
     pins = list(lock.pins)
     unknown = [pin for pin in pins if pin.version is None or pin.name is None]
     wheels = materialize(unknown, info, lock) if unknown else []
@@ -109,6 +109,18 @@ def sync(
     fetched = {w.name: w for w in wheels}
     wheels += materialize([pin for pin in add if pin.name not in fetched], info, lock)
     return sync_wheels(target, _all_wheels(wanted, wheels))
+
+
+def _lock(paths: List[str], constraint_paths: List[str], info: PythonInfo) -> Lock:
+    """The lock as last read while unchanged (its warnings given again), else read afresh."""
+    from burrow.packages.lockcache import recall_lock
+
+    known = recall_lock(paths, constraint_paths, info)
+    if known is None:
+        return _read_lock(paths, constraint_paths, info)
+    for warning in known[1]:
+        log.warning("%s", warning)
+    return known[0]
 
 
 def _read_lock(paths: List[str], constraint_paths: List[str], info: PythonInfo) -> Lock:
@@ -227,14 +239,22 @@ def install_new(
 
 def pinned_wheels(lockfiles: Sequence[str], info: PythonInfo) -> Optional[List[Wheel]]:
     """The wheels of ``lockfiles`` when they are a lock this engine installs; None for
-    requirements with ranges, which pip (or the resolver) handles."""
+    requirements with ranges, which pip (or the resolver) handles. A lock read before
+    and unchanged since is not parsed again (``lockcache``)."""
     from burrow.errors import UnpinnedError
-    from burrow.packages.lockfile import read_lock
+    from burrow.packages.lockcache import recall_lock
 
-    try:
-        lock = read_lock(list(lockfiles), [], info)
-    except UnpinnedError:
-        return None
+    paths = [os.fspath(path) for path in lockfiles]
+    known = recall_lock(paths, [], info)
+    if known is not None:
+        lock = known[0]
+        for warning in known[1]:
+            log.warning("%s", warning)
+    else:
+        try:
+            lock = _read_lock(paths, [], info)
+        except UnpinnedError:
+            return None
     return materialize(lock.pins, info, lock)
 
 
