@@ -12,8 +12,9 @@ from typing import Any, List, Tuple
 
 import pytest
 
+from burrow.interpreter import PythonInfo
 from burrow.packages import linking
-from burrow.packages.cache import DamagedEntry
+from burrow.packages.cache import DamagedEntry, Entry
 
 
 @pytest.fixture(params=[10**9, 2], ids=["one-thread", "two-threads"])
@@ -64,3 +65,81 @@ def test_a_damaged_file_in_either_half_is_refused(
     with pytest.raises(DamagedEntry, match=str(victim)):
         linking.link_files(str(source), str(dest), dirs, files)
     assert not (dest / victim.relative_to(source)).exists()
+
+
+# -- entries side by side
+
+
+def test_side_by_side_runs_every_task_once() -> None:
+    done: List[int] = []
+    linking.link_side_by_side([lambda i=i: done.append(i) for i in range(50)])  # type: ignore[misc]
+    assert sorted(done) == list(range(50))
+
+
+def test_the_first_failure_stops_what_has_not_started_and_is_raised() -> None:
+    import threading
+
+    started: List[int] = []
+    first_running = threading.Event()
+    failing = threading.Event()
+
+    def slow() -> None:  # holds one thread until the other has failed
+        started.append(0)
+        first_running.set()
+        assert failing.wait(60)
+
+    def fail() -> None:
+        started.append(1)
+        assert first_running.wait(60)
+        failing.set()
+        raise DamagedEntry("entry 1 changed")
+
+    def later(i: int) -> None:
+        started.append(i)
+
+    tasks = [slow, fail, *(lambda i=i: later(i) for i in range(2, 10))]  # type: ignore[misc]
+    with pytest.raises(DamagedEntry, match="entry 1 changed"):
+        linking.link_side_by_side(tasks)
+    assert sorted(started) == [0, 1]  # the slow one finished; nothing later was started
+
+
+def test_one_task_or_one_thread_runs_in_the_caller() -> None:
+    import threading
+
+    seen: List[str] = []
+    linking.link_side_by_side([lambda: seen.append(threading.current_thread().name)])
+    linking.link_side_by_side([lambda: seen.append(threading.current_thread().name)] * 2, 1)
+    assert seen == [threading.current_thread().name] * 3
+
+
+def test_entries_apart_unless_they_write_one_path(
+    tmp_path: Path, cache: Path, info: PythonInfo
+) -> None:
+    """A file, a .pth or a script two dists write (any case, any extension) keeps the
+    lock's order; anything else may be linked side by side."""
+    import hashlib
+
+    from helpers import make_wheel
+
+    from burrow.layout import plan
+    from burrow.packages.cache import ensure_entry
+
+    def entry(name: str, **kwargs: Any) -> Entry:
+        wheel = make_wheel(tmp_path / "w", name, **kwargs)
+        return ensure_entry(str(wheel), hashlib.sha256(wheel.read_bytes()).hexdigest(), info)
+
+    layout = plan(info)
+    plain = [entry(name) for name in ("aa", "bb")]
+    assert linking.writes_apart(plain, layout, info)
+    assert linking.writes_apart(plain[:1], layout, info)
+    clashes = [
+        entry("cc", files={"shared/Data.txt": "c"}),
+        entry("dd", files={"shared/data.txt": "d"}),
+        entry("ee", files={"same.pth": "import os"}),
+        entry("ff", files={"same.pth": "import sys"}),
+        entry("gg", console_scripts={"tool": "gg:main"}),
+        entry("hh", files={"hh-1.0.data/scripts/tool": "#!/bin/sh\n"}),
+    ]
+    for first, second in zip(clashes[::2], clashes[1::2]):
+        assert not linking.writes_apart([*plain, first, second], layout, info)
+        assert linking.writes_apart([*plain, first], layout, info)

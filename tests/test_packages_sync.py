@@ -424,3 +424,26 @@ def test_a_locks_only_binary_holds_for_its_pins(tmp_path: Path, cache: Path) -> 
     assert proc.returncode == 1 and "--only-binary rules out srconly-1.0.tar.gz" in proc.stderr
     assert len(proc.stderr.splitlines()) == 1, proc.stderr
     assert tree(env) == before
+
+
+def test_a_file_two_dists_ship_is_the_later_ones(tmp_path: Path, cache: Path) -> None:
+    """Entries are linked side by side only when no two write one path; otherwise in the
+    lock's order, so that the later dist's file wins, as with pip."""
+    w = tmp_path / "wheels"
+    first = make_wheel(w, "aa", files={"shared/common.txt": "from aa\n"})
+    second = make_wheel(w, "bb", files={"shared/common.txt": "from bb\n"})
+    apart = [make_wheel(w, name) for name in ("cc", "dd", "ee")]
+    env = tmp_path / "env"
+    burrow("create", str(env), "-q", "-r", str(lock(tmp_path / "lock.txt", first, second, *apart)))
+    site = site_of(env)
+    assert (site / "shared" / "common.txt").read_text() == "from bb\n"
+    for name in ("aa", "bb"):
+        record = next(site.glob(f"{name}-1.0.dist-info")) / "RECORD"
+        assert "shared/common.txt," in record.read_text()
+    for name in ("cc", "dd", "ee"):
+        assert_record_matches(env, name)
+    alone = tmp_path / "alone"  # entries apart: linked by two threads, every file there
+    burrow("create", str(alone), "-q", "-r", str(lock(tmp_path / "apart.txt", *apart)))
+    for name in ("cc", "dd", "ee"):
+        assert_record_matches(alone, name)
+        assert (site_of(alone) / name / "__init__.py").stat().st_nlink >= 2

@@ -348,15 +348,18 @@ def _change(
     relocatable: bool,
 ) -> None:
     """Remove ``drop`` from the env being built at ``clone`` and link ``entries`` into it."""
+    from functools import partial
+
     from burrow.packages import installed
     from burrow.packages.cache import DamagedEntry, build_entry, mark_damaged
-    from burrow.packages.linking import link_entry
+    from burrow.packages.linking import link_entry, link_side_by_side, writes_apart
 
     for dist in drop:
         moved = dist.replace(dist_info=os.path.join(clone, os.path.relpath(dist.dist_info, target)))
         installed.remove(moved, clone, alias=target)
         _reached("removed")
-    for wheel, entry in entries:
+
+    def link(wheel: Wheel, entry: Entry) -> None:
         for attempt in (1, 2):
             try:
                 link_entry(
@@ -379,6 +382,14 @@ def _change(
                 mark_damaged(entry)
                 entry = build_entry(wheel.path, wheel.sha256, info)
         _reached("linked")
+
+    if writes_apart([entry for _, entry in entries], layout, info):
+        # Biggest first, so that the threads finish close together.
+        order = sorted(entries, key=lambda item: -len(item[1].manifest["files"]))
+        link_side_by_side([partial(link, wheel, entry) for wheel, entry in order])
+    else:  # a path two dists write: the later one wins, as with pip
+        for wheel, entry in entries:
+            link(wheel, entry)
 
 
 def _is_relocatable(target: str) -> bool:
