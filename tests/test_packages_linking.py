@@ -1,4 +1,4 @@
-"""burrow.packages.linking.link_files: every file hard-linked, and a damaged one never.
+"""burrow.packages.linking: every file hard-linked, a damaged one never, entries side by side.
 
 An entry's files are linked by two threads when there are many; both halves must check
 each file against the manifest, so each test runs with the split forced and without.
@@ -143,3 +143,24 @@ def test_entries_apart_unless_they_write_one_path(
     for first, second in zip(clashes[::2], clashes[1::2]):
         assert not linking.writes_apart([*plain, first, second], layout, info)
         assert linking.writes_apart([*plain, first], layout, info)
+
+
+def test_two_shares_are_whole_subtrees_in_the_manifests_order() -> None:
+    """Each folder and file in exactly one place; a share's files sit in folders made
+    first or by the same share, after their parents: its thread never waits on the other."""
+    dirs = ["a", "a/big", "a/big/x", "a/big/x/y", "a/big/z", "a/small", "a/small/w", "b", "b/c"]
+    files: List[List[Any]] = [["top.py", 1, 1]]
+    for folder in dirs:
+        count = 40 if folder.startswith("a/big") else 5
+        files += [[f"{folder}/m{i}.py", 1, 1] for i in range(count)]
+    shallow, shares = linking._two_shares(dirs, files)
+    assert sorted(shallow + shares[0][0] + shares[1][0]) == sorted(dirs)
+    assert sorted(shares[0][1] + shares[1][1]) == sorted(files)
+    assert shares[0][0] and shares[1][0]  # the work is split
+    for own_dirs, own_files in shares:
+        assert own_dirs == [d for d in dirs if d in own_dirs]  # the manifest's order
+        made = set(shallow) | set(own_dirs) | {""}
+        for rel in own_dirs:
+            assert rel.rpartition("/")[0] in made
+        for rel, *_ in own_files:
+            assert rel.rpartition("/")[0] in made
