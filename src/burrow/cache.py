@@ -32,7 +32,7 @@ STORES = (
     ("index", index.CACHE_FOLDER, "index pages, package metadata, evaluated dependencies"),
     ("resolutions", f"{index.CACHE_FOLDER}/{lockmemo.CACHE_FOLDER}",
      "remembered resolutions of burrow lock"),
-    ("read-locks", lockcache.CACHE_FOLDER, "parsed locks of no-op burrow sync"),
+    ("read-locks", lockcache.CACHE_FOLDER, "parsed locks (no-op sync, create -r)"),
     ("downloads", fetch.CACHE_FOLDER, "downloaded wheels and sdists, by sha256"),
     ("built", build.CACHE_FOLDER, "wheels built from sdists"),
     ("pack", archive.CACHE_FOLDER, "compressed members of burrow pack"),

@@ -20,7 +20,7 @@ import os
 from burrow import store
 from burrow._fast import getLogger
 
-#: The parsed locks of no-op syncs, under the cache dir (`burrow cache`).
+#: The parsed locks of no-op syncs and create -r, under the cache dir (`burrow cache`).
 CACHE_FOLDER = "read-locks"
 
 TYPE_CHECKING = False
