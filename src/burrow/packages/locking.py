@@ -124,13 +124,15 @@ def resolve_options(
         cert=base.cert,
         timeout=base.timeout,
     )
+    # A lock is shared and committed: the URLs it repeats carry no credentials, which
+    # come from pip's config or ~/.netrc where the lock is used (as uv writes them).
     header = []
     if no_index:
         header.append("--no-index")
     elif index_url is not None:
-        header.append(f"--index-url {index_url}")
-    header += [f"--extra-index-url {url}" for url in dict.fromkeys(extra)]
-    header += [f"--find-links {url}" for url in dict.fromkeys(find_links)]
+        header.append(f"--index-url {_public(index_url)}")
+    header += [f"--extra-index-url {_public(url)}" for url in dict.fromkeys(extra)]
+    header += [f"--find-links {_public(url)}" for url in dict.fromkeys(find_links)]
 
     def names(values: Sequence[str] | set[str]) -> frozenset[str]:
         return frozenset(v if v == ":all:" else canonicalize_name(v) for v in values)
@@ -201,8 +203,17 @@ def lock(
 
         path = os.path.abspath(out)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fs.replace_file(path, text.encode("utf-8"), 0o600)
+        existing = os.path.isfile(path) and not os.path.islink(path)
+        # A lock is meant to be shared: the umask decides, or the mode it already has.
+        fs.replace_file(path, text.encode("utf-8"), None if existing else 0o644)
     return Locked(resolution=resolution, text=text)
+
+
+def _public(url: str) -> str:
+    """``url`` without a user or password in it."""
+    from burrow.packages.urls import split_auth
+
+    return split_auth(url)[0]
 
 
 def _front(call: Dict[str, object]) -> Front:
