@@ -41,10 +41,14 @@ class InstallRequest(Record):
     stdout: Any = None  # where pip's progress goes; None: burrow's own stdout
 
     def check(self, seed: bool) -> None:
-        """Refuse before anything is built: no pip to run, a requirements file missing, or a
-        package that is a path to something pip cannot install (an env's path, mistyped)."""
-        if not seed:
-            raise OptionError("-r/--install need pip: drop --without-pip")
+        """Refuse before anything is built: pip options with no pip to run them, a
+        requirements file missing, or a package that is a path to something pip cannot
+        install (an env's path, mistyped)."""
+        if not seed and not _engine_can(self):
+            # burrow's own engine needs no pip in the env; pip's own options do.
+            raise OptionError(
+                f"{' '.join(self.pip_args)} needs pip in the env: drop --without-pip"
+            )
         for name in self.requirements:
             if not os.path.isfile(name):
                 raise InstallFailed(f"requirements file {name} not found")
