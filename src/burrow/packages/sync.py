@@ -227,13 +227,16 @@ def install_new(
 
 def pinned_wheels(lockfiles: Sequence[str], info: PythonInfo) -> Optional[List[Wheel]]:
     """The wheels of ``lockfiles`` when they are a lock this engine installs; None for
-    requirements with ranges, which pip (or the resolver) handles."""
+    requirements the resolver handles: ranges, or only project directories (`-e .`), whose
+    dependencies a lock would list and these files do not."""
     from burrow.errors import UnpinnedError
     from burrow.packages.lockfile import read_lock
 
     try:
         lock = read_lock(list(lockfiles), [], info)
     except UnpinnedError:
+        return None
+    if lock.pins and all(pin.is_local_project for pin in lock.pins):
         return None
     return materialize(lock.pins, info, lock)
 
