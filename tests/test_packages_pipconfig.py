@@ -217,8 +217,15 @@ def test_a_trusted_host_is_read_despite_its_certificate_as_by_pip(
         assert pip_finds(tmp_path, env, *simple, *args)
         out = burrow(tmp_path, env, "lock", *simple[:2], *args)
         assert out.returncode == 0 and "top==1.0" in out.stdout, out.stderr
-        assert ("--trusted-host localhost" in out.stdout) is (where in ("requirements",
-                                                                       "command line"))  # fmt: skip
+        carried = where in ("requirements", "command line")
+        assert ("--trusted-host localhost" in out.stdout) is carried
+        if carried:  # the lock names the host: a sync of it reads there without config
+            (tmp_path / "lock.txt").write_text(out.stdout, "utf-8")
+            plain = environ(tmp_path, "")
+            assert burrow(tmp_path, plain, "create", "venv", "-q").returncode == 0
+            synced = burrow(tmp_path, plain, "sync", "-e", "venv", "lock.txt")
+            assert synced.returncode == 0, synced.stderr
+            assert site_versions(tmp_path / "venv") == {"top": "1.0", "mid": "2.0", "leaf": "1.0"}
 
 
 def test_the_environments_ca_bundle_beats_pips_cert_as_in_pip(tmp_path: Path, index: Path) -> None:
