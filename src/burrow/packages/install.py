@@ -99,7 +99,14 @@ def resolved_wheels(
         options = options.replace(preferred=kept)
     with RecordingIndex(options.config) as index:
         target = target_of(info)
-        memo = Memo(index.cache_root(), inputs.requirements, inputs.constraints, target, options)
+        memo = Memo(
+            index.cache_root(),
+            inputs.requirements,
+            inputs.constraints,
+            target,
+            options,
+            purpose="install",
+        )
         found = memo.load()
         if found is not None:
             resolution = found[0]

@@ -288,7 +288,9 @@ def _resolve(
         given = [previous, sorted(upgrade_packages)] if previous is not None else None
         target = target_of(info)
         root = session.cache_root()
-        memo = Memo(root, inputs.requirements, inputs.constraints, target, options, given)
+        memo = Memo(
+            root, inputs.requirements, inputs.constraints, target, options, given, purpose="lock"
+        )
         found = memo.load()
         if found is not None:
             return (*found, memo)
