@@ -127,6 +127,10 @@ def _pure_tags(python_version: tuple[int, int, int]) -> list[str]:
     return [f"py{major}{m}-none-any" for m in range(minor, -1, -1)] + [f"py{major}-none-any"]
 
 
+def _only(link: Link | None) -> list[Link]:
+    return [link] if link is not None else []
+
+
 class Project(Record, frozen=True, unhashed=("links", "problems")):
     """Every file of one project on every source, and one line per source that failed."""
 
@@ -262,13 +266,13 @@ class Index:
         scheme = urlsplit(location).scheme.lower()
         if scheme in ("http", "https"):
             if pages.is_dist_name(urlsplit(location).path):
-                return pages.keep([pages.make_link(location, None, {}, None)], name)
+                return _only(pages.make_link(location, None, {}, None, project=name))
             return self._page(location, name, missing_ok=False)
         path = urls.file_path(location) if scheme == "file" else Path(location).expanduser()
         if path.is_dir():
             return pages.keep(self._directory(path), name)
         if path.is_file() and pages.is_dist_name(path.name):
-            return pages.keep([pages.make_link(path.resolve().as_uri(), None, {}, None)], name)
+            return _only(pages.make_link(path.resolve().as_uri(), None, {}, None, project=name))
         if path.is_file():
             return self._page(path.resolve().as_uri(), name, missing_ok=False)
         logger.warning("find-links location %s is neither a file nor a directory", location)
