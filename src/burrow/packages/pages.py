@@ -159,26 +159,28 @@ class Joiner:
         )
 
     def __call__(self, href: str) -> str:
+        if not href.isascii():
+            return self._urljoin(self.base, href)
         if self._plain.match(href):
             return href
-        urljoin = self._urljoin
         found = self._relative.match(href) if self._heads is not None else None
         if found is None:
-            return urljoin(self.base, href)
+            return self._urljoin(self.base, href)
         head, tail, fragment = found.groups()
         joined = self._heads.get(head, "")  # type: ignore[union-attr]
         if joined == "":
-            joined = urljoin(self.base, head or "./")
+            joined = self._urljoin(self.base, head or "./")
             if not joined.endswith("/") or "?" in joined or "#" in joined:
                 joined = None  # not a plain directory: no shortcut from it
             self._heads[head] = joined  # type: ignore[index]
         if joined is None:
-            return urljoin(self.base, href)
+            return self._urljoin(self.base, href)
         return joined + tail + ("#" + fragment if fragment else "")
 
 
-# What urlsplit strips or removes (controls, spaces) and anything not ASCII.
-_ODD = r"\x00-\x20\x7f-\U0010ffff"
+# What urlsplit strips or removes: controls and spaces (and anything not ASCII, which
+# the callers check first: a class of all of Unicode takes long to compile).
+_ODD = r"\x00-\x20\x7f"
 _urls: Optional[Tuple[re.Pattern[str], re.Pattern[str]]] = None
 
 
@@ -187,8 +189,8 @@ def _url_patterns() -> Tuple[re.Pattern[str], re.Pattern[str]]:
 
     A plain URL is one that `urlparse` and `urlsplit` give back unchanged: http(s) in
     lower case, a host without brackets, a path without `;params`, no query, a fragment
-    if not empty, nothing odd. A relative one has neither a scheme nor a host: a
-    directory part, a last segment (not '.' or '..'), perhaps a fragment.
+    if not empty, nothing odd (given it is ASCII). A relative one has neither a scheme
+    nor a host: a directory part, a last segment (not '.' or '..'), perhaps a fragment.
     """
     global _urls  # compiled once per process
     if _urls is None:
@@ -219,7 +221,7 @@ def make_link(
 
     None too for another project's file when `project` (a canonical name) is given.
     """
-    if _url_patterns()[0].match(url):
+    if url.isascii() and _url_patterns()[0].match(url):
         address, _, fragment = url.partition("#")  # as urlsplit/urlunsplit would
         last = address[address.rindex("/") + 1 :]
     else:
