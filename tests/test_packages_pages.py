@@ -239,6 +239,15 @@ def test_an_unreadable_anchor_is_skipped_and_the_next_one_read() -> None:
     assert [x.filename for x in both(page)] == ["demo-1.1.tar.gz"]
 
 
+def test_a_tag_that_cannot_close_is_given_up_at_once() -> None:
+    """Its attributes are split one way, as html.parser splits them, not tried every way
+    (2**40 here, as the names hold quotes) before the scan goes on."""
+    page = "<a " + 'x"' * 40 + " y=\"never closed\n<a href='demo-1.0.tar.gz'>x</a>"
+    links = pages.parse_html_page(page.encode(), BASE, "demo", "text/html")
+    assert [x.filename for x in links] == ["demo-1.0.tar.gz"]
+    assert anchors.scan("<div" + 'x"' * 40)[0] == []
+
+
 def test_an_unclosed_comment_hides_the_rest_of_the_page() -> None:
     page = '<a href="demo-1.0.tar.gz">x</a><!-- <a href="demo-1.1.tar.gz">x</a>'
     links = pages.parse_html_page(page.encode(), BASE, "demo", "text/html")

@@ -32,10 +32,25 @@ _NAME = r"""(?<=['"\s/])[^\s/>][^\s/=>]*"""
 _VALUE = r"""'[^']*'|"[^"]*"|(?!['"])[^>\s]*"""
 _ATTRIBUTES = rf"(?:{_NAME}(?:\s*=+\s*(?:{_VALUE}))?{_GAP})*\s*"
 
+# A start tag's name, as html.parser reads it (to a space, a slash or `>`).
+_TAG_NAME = r"[a-zA-Z][^\t\n\r\f />\x00]*"
 # A character reference in a value: numeric, or a name perhaps ended by `;` or `=`.
 _REFERENCE = r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*)[;=]?"
 
 _patterns: Optional[Tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]] = None
+
+
+def _once(group: str, pattern: str) -> str:
+    """`pattern` as the named group `group`, matched as html.parser matches a tag's name
+    and attributes: greedily and once, giving nothing back. A tag without its `>` then
+    fails at once instead of trying every other split of its attributes (exponentially
+    many when names hold quotes). An atomic group where `re` has them (3.11), else a
+    look-ahead, which keeps its first match, and a back-reference to what it took."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        return f"(?P<{group}>(?>{pattern}))"
+    return f"(?=(?P<{group}>{pattern}))(?P={group})"
 
 
 def _compiled() -> Tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
@@ -51,9 +66,12 @@ def _compiled() -> Tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
             r"!--.*?(?:--\s*>|\Z)"  # a comment, to its end or the page's
             r"|[/!?][^>]*(?:>|\Z)"  # an end tag, a declaration, a processing instruction
             # the raw text of a script or a style: no tags in it
-            rf"|(script|style){end}{_GAP}{_ATTRIBUTES}/?>.*?(?:</\s*\1\s*>|\Z)"
-            rf"|(a|base){end}({_GAP}{_ATTRIBUTES})/?>"  # what we are after
-            rf"|[a-zA-Z][^\t\n\r\f />\x00]*{_GAP}{_ATTRIBUTES}/?>"  # any other start tag
+            rf"|(?P<raw>script|style){end}{_once('rawattrs', _GAP + _ATTRIBUTES)}"
+            r"/?>.*?(?:</\s*(?P=raw)\s*>|\Z)"
+            # what we are after
+            rf"|(?P<tag>a|base){end}{_once('attrs', _GAP + _ATTRIBUTES)}/?>"
+            # any other start tag
+            rf"|{_once('other', _TAG_NAME + _GAP + _ATTRIBUTES)}/?>"
             ")",
             re.IGNORECASE | re.DOTALL,
         )
@@ -84,11 +102,11 @@ def scan(text: str) -> Tuple[List[Attributes], Optional[str]]:
     base: Optional[str] = None
     unescaped: Dict[str, str] = {}  # a page repeats its values (data-requires-python)
     for tag in markup.finditer(text):
-        name = tag.group(2)
+        name = tag.group("tag")
         if name is None:  # a comment, an end tag, a script, any other tag
             continue
         attrs: Attributes = {}
-        for key, equals, value in attribute.findall(text, tag.start(3), tag.end(3)):
+        for key, equals, value in attribute.findall(text, tag.start("attrs"), tag.end("attrs")):
             if not equals:
                 attrs[key.lower()] = None
                 continue

@@ -30,7 +30,7 @@ CACHE_FOLDER = "index-v1"
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from concurrent.futures import Future, ThreadPoolExecutor
-    from typing import TypeVar
+    from typing import Any, TypeVar
 
     T = TypeVar("T")
 
@@ -160,7 +160,7 @@ class Index:
         self._pages: dict[str, Future[Project]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._closed = False
-        self._extra: list[Future[object]] = []  # work started by `in_background`
+        self._extra: list[Future[Any]] = []  # work started by `in_background`
         self._directories: dict[str, list[Link]] = {}
         self._remote = any(
             location.lower().startswith(("http:", "https:"))
@@ -219,7 +219,7 @@ class Index:
             if self._closed:
                 return None
             future = self._pool_locked().submit(work)
-            self._extra.append(future)  # type: ignore[arg-type]
+            self._extra.append(future)
         return future
 
     def _pool_locked(self) -> ThreadPoolExecutor:

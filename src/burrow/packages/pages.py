@@ -154,25 +154,24 @@ class Joiner:
         self._urljoin = urljoin
         self._plain, self._relative = _url_patterns()
         # Only a hierarchical base joins relative paths by `urljoin`'s dot-segment rules.
-        self._heads: Optional[Dict[str, Optional[str]]] = (
-            {} if base.startswith(("https://", "http://", "file://")) else None
-        )
+        self._hierarchical = base.startswith(("https://", "http://", "file://"))
+        self._heads: Dict[str, Optional[str]] = {}  # a directory part -> it joined
 
     def __call__(self, href: str) -> str:
         if not href.isascii():
             return self._urljoin(self.base, href)
         if self._plain.match(href):
             return href
-        found = self._relative.match(href) if self._heads is not None else None
+        found = self._relative.match(href) if self._hierarchical else None
         if found is None:
             return self._urljoin(self.base, href)
         head, tail, fragment = found.groups()
-        joined = self._heads.get(head, "")  # type: ignore[union-attr]
+        joined = self._heads.get(head, "")
         if joined == "":
             joined = self._urljoin(self.base, head or "./")
             if not joined.endswith("/") or "?" in joined or "#" in joined:
                 joined = None  # not a plain directory: no shortcut from it
-            self._heads[head] = joined  # type: ignore[index]
+            self._heads[head] = joined
         if joined is None:
             return self._urljoin(self.base, href)
         return joined + tail + ("#" + fragment if fragment else "")
