@@ -284,6 +284,7 @@ class Index:
 
     def _page(self, url: str, name: str, *, missing_ok: bool) -> list[Link]:
         """Files listed on one PEP 503 / PEP 691 page; [] when it does not exist."""
+        self._client.warn_if_insecure(url)
         cache = httpcache.PageCache(self.cache_root(), url)
         return cache.read(self._client, name, missing_ok=missing_ok)
 

@@ -144,15 +144,17 @@ def materialize(pins: Sequence[Any], info: PythonInfo, lock: Any) -> List[Wheel]
     if not pins:
         return []
     from burrow.packages.fetch import fetch
-    from burrow.packages.pipconfig import pip_config
+    from burrow.packages.pipconfig import pip_binary_choices, pip_config
+    from burrow.packages.requirements import binary_sets
 
-    options = lock.options  # a lock's --only-binary/--no-binary hold for its pins
+    # pip's configured --no-binary/--only-binary, then the lock's, each in turn.
+    no_binary, only_binary = binary_sets([*pip_binary_choices(), *lock.options.binary_choices])
     found = fetch(
         pins,
         info,
         lock.index_config(pip_config()),
-        only_binary=frozenset(options.only_binary),
-        no_binary=frozenset(options.no_binary),
+        only_binary=only_binary,
+        no_binary=no_binary,
     )
     return as_wheels(found)
 
@@ -227,13 +229,16 @@ def install_new(
 
 def pinned_wheels(lockfiles: Sequence[str], info: PythonInfo) -> Optional[List[Wheel]]:
     """The wheels of ``lockfiles`` when they are a lock this engine installs; None for
-    requirements with ranges, which pip (or the resolver) handles."""
+    requirements the resolver handles: ranges, or only project directories (`-e .`), whose
+    dependencies a lock would list and these files do not."""
     from burrow.errors import UnpinnedError
     from burrow.packages.lockfile import read_lock
 
     try:
         lock = read_lock(list(lockfiles), [], info)
     except UnpinnedError:
+        return None
+    if lock.pins and all(pin.is_local_project for pin in lock.pins):
         return None
     return materialize(lock.pins, info, lock)
 
