@@ -14,7 +14,7 @@ import os
 
 from burrow import archive, dirs, fs, periodic, store
 from burrow._fast import Record, getLogger
-from burrow.packages import build, fetch, index, lockcache, lockmemo
+from burrow.packages import behind, build, fetch, index, lockcache, lockmemo
 from burrow.packages.cache import TRASH_STEM, entry_lock
 
 TYPE_CHECKING = False
@@ -180,6 +180,7 @@ def clean() -> Cleaned:
             if _unlink(item.path):
                 done.freed += size
                 done.removed += 1
+    behind.sweep()  # jobs of a compile behind that was killed; running ones stay
     return done
 
 

@@ -23,6 +23,11 @@ def register(commands: Any) -> None:
     p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE")
     p.add_argument("-c", "--constraint", action="append", default=[], metavar="FILE")
     _add_index_options(p)
+    p.add_argument(
+        "--compile-bytecode",
+        action="store_true",
+        help="byte-compile new packages before returning, not behind",
+    )
     p.add_argument("packages", nargs="*", metavar="PKG", help="requirements to add")
     add_common(p)
     p.set_defaults(handler=cmd_install)
@@ -45,6 +50,7 @@ def cmd_install(args: argparse.Namespace) -> int:
             constraints=args.constraint,
             packages=args.packages,
             sources=_sources(args),
+            compile_bytecode=args.compile_bytecode,
         )
     print_changes(changes, args)
     return 0

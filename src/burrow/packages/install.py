@@ -31,8 +31,11 @@ def install(
     constraints: Sequence[str | os.PathLike[str]] = (),
     packages: Sequence[str] = (),
     sources: Optional[Sources] = None,
+    compile_bytecode: bool = False,
 ) -> Changes:
-    """Add what `requirements` / `packages` need to `env`, resolved against what it has."""
+    """Add what `requirements` / `packages` need to `env`, resolved against what it has
+    (new cache entries byte-compiled before it returns with `compile_bytecode`, else behind
+    it)."""
     from burrow.environment import python_of
     from burrow.interpreter import inspect
     from burrow.layout import plan
@@ -46,7 +49,7 @@ def install(
     wheels = resolved_wheels(
         info, requirements, constraints, packages, sources=sources, preferred=preferred
     )
-    return sync_wheels(target, wheels, keep_others=True)
+    return sync_wheels(target, wheels, keep_others=True, compile_bytecode=compile_bytecode)
 
 
 def resolved_wheels(
