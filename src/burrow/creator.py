@@ -166,9 +166,9 @@ def _compile_behind(opts: Options) -> Any:
     (``packages/behind.py``): the env is in place by then. A plain create builds none."""
     if opts.install is None:
         return _Nothing()
-    from burrow.packages.behind import after_commit
+    from burrow.packages.behind import after_commit, compile_now
 
-    return after_commit()
+    return after_commit(now=compile_now(opts.compile_bytecode))
 
 
 def _move_into_place(build: str, target: str, *, replace: bool) -> None:

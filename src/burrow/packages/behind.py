@@ -57,9 +57,11 @@ def compile_now(asked: bool) -> bool:
 class after_commit:  # a lower-case name: it reads as a statement, `with after_commit():`
     """The entries ``later`` is told of inside this block are compiled behind once the
     block ends without an exception; an exception starts nothing (they stay uncompiled
-    until a command links them again)."""
+    until a command links them again). With ``now``, the command compiles what it builds
+    itself (``compile_now``): ``queueing()`` says so to the builders."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: bool = False) -> None:
+        self.now = now
         self.jobs: Dict[Compiler, List[str]] = {}
 
     def __enter__(self) -> after_commit:
@@ -79,6 +81,11 @@ class after_commit:  # a lower-case name: it reads as a statement, `with after_c
 
 
 _active: List[after_commit] = []
+
+
+def queueing() -> bool:
+    """Whether an entry built now may leave its bytecode to the compile behind."""
+    return bool(_active) and not _active[-1].now
 
 
 def later(entries: Sequence[Entry], info: PythonInfo) -> None:

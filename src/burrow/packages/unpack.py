@@ -22,7 +22,7 @@ from burrow.fs import file_digest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterator, List, Optional, Tuple
+    from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 log = getLogger(__name__)
 
@@ -57,6 +57,7 @@ def unpack(wheel: str, sha256: Optional[str], staging: str) -> Dict[str, Any]:
                 bytecode_optimization_levels=(),
             )
             destination.source = source
+            destination.written, destination.folders = {}, set()
             install(source, destination, additional_metadata={})
     except PackageError:
         raise
@@ -64,37 +65,33 @@ def unpack(wheel: str, sha256: Optional[str], staging: str) -> Dict[str, Any]:
         raise PackageError(f"cannot unpack {filename} into the cache: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, the wheel is unusable
         raise PackageError(f"{filename} is not a valid wheel: {exc}") from None
+    written = destination.written
     dist_info = next(n for n in os.listdir(site) if n.endswith(".dist-info"))
     dist_path = os.path.join(site, dist_info)
     name, version = _name_version(dist_path)
     record_lines = _base_record(dist_path)
+    for per_env in _PER_ENV:
+        written["site"].pop(dist_info + per_env, None)
     entry_points = _entry_points(os.path.join(dist_path, "entry_points.txt"))
     # installer wrote the entry points' scripts too: those are written per env from the
     # manifest, so only the wheel's own .data/scripts are kept.
-    generated = {script[0] for script in entry_points}
     scripts_dir = os.path.join(staging, "scripts")
-    if os.path.isdir(scripts_dir):
-        for script in generated:
-            if os.path.exists(os.path.join(scripts_dir, script)):
-                os.unlink(os.path.join(scripts_dir, script))
-    dir_list, files = _walk(site)
+    for script, *_ in entry_points:
+        if written.get("scripts", {}).pop(script, None) is not None:
+            os.unlink(os.path.join(scripts_dir, script))
+    dir_list, files = _listing(written["site"])
     pth = [item for item in files if "/" not in item[0] and item[0].endswith(".pth")]
     linked = [item for item in files if item not in pth]
     spill: Dict[str, Any] = {}
     for kind in SPILL_SCHEMES:
-        folder = os.path.join(staging, kind)
-        if os.path.isdir(folder):
-            kind_dirs, kind_files = _walk(folder)
+        if written.get(kind):
+            kind_dirs, kind_files = _listing(written[kind])
             spill[kind] = {"dirs": kind_dirs, "files": kind_files}
     shebang = []
     for rel, *_ in spill.get("scripts", {}).get("files", []):
         with open(os.path.join(scripts_dir, rel), "rb") as handle:
             if handle.read(len(_PLACEHOLDER_HEAD)) == _PLACEHOLDER_HEAD:
                 shebang.append(rel)
-    for folder in ("site", *spill):
-        for current, _subdirs, names in os.walk(os.path.join(staging, folder)):
-            for item in names:
-                _make_read_only(os.path.join(current, item))
     return {
         "name": name,
         "version": version,
@@ -115,6 +112,7 @@ def unpack(wheel: str, sha256: Optional[str], staging: str) -> Dict[str, Any]:
 #: Wheels up to this size are read into memory whole: hashed and unpacked from the same
 #: bytes, so the file cannot change between the two. Larger ones are hashed, then opened.
 IN_MEMORY = 256 << 20
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
 @contextmanager
@@ -169,9 +167,38 @@ _SIGNATURES = ("RECORD.jws", "RECORD.p7s")
 
 class _CheckedDestination(SchemeDictionaryDestination):
     """Files written as ``installer`` does; each one's hash, which it takes while writing,
-    compared with what the wheel's RECORD says: the file is decompressed once."""
+    compared with what the wheel's RECORD says: the file is decompressed once.
+
+    Each file is made read-only from its creation (envs share it by hard link) and its
+    size and mtime noted as it is written: no walk over the entry afterwards.
+    """
 
     source: _CheckedWheel
+    #: {'site' | 'scripts' | 'data' | 'headers': {path: [size, mtime_ns]}} of what it wrote.
+    written: Dict[str, Dict[str, List[int]]]
+    folders: Set[str]  # made so far
+
+    def write_to_fs(self, scheme: Any, path: str, stream: Any, is_executable: bool) -> RecordEntry:
+        from installer.records import Hash
+        from installer.utils import copyfileobj_with_hashing
+
+        root = self.scheme_dict[scheme]
+        target = os.path.normpath(os.path.join(root, path))
+        if not target.startswith(os.path.join(root, "")):
+            raise ValueError(f"{path} would be written outside of the target directory")
+        folder = os.path.dirname(target)
+        if folder not in self.folders:
+            os.makedirs(folder, exist_ok=True)
+            self.folders.add(folder)
+        mode = 0o555 if is_executable else 0o444  # the umask applies as to any new file
+        with open(os.open(target, _CREATE, mode), "wb") as handle:
+            digest, size = copyfileobj_with_hashing(stream, handle, self.hash_algorithm)
+            handle.flush()
+            st = os.fstat(handle.fileno())
+        kind = os.path.basename(root)
+        rel = os.path.relpath(target, root).replace(os.sep, "/")
+        self.written.setdefault(kind, {})[rel] = [st.st_size, st.st_mtime_ns]
+        return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
 
     def write_file(self, scheme: Any, path: Any, stream: Any, is_executable: bool) -> RecordEntry:
         expected = self.source.expected
@@ -209,12 +236,16 @@ def _name_version(dist_path: str) -> tuple[str, str]:
     return str(name).strip(), str(version).strip()
 
 
+#: Files of a dist-info that each env writes for itself.
+_PER_ENV = ("/RECORD", "/INSTALLER", "/REQUESTED", "/direct_url.json")
+
+
 def _base_record(dist_info: str) -> List[str]:
     """RECORD lines that hold in every env: those of site-packages files, minus RECORD,
     INSTALLER and the like, which each env writes for itself."""
     import csv
 
-    per_env = ("/RECORD", "/INSTALLER", "/REQUESTED", "/direct_url.json")
+    per_env = _PER_ENV
     lines = []
     with open(os.path.join(dist_info, "RECORD"), newline="", encoding="utf-8") as handle:
         for row in csv.reader(handle):
@@ -255,22 +286,14 @@ def _entry_points(path: str) -> List[List[str]]:
     return found
 
 
-def _walk(root: str) -> Tuple[List[str], List[List[Any]]]:
-    """Directories (parents first) and [file, size, mtime_ns] under root, '/'-separated."""
-    dir_list: List[str] = []
-    files: List[List[Any]] = []
-    for current, subdirs, names in os.walk(root):
-        rel = os.path.relpath(current, root).replace(os.sep, "/")
-        subdirs.sort()
-        if rel != ".":
-            dir_list.append(rel)
-        for name in sorted(names):
-            relname = name if rel == "." else f"{rel}/{name}"
-            st = os.stat(os.path.join(current, name))
-            files.append([relname, st.st_size, st.st_mtime_ns])
-    return dir_list, files
-
-
-def _make_read_only(path: str) -> None:
-    """Files are shared by hard link between envs: an in-place edit must not spread."""
-    os.chmod(path, os.stat(path).st_mode & ~0o222)
+def _listing(written: Dict[str, List[int]]) -> Tuple[List[str], List[List[Any]]]:
+    """Directories (parents first) and [file, size, mtime_ns], '/'-separated, of files
+    written: a wheel has no empty directory (a zip lists files; installer makes their
+    folders)."""
+    folders = set()
+    for rel in written:
+        head = rel.rpartition("/")[0]
+        while head and head not in folders:
+            folders.add(head)
+            head = head.rpartition("/")[0]
+    return sorted(folders), [[rel, *written[rel]] for rel in sorted(written)]
