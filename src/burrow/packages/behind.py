@@ -111,9 +111,11 @@ def jobs_dir(cache: Optional[str] = None) -> str:
 def start(compiler: Compiler, paths: List[str]) -> bool:
     """Start the process that compiles the entries at ``paths``; False when it could not
     be (a read-only cache, no process to spare): the entries stay as they are."""
+    from burrow.errors import BurrowError
+
     try:
         job, fd = new_job(compiler, paths)
-    except OSError:
+    except (OSError, BurrowError):  # e.g. a cache not private: the command said so already
         return False
     try:
         from burrow.detach import detach

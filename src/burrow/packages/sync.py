@@ -188,7 +188,6 @@ def sync_wheels(
     from burrow.interpreter import inspect
     from burrow.layout import plan
     from burrow.packages import installed
-    from burrow.packages.behind import after_commit, compile_now
 
     target = _check_env(env)
     recover(target)
@@ -205,6 +204,8 @@ def sync_wheels(
         changes, drop, add = diff(have, wheels, keep_others=keep_others)
         if not changes:
             return changes
+        from burrow.packages.behind import after_commit, compile_now
+
         # Entries built without bytecode get it once the swap is done.
         with after_commit(now=compile_now(compile_bytecode)):
             entries = _entries(add, info, compile_bytecode)

@@ -110,8 +110,9 @@ def unpack(wheel: str, sha256: Optional[str], staging: str) -> Dict[str, Any]:
 
 
 #: Wheels up to this size are read into memory whole: hashed and unpacked from the same
-#: bytes, so the file cannot change between the two. Larger ones are hashed, then opened.
-IN_MEMORY = 256 << 20
+#: bytes, so the file cannot change between the two. Larger ones are hashed, then opened
+#: (a few are built at once: their memory adds up).
+IN_MEMORY = 64 << 20
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
