@@ -182,11 +182,11 @@ def test_compile_bytecode_compiles_before_returning(
     site = site_of(env)
     for rel in listed_pycs(entry):
         assert os.path.samefile(site / rel, Path(entry.path) / "site" / rel)
-    # An entry already there without bytecode is compiled then too: by sync, and by the
-    # library's sync.
+    # An entry already there without bytecode is compiled then too: by `burrow sync`, and
+    # by burrow.sync() called from Python.
     from burrow.packages.sync import sync
 
-    for way in ("cli", "library"):
+    for way in ("cli", "api"):
         wheel = demo_wheel(wheels, f"other_{way}")
         built = uncompiled(wheel, info)
         target = tmp_path / f"env-{way}"

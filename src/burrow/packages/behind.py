@@ -120,7 +120,8 @@ def start(compiler: Compiler, paths: List[str]) -> bool:
     try:
         from burrow.detach import detach
 
-        package_parent = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+        here = os.path.abspath(__file__)  # <src>/burrow/packages/behind.py
+        package_parent = os.path.dirname(os.path.dirname(os.path.dirname(here)))
         detach([sys.executable, "-c", _RUN, package_parent, job, str(fd)], keep=fd)
     except OSError:
         _unlink(job)
