@@ -14,7 +14,7 @@ import os
 
 from burrow import archive, dirs, fs, periodic, store
 from burrow._fast import Record, getLogger
-from burrow.packages import build, fetch, index, lockcache, lockmemo
+from burrow.packages import behind, build, fetch, index, lockcache, lockmemo
 from burrow.packages.cache import TRASH_STEM, entry_lock
 
 TYPE_CHECKING = False
@@ -183,6 +183,7 @@ def clean() -> Cleaned:
         for item in list(_stale_work_dirs(root, os.path.join(root, folder))):
             done.freed += tree_size(item.path)
             fs.remove_tree(item.path)
+    behind.sweep()  # jobs of a compile behind that was killed; running ones stay
     return done
 
 

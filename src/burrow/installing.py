@@ -97,7 +97,7 @@ def _engine_can(request: InstallRequest) -> bool:
     return all(arg in ("-q", "-v") for arg in request.pip_args)
 
 
-def install_in_place(env_dir: str, request: InstallRequest) -> None:
+def install_in_place(env_dir: str, request: InstallRequest, compile_bytecode: bool) -> None:
     """Add the request's packages to an env that is in place: resolved in-process and
     installed all or nothing through the engine; pip only for options it alone has."""
     if not _engine_can(request):
@@ -106,17 +106,27 @@ def install_in_place(env_dir: str, request: InstallRequest) -> None:
     from burrow.packages.install import install
 
     try:
-        install(env_dir, requirements=request.requirements, packages=request.packages)
+        install(
+            env_dir,
+            requirements=request.requirements,
+            packages=request.packages,
+            compile_bytecode=compile_bytecode,
+        )
     except BurrowError as exc:
         raise InstallFailed(str(exc)) from None
 
 
 def install_before_rename(
-    build: str, final: str, layout: Layout, relocatable: bool, request: InstallRequest
+    build: str,
+    final: str,
+    layout: Layout,
+    relocatable: bool,
+    request: InstallRequest,
+    compile_bytecode: bool,
 ) -> None:
-    """Install into the env being built at ``build``, which will live at ``final``: a fully
-    pinned lock through burrow's package engine, anything else with pip (whose scripts
-    are then made to name ``final``)."""
+    """Install into the env being built at ``build``, which will live at ``final``: through
+    burrow's package engine (a lock as it is, anything else resolved in-process), or with
+    pip for options only pip has (its scripts then made to name ``final``)."""
     if not request.packages:
         from burrow.interpreter import inspect
         from burrow.packages.sync import install_new, pinned_wheels
@@ -126,7 +136,9 @@ def install_before_rename(
         except BurrowError as exc:  # the caller says what became of the env
             raise InstallFailed(str(exc)) from None
         if wheels is not None:
-            install_new(build, final, wheels, relocatable=relocatable)
+            install_new(
+                build, final, wheels, relocatable=relocatable, compile_bytecode=compile_bytecode
+            )
             return
     if _engine_can(request):
         # Anything else is resolved in-process and installed through the same engine.
@@ -139,7 +151,9 @@ def install_before_rename(
             wheels = resolved_wheels(info, request.requirements, (), request.packages)
         except BurrowError as exc:  # the caller says what became of the env
             raise InstallFailed(str(exc)) from None
-        install_new(build, final, wheels, relocatable=relocatable)
+        install_new(
+            build, final, wheels, relocatable=relocatable, compile_bytecode=compile_bytecode
+        )
         return
     pip_install(build, request)
     repoint_scripts(build, final, layout, relocatable)

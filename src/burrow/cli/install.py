@@ -35,6 +35,11 @@ def register(commands: Any) -> None:
         help="upgrade this package too, even as a dependency (repeatable)",
     )  # fmt: skip
     _add_index_options(p)
+    p.add_argument(
+        "--compile-bytecode",
+        action="store_true",
+        help="byte-compile new packages before returning, not behind",
+    )
     p.add_argument("packages", nargs="*", metavar="PKG", help="requirements to add")
     add_common(p)
     p.set_defaults(handler=cmd_install)
@@ -60,6 +65,7 @@ def cmd_install(args: argparse.Namespace) -> int:
             sources=_sources(args),
             upgrade=args.upgrade,
             upgrade_packages=args.upgrade_package,
+            compile_bytecode=args.compile_bytecode,
         )
     print_changes(changes, args)
     return 0

@@ -33,11 +33,14 @@ def install(
     sources: Optional[Sources] = None,
     upgrade: bool = False,
     upgrade_packages: Sequence[str] = (),
+    compile_bytecode: bool = False,
 ) -> Changes:
     """Add what `requirements` / `packages` need to `env`, resolved against what it has.
 
     Installed versions are kept while they fit, except, as with `pip install -U`, those of
     the requirements asked for when `upgrade`, and those of `upgrade_packages` (uv's `-P`).
+    New cache entries are byte-compiled before it returns with `compile_bytecode`, else
+    behind it.
     """
     from burrow.environment import python_of
     from burrow.interpreter import inspect
@@ -59,7 +62,7 @@ def install(
         upgrade=upgrade,
         upgrade_packages=upgrade_packages,
     )
-    return sync_wheels(target, wheels, keep_others=True)
+    return sync_wheels(target, wheels, keep_others=True, compile_bytecode=compile_bytecode)
 
 
 def resolved_wheels(
