@@ -4,7 +4,8 @@
 
 Tools take turns within each round (the first one rotating), every cache is warmed by
 one untimed run first, and the report gives medians of wall and CPU time with ratios
-against uv. It never asserts. `--profile` also profiles one warm in-process lock.
+against uv. It never asserts. `--cold` times each run with new, empty caches (and no
+previous output) instead. `--profile` also profiles one warm in-process lock.
 
     python -m venv ../peers && ../peers/bin/pip install uv pip-tools
     python benchmarks/bench_lock.py --peers ../peers/bin --index-url https://pypi.org/simple/
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -80,6 +82,25 @@ def commands(args: argparse.Namespace, work: Path) -> Dict[str, Tuple[List[str],
     return found
 
 
+def cold(argv: List[str], env: Dict[str, str], work: Path) -> Tuple[float, float]:
+    """`timed` with every tool's caches new and empty, and no output of an earlier run
+    (whose pins a re-lock would keep)."""
+    for flag, value in zip(argv, argv[1:]):
+        if flag in ("-o", "--report"):
+            Path(value).unlink(missing_ok=True)
+    caches = Path(tempfile.mkdtemp(prefix="caches-", dir=work))
+    empty = {
+        "XDG_CACHE_HOME": str(caches),
+        "BURROW_CACHE_DIR": str(caches / "burrow"),
+        "UV_CACHE_DIR": str(caches / "uv"),
+        "PIP_CACHE_DIR": str(caches / "pip"),
+    }
+    try:
+        return timed(argv, {**env, **empty})
+    finally:
+        shutil.rmtree(caches, ignore_errors=True)
+
+
 def timed(argv: List[str], env: Dict[str, str]) -> Tuple[float, float]:
     """(wall seconds, CPU seconds of the process and its children) of one run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -140,6 +161,7 @@ def main() -> None:
     parser.add_argument("--python", default=sys.executable, help="runs burrow")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--tools", default="pip-compile,pip", help="slow peers to include")
+    parser.add_argument("--cold", action="store_true", help="empty caches for every run")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     if args.profile:
@@ -148,7 +170,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-lock-") as temp:
         work = Path(temp)
         tools = commands(args, work)
-        for name, (argv, env) in tools.items():  # warm every cache, untimed
+        for name, (argv, env) in tools.items() if not args.cold else ():  # untimed
             print(f"warming {name} ...", file=sys.stderr)
             # Twice: the first run writes the output, whose pins the next run keeps (an
             # input of burrow's resolution memo); from the second on, runs repeat.
@@ -159,13 +181,15 @@ def main() -> None:
         for number in range(args.rounds):
             order = names[number % len(names) :] + names[: number % len(names)]
             for name in order:
-                samples[name].append(timed(*tools[name]))
+                argv, env = tools[name]
+                samples[name].append(cold(argv, env, work) if args.cold else timed(argv, env))
             print(f"round {number + 1}/{args.rounds} done", file=sys.stderr)
         same = pins(work / "burrow.txt") == pins(work / "uv.txt")
         count = len(pins(work / "burrow.txt"))
     uv_wall = statistics.median(w for w, _ in samples["uv"])
     uv_cpu = statistics.median(c for _, c in samples["uv"])
-    print(f"warm lock of {count} distributions, {args.rounds} rounds, index {args.index_url}")
+    kind = "cold" if args.cold else "warm"
+    print(f"{kind} lock of {count} distributions, {args.rounds} rounds, index {args.index_url}")
     print(f"burrow's pins equal uv's: {same}")
     header = ("tool", "wall median", "wall min", "x uv", "cpu median", "x uv")
     print("{:<12} {:>12} {:>9} {:>6} {:>11} {:>6}".format(*header))

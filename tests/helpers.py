@@ -194,6 +194,14 @@ def assert_record_matches(env_dir: Path, project: str) -> set[str]:
     return {os.path.normpath(site / row[0]) for row in rows}
 
 
+def wait_for_compile(cache: Path) -> int:
+    """Until the compile behind every command run so far on ``cache`` has ended (its jobs'
+    locks say so: no polling); how many jobs there were."""
+    from burrow.packages.behind import wait
+
+    return wait(str(cache))
+
+
 def wait_for_check(cache: Path) -> str:
     """The log line of the daily pip check once it has ended and its process is gone."""
     import time

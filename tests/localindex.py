@@ -188,6 +188,8 @@ class Server:
     keep_alive: bool = False  # speak HTTP/1.1: a connection carries request after request
     close_after_each: bool = False  # ... yet close it after each response, saying nothing
     moved: Optional[Tuple[str, str]] = None  # (old prefix, new prefix): 301 from old to new
+    tls: Optional[Tuple[Path, Path]] = None  # (certificate, key): https://localhost:PORT
+    client_ca: Optional[Path] = None  # with tls: refuse clients without a certificate it signed
     connections: int = 0  # connections accepted so far
 
     def paths(self) -> List[str]:
@@ -272,9 +274,20 @@ def serve(root: Path, **settings: object) -> Iterator[Server]:
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server_state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    if server_state.tls is not None:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*server_state.tls)
+        if server_state.client_ca is not None:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(server_state.client_ca)
+        # A client that refuses the handshake fails accept(), which the server ignores.
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+        server_state.url = f"https://localhost:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    server_state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     try:
         yield server_state
     finally:

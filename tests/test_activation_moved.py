@@ -6,6 +6,8 @@ nushell, xonsh) activate it at its new place; the others (dash, mksh, yash, busy
 tcsh, elvish) refuse: a non-zero status, one line on stderr, and nothing in the shell
 changed. ``burrow activate NEW --shell X`` activates it at its new place in every shell.
 A path that PATH cannot name (with ``:``, or for xonsh a ``$NAME``) is refused everywhere.
+An env made without --relocatable is refused after a move by every shell but fish, nushell
+and xonsh, which activate it where their script now is.
 """
 
 from __future__ import annotations
@@ -454,3 +456,48 @@ def test_burrow_shell_starts_a_moved_env(shell: str, tmp_path: Path) -> None:
     )
     assert parse(done.stdout)["ve"] == str(new), done.stderr
     assert not (tmp_path / "new" / CANARY).exists()
+
+
+# --- an env made without --relocatable ------------------------------------------------------
+
+# Shells whose script knows where it is: they activate the env there, never a stale place.
+FOLLOWING = {"fish", "nushell", "xonsh"}
+
+
+@pytest.mark.parametrize("shell", ALL)
+def test_moved_env_not_relocatable(shell: str, tmp_path: Path) -> None:
+    """Made without --relocatable and then moved: fish, nushell and xonsh activate it where
+    it is now (the place it was written for is gone); every other shell refuses, as for a
+    relocatable env, without suggesting a shell that would follow."""
+    old = make_env(tmp_path, "old", "p")
+    (tmp_path / "new").mkdir()
+    new = tmp_path / "new" / "env"
+    shutil.move(str(old), str(new))
+    if shell in FOLLOWING:
+        check(shell, new, "p", run_driver(shell, new, tmp_path))
+        return
+    message = refuse(shell, new, tmp_path)
+    assert message.startswith(f"error: this environment was moved from '{shown(str(old))}'")
+    assert "activate it in bash" not in message
+
+
+@pytest.mark.parametrize("shell", sorted(FOLLOWING))
+def test_not_relocatable_env_through_a_symlink_keeps_its_path(shell: str, tmp_path: Path) -> None:
+    """Sourced through a symlink to the env, a script keeps the path it was written for:
+    the same directory, reached another way."""
+    env = make_env(tmp_path, "real", "p")
+    (tmp_path / "link").symlink_to(env)
+    assert run_driver(shell, tmp_path / "link", tmp_path)["ve"] == str(env)
+
+
+@pytest.mark.parametrize("shell", sorted(FOLLOWING))
+def test_moved_env_not_relocatable_ignores_another_env_at_the_old_place(
+    shell: str, tmp_path: Path
+) -> None:
+    """A new env made where the moved one was is not the one activated."""
+    old = make_env(tmp_path, "old", "p")
+    (tmp_path / "new").mkdir()
+    new = tmp_path / "new" / "env"
+    shutil.move(str(old), str(new))
+    make_env(tmp_path, "old", "other")
+    check(shell, new, "p", run_driver(shell, new, tmp_path))

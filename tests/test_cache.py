@@ -11,6 +11,8 @@ import pytest
 from faults import Guard, assert_one_line_error, check_env, count, require_root
 from helpers import burrow
 
+NO_SUCH_PID = 999999999  # above any pid_max
+
 
 def _entry(cache: Path) -> Path:
     return next(p for p in cache.glob("seed/*/*/pip-*") if not p.name.startswith("."))
@@ -164,9 +166,14 @@ def test_clean_empties_every_store_and_a_warm_lock_then_just_misses(
         (root / folder / "record").write_bytes(b"x" * 100)
     live = root / "index-v1" / "pages" / f".record.{os.getpid()}-abcd1234.tmp"
     live.write_bytes(b"being written")
-    downloading = root / "downloads-v1" / ".download-abc123"
-    downloading.mkdir()
-    (downloading / "x.whl").write_bytes(b"being downloaded")
+    downloading = root / "downloads-v1" / f".download-{os.getpid()}-abcd1234"
+    unnamed = root / "downloads-v1" / ".download-abc123"  # no pid: whose it is is unknown
+    # What killed runs left: a download and a build whose pids are gone.
+    killed = [root / "downloads-v1" / f".download-{NO_SUCH_PID}-abcd1234",
+              root / "built-v1" / "cd" / "cdef" / f".build-{NO_SUCH_PID}-abcd1234"]  # fmt: skip
+    for work in (downloading, unnamed, *killed):
+        (work / "src").mkdir(parents=True)
+        (work / "src" / "x.whl").write_bytes(b"being downloaded")
     outside = guard.plant(tmp_path / "outside")
     (root / "pack" / "ef" / "link").symlink_to(outside)
 
@@ -181,7 +188,9 @@ def test_clean_empties_every_store_and_a_warm_lock_then_just_misses(
     done = cache.clean()
     assert done.removed >= 8 and done.freed >= 500
     assert all(s.files == 0 and s.size == 0 for s in cache.summary().stores)
-    assert live.exists() and (downloading / "x.whl").exists()  # a live run's, kept
+    assert live.exists() and (downloading / "src" / "x.whl").exists()  # a live run's, kept
+    assert (unnamed / "src" / "x.whl").exists()
+    assert not any(os.path.lexists(work) for work in killed)
     assert not os.path.lexists(root / "pack" / "ef" / "link")  # the link, not its target
     assert not list((root / "index-v1" / "resolutions-v1").rglob("*.json"))
     # A lock run after the clean finds no page and no memo: it reads and resolves again.

@@ -128,7 +128,10 @@ class Scene:
         return path
 
     def sync(self, lockfile: Path) -> None:
-        burrow("sync", "-q", "-e", str(self.env), str(lockfile), env=self.environ)
+        # Entries compiled before it returns, not behind: each later sync links the same
+        # files (.pyc included), whenever it runs, so the env's trees compare exactly.
+        args = ["sync", "-q", "--compile-bytecode", "-e", str(self.env), str(lockfile)]
+        burrow(*args, env=self.environ)
 
     def args(self) -> List[str]:
         return ["sync", "-q", "-e", str(self.env), str(self.b)]

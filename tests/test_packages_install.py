@@ -125,3 +125,36 @@ def test_create_install_into_an_existing_env_uses_the_engine(tmp_path: Path, ind
     run(index, "create", "-q", str(env), "--install", "mid<2")
     assert packages(env) == {"mid": "1.0 by burrow", "leaf": "1.0 by burrow"}
     assert (env / "mine.txt").read_text("utf-8") == "keep"
+
+
+def test_upgrade_asks_for_the_newest_fitting_versions(tmp_path: Path, index: Path) -> None:
+    """`-U` upgrades what is asked for (pip install -U), `-P NAME` a dependency too (uv's
+    -P); without them, an installed version that fits stays."""
+    env = tmp_path / "env"
+    run(index, "create", "-q", str(env), "--install", "mid<2")
+    assert run(index, "install", "-e", str(env), "mid").stdout == "Nothing to change\n"
+    out = run(index, "install", "-e", str(env), "-U", "mid").stdout
+    assert out.splitlines() == ["- mid==1.0", "+ mid==2.0"]
+    run(index, "install", "-e", str(env), "mid==1.0")
+    assert run(index, "install", "-e", str(env), "top").stdout.splitlines() == ["+ top==1.0"]
+    assert packages(env)["mid"] == "1.0 by burrow"  # top's dependency: kept, even with -U
+    assert run(index, "install", "-e", str(env), "-U", "top").stdout == "Nothing to change\n"
+    out = run(index, "install", "-e", str(env), "top", "-P", "MID").stdout
+    assert out.splitlines() == ["- mid==1.0", "+ mid==2.0"]
+
+
+def test_editable_project_comes_with_its_dependencies(tmp_path: Path, index: Path) -> None:
+    """`install --editable DIR`, and `create -r` of a file that names only `-e DIR`: the
+    project's dependencies are resolved (such a file is no lock), and it is editable."""
+    project = localindex.project(tmp_path / "proj", "demo", "0.3", ["mid<2"])
+    env = tmp_path / "env"
+    run(index, "create", "-q", str(env))
+    out = run(index, "install", "-e", str(env), "--editable", str(project)).stdout
+    assert out.splitlines() == ["+ demo==0.3", "+ leaf==1.0", "+ mid==1.0"]
+    site = next(env.glob("lib/python*/site-packages"))
+    direct = (site / "demo-0.3.dist-info" / "direct_url.json").read_text("utf-8")
+    assert '"editable": true' in direct
+    (tmp_path / "dev.txt").write_text(f"-e {project}\n", "utf-8")
+    other = tmp_path / "other"
+    run(index, "create", "-q", str(other), "-r", str(tmp_path / "dev.txt"))
+    assert packages(other) == packages(env)

@@ -247,3 +247,26 @@ def test_pip_installs_the_lock_with_require_hashes(tmp_path: Path, index: Path) 
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_written_lock_is_shareable_and_names_no_credentials(tmp_path: Path, index: Path) -> None:
+    """A lock is committed and shared: the index URLs it repeats carry no user or password
+    (they come from pip's config or ~/.netrc where it is used), it is made with the
+    umask's mode, and a lock written again keeps the mode it had."""
+    (tmp_path / "requirements.in").write_text("leaf\n", "utf-8")
+    with localindex.serve(index.parent) as served:
+        secret = served.url.replace("//", "//me:s3cret@") + f"/{index.name}/"
+        old_umask = os.umask(0o022)
+        try:
+            lock(tmp_path, "-r", "requirements.in", "-i", secret, "-o", "requirements.txt")
+        finally:
+            os.umask(old_umask)
+        assert all(request[2].get("Authorization") for request in served.requests)
+    written = tmp_path / "requirements.txt"
+    text = written.read_text("utf-8")
+    assert f"--index-url {served.url}/{index.name}/\n" in text
+    assert "s3cret" not in text and "me:" not in text
+    assert written.stat().st_mode & 0o777 == 0o644
+    written.chmod(0o640)
+    lock(tmp_path, "-r", "requirements.in", "-i", index.as_uri(), "-o", "requirements.txt")
+    assert written.stat().st_mode & 0o777 == 0o640

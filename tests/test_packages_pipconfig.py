@@ -1,5 +1,6 @@
 """pip's config honoured as pip honours it: configured constraint files in every resolution
-and every lock installed, and configured extra indexes kept when `-i` replaces the index."""
+and every lock installed, configured extra indexes kept when `-i` replaces the index, and
+trusted hosts from every place pip reads them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Dict
 import helpers
 import localindex
 import pytest
+from loopback_tls import self_signed
 
 from burrow.packages.pipconfig import pip_config, pip_constraints
 
@@ -184,3 +186,60 @@ def test_index_url_keeps_the_configured_extra_indexes_as_pip_does(
     out = burrow(tmp_path, env, "lock", "--no-index", "-i", index.as_uri(), "onlyextra")
     assert out.returncode == 1 and "onlyextra" in out.stderr, out.stderr
     assert not pip_finds(tmp_path, env, "--no-index", "-i", index.as_uri(), "onlyextra")
+
+
+# --------------------------------------------------------------------------- trusted hosts
+
+
+@pytest.mark.parametrize("where", ["config", "environment", "requirements", "command line"])
+def test_a_trusted_host_is_read_despite_its_certificate_as_by_pip(
+    tmp_path: Path, index: Path, where: str
+) -> None:
+    tls = self_signed(tmp_path / "tls")
+    (tmp_path / "plain.in").write_text("top\n", "utf-8")
+    (tmp_path / "trusting.in").write_text("--trusted-host localhost\ntop\n", "utf-8")
+    with localindex.serve(index.parent, tls=tls) as server:
+        simple = ["-i", server.url + "/simple/", "--retries", "0"]
+        env = environ(tmp_path, "")
+        assert not pip_finds(tmp_path, env, *simple, "-r", "plain.in")
+        out = burrow(tmp_path, env, "lock", *simple[:2], "-r", "plain.in")
+        assert out.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in out.stderr, out.stderr
+
+        args = ["-r", "plain.in"]
+        if where == "config":
+            env = environ(tmp_path, "[global]\ntrusted-host = example.invalid\n  localhost\n")
+        elif where == "environment":
+            env = environ(tmp_path, "", PIP_TRUSTED_HOST="localhost")
+        elif where == "requirements":
+            args = ["-r", "trusting.in"]
+        else:
+            args += ["--trusted-host", "localhost"]
+        assert pip_finds(tmp_path, env, *simple, *args)
+        out = burrow(tmp_path, env, "lock", *simple[:2], *args)
+        assert out.returncode == 0 and "top==1.0" in out.stdout, out.stderr
+        carried = where in ("requirements", "command line")
+        assert ("--trusted-host localhost" in out.stdout) is carried
+        if carried:  # the lock names the host: a sync of it reads there without config
+            (tmp_path / "lock.txt").write_text(out.stdout, "utf-8")
+            plain = environ(tmp_path, "")
+            assert burrow(tmp_path, plain, "create", "venv", "-q").returncode == 0
+            synced = burrow(tmp_path, plain, "sync", "-e", "venv", "lock.txt")
+            assert synced.returncode == 0, synced.stderr
+            assert site_versions(tmp_path / "venv") == {"top": "1.0", "mid": "2.0", "leaf": "1.0"}
+
+
+def test_the_environments_ca_bundle_beats_pips_cert_as_in_pip(tmp_path: Path, index: Path) -> None:
+    tls = self_signed(tmp_path / "tls")
+    elsewhere = self_signed(tmp_path / "other", "other")[0]
+    with localindex.serve(index.parent, tls=tls) as server:
+        simple = ["-i", server.url + "/simple/"]
+        for bundle, cert, found in ((tls[0], elsewhere, True), (elsewhere, tls[0], False)):
+            env = {k: v for k, v in environ(tmp_path, "").items() if "CA_BUNDLE" not in k}
+            env.update(REQUESTS_CA_BUNDLE=str(bundle), PIP_CERT=str(cert))
+            assert pip_finds(tmp_path, env, *simple, "--retries", "0", "top") is found
+            out = burrow(tmp_path, env, "lock", *simple, "top")
+            assert (out.returncode == 0) is found, out.stderr
+        env.update(REQUESTS_CA_BUNDLE="", PIP_CLIENT_CERT=str(tmp_path / "missing.pem"))
+        out = burrow(tmp_path, env, "lock", *simple, "top")
+        assert out.returncode == 1 and out.stderr.count("\n") == 1, out.stderr
+        assert f"client certificate {tmp_path / 'missing.pem'}: No such file" in out.stderr

@@ -155,6 +155,36 @@ def test_resolution(simple: Path, host: PythonInfo, case: str) -> None:
     assert burrow_resolve(simple, host, requirements, constraints, pre=pre) == expected
 
 
+def test_resolution_over_http_reads_ahead(simple: Path, host: PythonInfo, tmp_path: Path) -> None:
+    """From a network index, each likely pick's metadata (and then the pages it needs)
+    is read ahead in the session's pool: every case resolves as from the file:// index,
+    and no metadata file is fetched twice in one resolution."""
+    with localindex.serve(simple.parent) as server:
+        url = f"{server.url}/simple/"
+        for number, (name, case) in enumerate(sorted(CASES.items())):
+            config = IndexConfig(index_urls=(url,), find_links=())
+            lines = [parse_line(text, "requirements.in") for text in case.requirements]
+            limits = [parse_line(text, "constraints.txt") for text in case.constraints]
+            before = len(server.requests)
+            # A cache of its own each time: every page and metadata file is fetched.
+            with Index(config, cache_dir=str(tmp_path / str(number))) as index:
+                options = Options(config=config, pre=case.pre)
+                found = resolve(lines, limits, host, options, index=index)
+            assert {pin.name: pin.version for pin in found.pins} == case.expected, name
+            fetched = [p for p in server.paths()[before:] if p.endswith(".metadata")]
+            assert fetched and len(fetched) == len(set(fetched)), name
+
+
+def test_a_closed_session_starts_no_more_work(tmp_path: Path) -> None:
+    config = IndexConfig(index_urls=("http://127.0.0.1:9/simple/",), find_links=())
+    index = Index(config, cache_dir=str(tmp_path))
+    started = index.in_background(lambda: "ran")
+    assert started is not None and started.result() == "ran"
+    index.close()
+    assert index.in_background(lambda: "ran") is None
+    index.prefetch(["demo"])  # a hint only: nothing starts, nothing fails
+
+
 def pip_resolve(simple: Path, tmp_path: Path, case: Case) -> Dict[str, str]:
     """What pip (of the interpreter running the tests) installs, by its --report."""
     args = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed"]

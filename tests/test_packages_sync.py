@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Dict, Tuple
 
 import pytest
-from helpers import assert_record_matches, burrow, make_wheel, run_in
+from helpers import assert_record_matches, burrow, make_wheel, run_in, wait_for_compile
 
 SITE_CODE = "import sysconfig; print(sysconfig.get_path('purelib'))"
 
@@ -93,7 +93,8 @@ def tree(root: Path) -> Dict[str, Tuple[str, int, int]]:
 def test_every_kind_of_file_lands_where_pip_puts_it(tmp_path: Path, cache: Path) -> None:
     env = new_env(tmp_path / "env")
     wheel = rich_wheel(tmp_path / "wheels")
-    out = sync(env, lock(tmp_path / "lock.txt", wheel)).stdout
+    # Byte-compiled before the command returns, as pip does (by default it is done behind).
+    out = sync(env, lock(tmp_path / "lock.txt", wheel), "--compile-bytecode").stdout
     assert out.splitlines() == ["+ demo==1.0"]
     site = site_of(env)
     assert (site / "demo" / "sub" / "mod.py").is_file()
@@ -170,6 +171,7 @@ def test_pip_uninstall_removes_this_envs_links_only(tmp_path: Path, cache: Path)
     sync(one, lockfile)
     sync(two, lockfile)
     before_two = tree(two)
+    wait_for_compile(cache)  # the entry's bytecode, compiled behind the first sync
     cache_before = tree(cache / "packages")
     proc = pip(one, "uninstall", "-y", "demo")
     assert proc.returncode == 0, proc.stderr

@@ -1,13 +1,17 @@
 """burrow.packages.transport: URLs read over kept-alive connections, one per host and
-thread, against loopback servers that count the connections they accept."""
+thread, against loopback servers that count the connections they accept; TLS with pip's
+trusted hosts, CA bundle and client certificate; proxies."""
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
-from typing import List
+from typing import List, Tuple
+from urllib.error import URLError
 
 import localindex
 import pytest
+from loopback_tls import connect_proxy, self_signed
 
 from burrow.packages import index
 from burrow.packages.pipconfig import IndexConfig
@@ -106,3 +110,108 @@ def test_a_configured_proxy_is_still_used(root: Path, monkeypatch: pytest.Monkey
         page = client.read("http://index.invalid/simple/proj2/", "text/html")
     assert b"proj2-1.0-py3-none-any.whl" in page
     assert server.requests[0][2]["Host"] == "index.invalid"
+
+
+# --------------------------------------------------------------------------- TLS, trusted hosts
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> Tuple[Path, Path]:
+    """A self-signed certificate for localhost and its key."""
+    return self_signed(tmp_path / "tls")
+
+
+def page_of(client: Client, server: localindex.Server) -> bytes:
+    return client.read(f"{server.url}/simple/proj1/", "text/html")
+
+
+def test_a_self_signed_certificate_is_refused_unless_trusted_or_named(
+    root: Path, tls: Tuple[Path, Path]
+) -> None:
+    with localindex.serve(root, keep_alive=True, tls=tls) as server:
+        assert server.url.startswith("https://localhost:")
+        port = server.url.rpartition(":")[2]
+        with pytest.raises(ssl.SSLCertVerificationError):
+            page_of(Client(config_for(server.url + "/simple/")), server)
+        # pip's trusted-host: 'host' for any port, 'host:port' for that one only.
+        for trusted in ("localhost", "LOCALHOST", f"localhost:{port}"):
+            config = config_for(server.url).replace(trusted_hosts=(trusted,))
+            assert b"proj1-1.0-py3-none-any.whl" in page_of(Client(config), server)
+        for other in ("localhost:1", "127.0.0.1", "example.invalid"):
+            config = config_for(server.url).replace(trusted_hosts=(other,))
+            with pytest.raises(ssl.SSLCertVerificationError):
+                page_of(Client(config), server)
+        # The certificate as the CA bundle (pip's cert) is checked, and accepted.
+        config = config_for(server.url).replace(cert=str(tls[0]))
+        assert b"proj1-1.0-py3-none-any.whl" in page_of(Client(config), server)
+
+
+def test_a_client_certificate_is_sent_when_configured(root: Path, tmp_path: Path) -> None:
+    server_tls = self_signed(tmp_path / "tls", "server")
+    mine, my_key = self_signed(tmp_path / "tls", "client")
+    both = tmp_path / "tls" / "client-and-key.pem"  # pip's client-cert: one PEM file
+    both.write_bytes(mine.read_bytes() + my_key.read_bytes())
+    with localindex.serve(root, tls=server_tls, client_ca=mine) as server:
+        config = config_for(server.url).replace(cert=str(server_tls[0]))
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            page_of(Client(config), server)
+        config = config.replace(client_cert=str(both))
+        assert b"proj1-1.0-py3-none-any.whl" in page_of(Client(config), server)
+
+
+def test_https_goes_through_a_connect_proxy(
+    root: Path, tls: Tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("no_proxy", "NO_PROXY", "http_proxy", "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with localindex.serve(root, tls=tls) as server, connect_proxy() as proxy:
+        monkeypatch.setenv("https_proxy", proxy.url)
+        trusting = config_for(server.url).replace(trusted_hosts=("localhost",))
+        assert b"proj1-1.0-py3-none-any.whl" in page_of(Client(trusting), server)
+        with pytest.raises(URLError, match="CERTIFICATE_VERIFY_FAILED"):
+            page_of(Client(config_for(server.url)), server)
+        assert proxy.tunnels == [server.url.split("//")[1]] * 2
+        assert len(server.requests) == 1
+
+
+def test_pips_proxy_setting_is_used_unless_the_environment_names_one(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("no_proxy", "NO_PROXY", "http_proxy", "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with localindex.serve(root) as configured, localindex.serve(root) as environment:
+        # pip's proxy may be given without a scheme, as 'host:port'.
+        config = config_for("http://index.invalid/simple/").replace(
+            proxy=configured.url.split("//")[1]
+        )
+        assert b"proj2-1.0" in Client(config).read("http://index.invalid/simple/proj2/", "*/*")
+        assert [h["Host"] for _, _, h in configured.requests] == ["index.invalid"]
+        monkeypatch.setenv("http_proxy", environment.url)
+        assert b"proj2-1.0" in Client(config).read("http://index.invalid/simple/proj2/", "*/*")
+        assert len(configured.requests) == 1 and len(environment.requests) == 1
+
+
+def test_plain_http_warns_once_unless_trusted_or_local(
+    root: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with localindex.serve(root) as server:
+        monkeypatch.setenv("http_proxy", server.url)
+
+        def read(config: IndexConfig) -> List[str]:
+            caplog.clear()
+            with index.Index(config, cache=False) as session:
+                assert [link.filename for link in session.files("proj3")] == [
+                    "proj3-1.0-py3-none-any.whl"
+                ]
+                session.files("proj4")
+            return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+        remote = config_for("http://index.invalid/simple/")
+        (warning,) = read(remote)
+        assert "http://index.invalid/simple/proj3/" in warning
+        assert "--trusted-host index.invalid" in warning
+        assert read(remote.replace(trusted_hosts=("index.invalid",))) == []
+        monkeypatch.delenv("http_proxy")
+        assert read(config_for(server.url + "/simple/")) == []  # loopback: pip's secure too

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Dict, Tuple
 
 import pytest
-from helpers import burrow, copy_interpreter, make_wheel
+from helpers import assert_record_matches, burrow, copy_interpreter, make_wheel
 from pythons import host, in_ci
 
 import burrow as api
@@ -129,6 +129,8 @@ def test_unpacked_elsewhere_the_env_runs_with_relocatable_scripts(
     assert (site / "extra.pth").read_text().splitlines() == ["../../../extra", "import os"]
     url = json.loads((site / "demo-1.0.dist-info" / "direct_url.json").read_text())["url"]
     assert url == "file:wheels/demo.whl"
+    for project in ("demo", "pip"):  # rewritten scripts and direct_url.json: RECORD agrees
+        assert_record_matches(moved, project)
     bin_dir = str(packed_env / "bin")
     ((_, expected),) = render_activators(
         "bin",

@@ -202,8 +202,22 @@ def test_install_refusals(tmp_path: Path) -> None:
     missing = burrow("create", str(tmp_path / "env"), "-r", str(tmp_path / "x.txt"), check=False)
     assert missing.returncode == 1 and "not found" in missing.stderr
     assert not (tmp_path / "env").exists()
-    no_pip = burrow("create", str(tmp_path / "env"), "--without-pip", "--install", "x", check=False)
-    assert no_pip.returncode == 2 and not (tmp_path / "env").exists()
+    from burrow.errors import OptionError
+    from burrow.installing import InstallRequest
+
+    with pytest.raises(OptionError, match="--no-deps needs pip in the env: drop --without-pip"):
+        InstallRequest(packages=("x",), pip_args=("--no-deps",)).check(seed=False)
+
+
+def test_without_pip_installs_through_burrows_engine(tmp_path: Path) -> None:
+    """burrow's engine needs no pip in the env: `--without-pip --install` gives an env
+    with the package and no pip, as `uv venv && uv pip install` does."""
+    wheel = make_wheel(tmp_path / "w", "pkg_a", "1.0", console_scripts={"hello": "pkg_a:main"})
+    env = tmp_path / "env"
+    burrow("create", "-q", str(env), "--without-pip", "--install", str(wheel), env=OFFLINE)
+    code = "import importlib.util as u; print(bool(u.find_spec('pkg_a')), bool(u.find_spec('pip')))"
+    assert run_in(env, code).split() == ["True", "False"]
+    assert (env / "bin" / "hello").is_file()
 
 
 @pytest.mark.parametrize(

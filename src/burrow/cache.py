@@ -14,7 +14,7 @@ import os
 
 from burrow import archive, dirs, fs, periodic, store
 from burrow._fast import Record, getLogger
-from burrow.packages import build, fetch, index, lockcache, lockmemo
+from burrow.packages import behind, build, fetch, index, lockcache, lockmemo
 from burrow.packages.cache import TRASH_STEM, entry_lock
 
 TYPE_CHECKING = False
@@ -180,6 +180,10 @@ def clean() -> Cleaned:
             if _unlink(item.path):
                 done.freed += size
                 done.removed += 1
+        for item in list(_stale_work_dirs(root, os.path.join(root, folder))):
+            done.freed += tree_size(item.path)
+            fs.remove_tree(item.path)
+    behind.sweep()  # jobs of a compile behind that was killed; running ones stay
     return done
 
 
@@ -196,6 +200,18 @@ def _store_files(root: str, folder: str) -> Iterator[os.DirEntry[str]]:
         elif item.is_dir(follow_symlinks=False):
             yield from _store_files(root, item.path)
         else:
+            yield item
+
+
+def _stale_work_dirs(root: str, folder: str) -> Iterator[os.DirEntry[str]]:
+    """A store's work dirs ('.download-<pid>-<hex>', '.build-<pid>-<hex>') whose run is
+    gone: a killed download or build. A live run's, or one without a pid, stays."""
+    for item in _scan(folder):
+        if not item.is_dir(follow_symlinks=False) or _is_store(root, item.path):
+            continue
+        if not item.name.startswith("."):
+            yield from _stale_work_dirs(root, item.path)
+        elif (pid := fs.owner_pid(item.name)) is not None and not fs.pid_alive(pid):
             yield item
 
 

@@ -127,8 +127,9 @@ def _build_and_swap(
     os.makedirs(parent, exist_ok=True)
     build = staging.dir_beside(parent, BUILD_PREFIX)
     try:
-        env = _populate(build, target, info, layout, opts, prompt)
-        _move_into_place(build, target, replace=opts.clear)
+        with _compile_behind(opts):
+            env = _populate(build, target, info, layout, opts, prompt)
+            _move_into_place(build, target, replace=opts.clear)
         if opts.install is not None and layout.windows:
             # Windows' .exe launchers name their python inside a binary, which cannot be
             # re-pointed after the fact: pip runs once the env is in place, and a failure
@@ -150,6 +151,24 @@ def _build_and_swap(
                 raise InstallFailed(f"{exc}; {target} {kept}") from None
         raise
     return env
+
+
+class _Nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
+def _compile_behind(opts: Options) -> Any:
+    """The block after which the cache entries ``-r`` built are compiled behind the command
+    (``packages/behind.py``): the env is in place by then. A plain create builds none."""
+    if opts.install is None:
+        return _Nothing()
+    from burrow.packages.behind import after_commit, compile_now
+
+    return after_commit(now=compile_now(opts.compile_bytecode))
 
 
 def _move_into_place(build: str, target: str, *, replace: bool) -> None:
@@ -243,7 +262,9 @@ def _populate(
     if opts.install is not None and not layout.windows:
         from burrow.installing import install_before_rename
 
-        install_before_rename(root, final, layout, opts.relocatable, opts.install)
+        install_before_rename(
+            root, final, layout, opts.relocatable, opts.install, opts.compile_bytecode
+        )
     return env
 
 
@@ -416,7 +437,7 @@ def _update_in_place(
         from burrow.installing import InstallFailed, install_in_place
 
         try:
-            install_in_place(target, opts.install)
+            install_in_place(target, opts.install, opts.compile_bytecode)
         except InstallFailed as exc:
             raise InstallFailed(f"{exc}; {target} existed before this run and is kept") from None
     return env

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from burrow import fs
-from burrow._fast import Record, record_hash
+from burrow._fast import Record
 from burrow.environment import python_of
 from burrow.errors import BurrowError, OptionError
 from burrow.scripts import repointed
@@ -41,10 +41,12 @@ class InstallRequest(Record):
     stdout: Any = None  # where pip's progress goes; None: burrow's own stdout
 
     def check(self, seed: bool) -> None:
-        """Refuse before anything is built: no pip to run, a requirements file missing, or a
-        package that is a path to something pip cannot install (an env's path, mistyped)."""
-        if not seed:
-            raise OptionError("-r/--install need pip: drop --without-pip")
+        """Refuse before anything is built: pip options with no pip to run them, a
+        requirements file missing, or a package that is a path to something pip cannot
+        install (an env's path, mistyped)."""
+        if not seed and not _engine_can(self):
+            # burrow's own engine needs no pip in the env; pip's own options do.
+            raise OptionError(f"{' '.join(self.pip_args)} needs pip in the env: drop --without-pip")
         for name in self.requirements:
             if not os.path.isfile(name):
                 raise InstallFailed(f"requirements file {name} not found")
@@ -95,7 +97,7 @@ def _engine_can(request: InstallRequest) -> bool:
     return all(arg in ("-q", "-v") for arg in request.pip_args)
 
 
-def install_in_place(env_dir: str, request: InstallRequest) -> None:
+def install_in_place(env_dir: str, request: InstallRequest, compile_bytecode: bool) -> None:
     """Add the request's packages to an env that is in place: resolved in-process and
     installed all or nothing through the engine; pip only for options it alone has."""
     if not _engine_can(request):
@@ -104,17 +106,27 @@ def install_in_place(env_dir: str, request: InstallRequest) -> None:
     from burrow.packages.install import install
 
     try:
-        install(env_dir, requirements=request.requirements, packages=request.packages)
+        install(
+            env_dir,
+            requirements=request.requirements,
+            packages=request.packages,
+            compile_bytecode=compile_bytecode,
+        )
     except BurrowError as exc:
         raise InstallFailed(str(exc)) from None
 
 
 def install_before_rename(
-    build: str, final: str, layout: Layout, relocatable: bool, request: InstallRequest
+    build: str,
+    final: str,
+    layout: Layout,
+    relocatable: bool,
+    request: InstallRequest,
+    compile_bytecode: bool,
 ) -> None:
-    """Install into the env being built at ``build``, which will live at ``final``: a fully
-    pinned lock through burrow's package engine, anything else with pip (whose scripts
-    are then made to name ``final``)."""
+    """Install into the env being built at ``build``, which will live at ``final``: through
+    burrow's package engine (a lock as it is, anything else resolved in-process), or with
+    pip for options only pip has (its scripts then made to name ``final``)."""
     if not request.packages:
         from burrow.interpreter import inspect
         from burrow.packages.sync import install_new, pinned_wheels
@@ -124,7 +136,9 @@ def install_before_rename(
         except BurrowError as exc:  # the caller says what became of the env
             raise InstallFailed(str(exc)) from None
         if wheels is not None:
-            install_new(build, final, wheels, relocatable=relocatable)
+            install_new(
+                build, final, wheels, relocatable=relocatable, compile_bytecode=compile_bytecode
+            )
             return
     if _engine_can(request):
         # Anything else is resolved in-process and installed through the same engine.
@@ -137,7 +151,9 @@ def install_before_rename(
             wheels = resolved_wheels(info, request.requirements, (), request.packages)
         except BurrowError as exc:  # the caller says what became of the env
             raise InstallFailed(str(exc)) from None
-        install_new(build, final, wheels, relocatable=relocatable)
+        install_new(
+            build, final, wheels, relocatable=relocatable, compile_bytecode=compile_bytecode
+        )
         return
     pip_install(build, request)
     repoint_scripts(build, final, layout, relocatable)
@@ -145,6 +161,8 @@ def install_before_rename(
 
 def repoint_scripts(build: str, final: str, layout: Layout, relocatable: bool) -> None:
     """Scripts in bin/ that run a python of ``build`` are made to run ``final``'s."""
+    from burrow.records import changed_key
+
     old_bin = os.path.join(build, layout.scripts)
     new_bin = os.path.join(final, layout.scripts)
     changed: Dict[str, bytes] = {}
@@ -157,15 +175,14 @@ def repoint_scripts(build: str, final: str, layout: Layout, relocatable: bool) -
         fixed = None if len(data) > _MAX_SCRIPT else repointed(data, old_bin, new_bin, relocatable)
         if fixed is not None:
             fs.replace_file(path, fixed, mode=None)  # keeps pip's mode
-            changed[os.path.normcase(path)] = fixed
+            changed[changed_key(path)] = fixed
     if changed:
         _update_records(build, layout, changed)
 
 
 def _update_records(build: str, layout: Layout, changed: Dict[str, bytes]) -> None:
     """Give the rewritten scripts their new hash and size in every RECORD listing them."""
-    import csv
-    import io
+    from burrow.records import rehashed
 
     for site_rel in layout.site_packages():
         site = os.path.join(build, site_rel)
@@ -173,16 +190,7 @@ def _update_records(build: str, layout: Layout, changed: Dict[str, bytes]) -> No
             record = os.path.join(site, name, "RECORD")
             if not name.endswith(".dist-info") or not os.path.isfile(record):
                 continue
-            with open(record, encoding="utf-8", newline="") as handle:
-                rows = list(csv.reader(handle))
-            touched = False
-            for row in rows:
-                full = os.path.normcase(os.path.normpath(os.path.join(site, row[0]))) if row else ""
-                if full in changed:
-                    data = changed[full]
-                    row[1:] = [record_hash(data), str(len(data))]
-                    touched = True
-            if touched:
-                out = io.StringIO()
-                csv.writer(out, lineterminator="\n").writerows(rows)
-                fs.replace_file(record, out.getvalue().encode("utf-8"), mode=None)
+            with open(record, "rb") as handle:
+                fixed = rehashed(handle.read(), site, changed)
+            if fixed is not None:
+                fs.replace_file(record, fixed, mode=None)

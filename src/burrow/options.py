@@ -38,6 +38,7 @@ class Options(Record):
     activators: Optional[Tuple[str, ...]] = None  # None = all
     command: Optional[str] = None  # recorded in pyvenv.cfg; derived from the options if None
     install: Optional[InstallRequest] = None  # -r/--install: pip install after seeding
+    compile_bytecode: bool = False  # with install: new cache entries compiled before returning
 
     def validate(self) -> None:
         """The one check of options that contradict each other (OptionError)."""
@@ -74,9 +75,9 @@ class Options(Record):
         return format_command(words)
 
 
-#: Fields that say how this run treats what is at the target, not what the env is: left
-#: out of the command recorded in pyvenv.cfg.
-_NOT_RECORDED = frozenset(["clear", "upgrade", "force"])
+#: Fields that say how this run works (what it does with what is at the target, when it
+#: compiles), not what the env is: left out of the command recorded in pyvenv.cfg.
+_NOT_RECORDED = frozenset(["clear", "upgrade", "force", "compile_bytecode"])
 
 
 def command_line_options() -> List[Option]:
@@ -189,6 +190,12 @@ def command_line_options() -> List[Option]:
             dest="relocatable",
             kind=FLAG_TRUE,
             help="keep working after the env is moved (activation, scripts)",
+        ),
+        Option(
+            flags=("--compile-bytecode",),
+            dest="compile_bytecode",
+            kind=FLAG_TRUE,
+            help="with -r/--install: byte-compile new packages before returning, not behind",
         ),
         Option(
             flags=("--activators",),

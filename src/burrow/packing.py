@@ -7,6 +7,8 @@ the archive (the env is read, never changed):
   same code that writes them for ``create --relocatable``;
 - ``.pth`` lines naming a directory inside the env become relative to their site-packages,
   and a ``direct_url.json`` URL inside the env becomes relative to the env's root;
+- RECORD rows of those rewritten files carry their new hashes and sizes, and bytecode rows
+  none (``.pyc`` headers get the archive's fixed mtime);
 - members are written in a fixed order with fixed owners and times (``archive.py``), so
   the same env packs to the same bytes.
 
@@ -177,7 +179,26 @@ def _env_members(env: str, config: Dict[str, str]) -> List[Member]:
             member.data = _relative_pth(member, env)
         elif name == "direct_url.json" and os.path.dirname(folder) in sites:
             member.data = _relative_direct_url(member, env)
+    _rehash_records(members, env, sites)
     return members
+
+
+def _rehash_records(members: List[Member], env: str, sites: List[str]) -> None:
+    """RECORD rows of the files rewritten above get their new hashes, and those of bytecode,
+    whose headers the archive re-stamps (``archive.py``), none; in the archive only."""
+    from burrow.records import changed_key, rehashed
+
+    changed = {
+        changed_key(os.path.join(env, m.name)): m.data
+        for m in members
+        if m.kind == "file" and m.data is not None
+    }
+    for member in members:
+        folder, name = os.path.split(member.name)
+        if member.kind == "file" and name == "RECORD" and os.path.dirname(folder) in sites:
+            site = os.path.join(env, os.path.dirname(folder))
+            fixed = rehashed(member.read(), site, changed, bytecode_unhashed=True)
+            member.data = fixed or member.data
 
 
 def _relocatable_activators(env: str, bin_name: str, config: Dict[str, str]) -> Dict[str, bytes]:

@@ -29,8 +29,6 @@ CACHE_FOLDER = "periodic"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List
-
     from burrow.interpreter import PythonInfo
 
 OFF = "BURROW_NO_PERIODIC_UPDATE"
@@ -71,9 +69,11 @@ def start_if_due(info: PythonInfo) -> bool:
     if not _due(stamp):  # a check that ended between our look and our claim
         _unlink(claim)
         return False
+    from burrow.detach import detach
+
     package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
-        _detach([sys.executable, "-c", _RUN, package_parent, info.executable, stamp])
+        detach([sys.executable, "-c", _RUN, package_parent, info.executable, stamp])
     except OSError:
         _unlink(claim)
         return False
@@ -130,90 +130,6 @@ def _unlink(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
-
-
-# --- starting the detached process ------------------------------------------------------
-
-
-def _detach(argv: List[str]) -> None:
-    """Start ``argv`` in a session of its own, stdio on /dev/null; return at once."""
-    if os.name == "nt":
-        _detach_windows(argv)
-        return
-    null = os.devnull
-    actions = [
-        (os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
-        (os.POSIX_SPAWN_DUP2, 1, 2),  # nothing of the create's terminal or pipes is kept
-        *((os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited_fds()),
-    ]
-    try:
-        # posix_spawn, not fork: forking a Python process costs milliseconds, and importing
-        # subprocess costs a warm create more than that. The process is our child only
-        # until this command exits, moments later (its own start-up alone takes longer),
-        # and is then adopted by init, which reaps it.
-        os.posix_spawn(argv[0], argv, os.environ, file_actions=actions, setsid=True)
-    except NotImplementedError:  # no POSIX_SPAWN_SETSID (older libc): daemon-style forks
-        _double_fork(argv)
-
-
-def _inherited_fds() -> List[int]:
-    """Descriptors above 2 that a new program would inherit (Python's own never are)."""
-    try:
-        candidates = [int(name) for name in os.listdir("/proc/self/fd")]
-    except OSError:
-        candidates = list(range(3, 256))
-    found = []
-    for fd in candidates:
-        try:
-            if fd > 2 and os.get_inheritable(fd):
-                found.append(fd)
-        except OSError:  # not open (e.g. the one listdir used)
-            continue
-    return found
-
-
-def _double_fork(argv: List[str]) -> None:
-    """The first child starts a session, forks the real process and exits at once."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setsid()
-            if os.fork() == 0:
-                null = os.open(os.devnull, os.O_RDWR)
-                for fd in (0, 1, 2):
-                    os.dup2(null, fd)
-                os.closerange(3, 256)
-                os.execv(argv[0], argv)  # noqa: S606 - our own interpreter, arguments made here
-        finally:
-            os._exit(0)  # never return into burrow's code in a child
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:  # SIGCHLD ignored: the system reaped it already
-        pass
-
-
-def _detach_windows(argv: List[str]) -> None:
-    import subprocess
-
-    detached_process, new_process_group, breakaway_from_job = 0x8, 0x200, 0x1000000
-    flags = detached_process | new_process_group
-    for extra in (breakaway_from_job, 0):  # a job that forbids breaking away refuses the first
-        try:
-            subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                close_fds=True,
-                cwd=os.path.dirname(argv[0]) or None,
-                creationflags=flags | extra,
-            )
-        except OSError:
-            if extra == 0:
-                raise
-            continue
-        return
 
 
 # --- the detached process ----------------------------------------------------------------

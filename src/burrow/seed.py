@@ -147,14 +147,21 @@ def _version_keys(versions: Sequence[str]) -> Dict[str, Any]:
 
 def build_entry(wheel: str, name: str, version: str, info: PythonInfo) -> Entry:
     """Unpack and byte-compile ``wheel`` into the seed cache (once, under a lock): the
-    package cache's entry, kept by name and version so that a warm create hashes nothing."""
+    package cache's entry, kept by name and version so that a warm create hashes nothing.
+
+    In a ``create -r``, it is compiled behind the create with the packages it builds
+    (``packages/behind.py``); a plain create compiles it before it returns.
+    """
     from burrow.errors import PackageError
+    from burrow.packages.behind import later, queueing
     from burrow.packages.cache import build_entry as build
 
+    place = os.path.join(_tag_dir(info), f"{name}-{version}")
     try:
-        entry = build(wheel, None, info, at=os.path.join(_tag_dir(info), f"{name}-{version}"))
+        entry = build(wheel, None, info, at=place, bytecode=not queueing())
     except PackageError as exc:
         raise SeedError(str(exc)) from None
+    later([entry], info)
     for kind in ("headers", "data"):
         if kind in entry.manifest["spill"]:
             raise SeedError(
@@ -197,7 +204,7 @@ def _entry_for(
 ) -> Optional[Entry]:
     if candidate.entry is not None:
         try:
-            return load_entry(candidate.entry)
+            entry = load_entry(candidate.entry)
         except DamagedEntry as exc:
             log.info("rebuilding damaged cache entry: %s", exc)
             wheel = next(
@@ -211,6 +218,11 @@ def _entry_for(
             if wheel is None:
                 return None
             return build_entry(wheel, name, candidate.version, info)
+        if not entry.compiled:  # its compile behind a create -r was stopped: queued again
+            from burrow.packages.behind import later
+
+            later([entry], info)
+        return entry
     if candidate.wheel is None or not _python_allowed(candidate.wheel, info):
         return None
     return build_entry(candidate.wheel, name, candidate.version, info)

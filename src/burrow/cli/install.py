@@ -15,14 +15,31 @@ def register(commands: Any) -> None:
     p = commands.add_parser(
         "install",
         help="add packages to an env, resolved against what it has",
-        description="Resolve PKG and -r FILE against the packages ENV has (keeping their"
-        " versions while they fit) and install them through burrow's package cache, all or"
-        " nothing. No pip process is run.",
+        description="Resolve PKG, -r FILE and --editable PATH against the packages ENV has"
+        " (keeping their versions while they fit, unless -U or -P) and install them through"
+        " burrow's package cache, all or nothing. No pip process is run.",
     )
     p.add_argument("-e", "--env", metavar="ENV", help=ENV_HELP)
     p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE")
     p.add_argument("-c", "--constraint", action="append", default=[], metavar="FILE")
+    p.add_argument(
+        "--editable", action="append", default=[], metavar="PATH",
+        help="install this project directory in editable mode (pip's -e; repeatable)",
+    )  # fmt: skip
+    p.add_argument(
+        "-U", "--upgrade", action="store_true",
+        help="upgrade what is asked for to its newest fitting version (pip install -U)",
+    )  # fmt: skip
+    p.add_argument(
+        "-P", "--upgrade-package", action="append", default=[], metavar="NAME",
+        help="upgrade this package too, even as a dependency (repeatable)",
+    )  # fmt: skip
     _add_index_options(p)
+    p.add_argument(
+        "--compile-bytecode",
+        action="store_true",
+        help="byte-compile new packages before returning, not behind",
+    )
     p.add_argument("packages", nargs="*", metavar="PKG", help="requirements to add")
     add_common(p)
     p.set_defaults(handler=cmd_install)
@@ -36,15 +53,19 @@ def cmd_install(args: argparse.Namespace) -> int:
     from burrow.cli.render import print_changes
     from burrow.packages.install import install
 
-    if not args.requirement and not args.packages:
-        usage_error("install", "give requirements: PKG or -r FILE")
+    if not args.requirement and not args.packages and not args.editable:
+        usage_error("install", "give requirements: PKG, -r FILE or --editable PATH")
+    editables = [f"-e {path}" for path in args.editable]
     with download_line(args.quiet):
         changes = install(
             envs.resolve(args.env),
             requirements=args.requirement,
             constraints=args.constraint,
-            packages=args.packages,
+            packages=[*args.packages, *editables],
             sources=_sources(args),
+            upgrade=args.upgrade,
+            upgrade_packages=args.upgrade_package,
+            compile_bytecode=args.compile_bytecode,
         )
     print_changes(changes, args)
     return 0

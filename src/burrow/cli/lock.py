@@ -40,8 +40,12 @@ def _add_index_options(p: Any) -> None:
     p.add_argument("-f", "--find-links", action="append", default=[], metavar="PATH")
     p.add_argument("--no-index", action="store_true")
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
-    p.add_argument("--only-binary", action="append", default=[], metavar="NAMES")
-    p.add_argument("--no-binary", action="append", default=[], metavar="NAMES")
+    p.add_argument("--trusted-host", action="append", default=[], metavar="HOST",
+                   help="read HOST (or HOST:PORT) over plain http or unchecked https")  # fmt: skip
+    # Kept in the order given: pip applies each in turn, and ':all:' clears the other.
+    for kind in ("only-binary", "no-binary"):
+        p.add_argument(f"--{kind}", action="append", dest="binary_choices", default=[],
+                       type=lambda value, kind=kind: (kind, value), metavar="NAMES")  # fmt: skip
 
 
 def _sources(args: argparse.Namespace) -> Any:
@@ -53,8 +57,8 @@ def _sources(args: argparse.Namespace) -> Any:
         find_links=tuple(args.find_links),
         no_index=args.no_index,
         pre=args.pre,
-        only_binary=tuple(args.only_binary),
-        no_binary=tuple(args.no_binary),
+        binary_choices=tuple(args.binary_choices),
+        trusted_hosts=tuple(args.trusted_host),
     )
 
 

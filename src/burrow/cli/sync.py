@@ -31,12 +31,19 @@ def register(commands: Any) -> None:
 
 
 def sync_options() -> List[Option]:
-    """Every option of `burrow sync`: -e ENV and the common -q, -v, --debug, --json."""
+    """Every option of `burrow sync`: -e ENV, --compile-bytecode, and the common -q, -v,
+    --debug, --json."""
     from burrow.cli.common import ENV_HELP
     from burrow.fastargs import COUNT, FLAG_TRUE, VALUE, Option
 
     return [
         Option(flags=("-e", "--env"), dest="env", kind=VALUE, metavar="ENV", help=ENV_HELP),
+        Option(
+            flags=("--compile-bytecode",),
+            dest="compile_bytecode",
+            kind=FLAG_TRUE,
+            help="byte-compile new packages before returning, not behind",
+        ),
         Option(flags=("-q", "--quiet"), dest="quiet", kind=COUNT, help="print less"),
         Option(flags=("-v", "--verbose"), dest="verbose", kind=COUNT, help="print more"),
         Option(flags=("--debug",), dest="debug", kind=FLAG_TRUE, help="show tracebacks"),
@@ -65,6 +72,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from burrow.packages.sync import sync
 
     with download_line(args.quiet):
-        changes = sync(envs.resolve(args.env), args.file)
+        changes = sync(envs.resolve(args.env), args.file, compile_bytecode=args.compile_bytecode)
     print_changes(changes, args)
     return 0

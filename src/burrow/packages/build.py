@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Sequence
 
+from burrow import fs
 from burrow._fast import getLogger
 from burrow.errors import FetchError
 
@@ -48,14 +49,14 @@ def interpreter_key(info: PythonInfo) -> str:
 def build_sdist(sdist: str, sha256: str, info: PythonInfo, *, origin: str = "") -> str:
     """The wheel built from `sdist` for `info`: from the cache, else built and kept."""
     import shutil
-    import tempfile
 
     folder = os.path.join(built_dir(), sha256[:2], sha256, interpreter_key(info))
     found = _wheel_in(folder)
     if found is not None:
         return found
     os.makedirs(os.path.dirname(folder), exist_ok=True)
-    work = tempfile.mkdtemp(prefix=".build-", dir=os.path.dirname(folder))
+    # The pid in the name lets `cache clean` remove it once this run is gone.
+    work = fs.unique_dir(os.path.dirname(folder), ".build-")
     try:
         source = _unpack(sdist, os.path.join(work, "src"), origin)
         wheel = _build(source, info, "wheel", os.path.join(work, "out"), origin)
@@ -81,11 +82,10 @@ def build_project(path: str, info: PythonInfo, *, editable: bool = False, origin
     """A wheel (PEP 660 editable one when asked) of the project directory `path`."""
     import hashlib
     import shutil
-    import tempfile
 
     root = os.path.join(built_dir(), "projects")
     os.makedirs(root, exist_ok=True)
-    work = tempfile.mkdtemp(prefix=".build-", dir=root)
+    work = fs.unique_dir(root, ".build-")
     try:
         wheel = _build(path, info, "editable" if editable else "wheel", work, origin)
         with open(wheel, "rb") as handle:

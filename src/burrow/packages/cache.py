@@ -3,7 +3,8 @@
 An entry is keyed by the wheel's sha256 and the target's cache tag (``cpython-312``, with
 a ``t`` for free-threaded builds): ``<cache>/packages/v1/cpython-312/<sha256>/``. It holds
 
-- ``site/``: what goes into site-packages, bytecode included, every file read-only;
+- ``site/``: what goes into site-packages, every file read-only, and its bytecode once
+  compiled (the manifest's ``compiled``: before the command returns, or behind it);
 - ``scripts/``, ``data/``, ``headers/``: the wheel's ``.data`` files, placed per env;
 - ``manifest``: written last (an entry without one is incomplete and never linked), it
   lists every directory and file (with size and mtime, so a damaged file is seen by the
@@ -13,7 +14,10 @@ a ``t`` for free-threaded builds): ``<cache>/packages/v1/cpython-312/<sha256>/``
 
 Entries are built (``unpack.py``, from a wheel whose sha256 is checked then) under a file
 lock, in a staging dir renamed into place; a damaged one is renamed away and rebuilt,
-never linked. The warm path reads one marshal file.
+never linked. An entry is compiled in place under the same lock (``compile_entry``), its
+manifest then rewritten whole: a run that read the manifest before links the modules
+without their .pyc (Python writes those into its env on first import), a run after links
+both. The warm path reads one marshal file.
 """
 
 from __future__ import annotations
@@ -26,14 +30,16 @@ from burrow.errors import PackageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional, Sequence, Tuple
+    from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
     from burrow.interpreter import PythonInfo
+    from burrow.packages.bytecode import Compiler
 
 __all__ = [
     "DamagedEntry",
     "Entry",
     "PackageError",
+    "compile_entry",
     "ensure_entries",
     "ensure_entry",
     "entry_path",
@@ -64,6 +70,11 @@ class Entry(Record):
     @property
     def version(self) -> str:
         return str(self.manifest["version"])
+
+    @property
+    def compiled(self) -> bool:
+        """Whether its bytecode is there (entries of older burrows always have it)."""
+        return bool(self.manifest.get("compiled", True))
 
 
 class DamagedEntry(Exception):
@@ -96,28 +107,27 @@ def load_entry(path: str) -> Entry:
     return Entry(path=path, manifest=manifest, ident=(st.st_dev, st.st_ino))
 
 
-def ensure_entry(wheel: str, sha256: str, info: PythonInfo) -> Entry:
+def ensure_entry(wheel: str, sha256: str, info: PythonInfo, *, bytecode: bool = True) -> Entry:
     """The cache entry of ``wheel``, whose sha256 is ``sha256``, for ``info``.
 
     Warm: one manifest read, the wheel never opened (the entry is that file, hashed when
-    the entry was built). Cold: unpacked and compiled under the entry's lock; an entry
-    another run finished meanwhile is taken as it is, a damaged one is replaced.
+    the entry was built). Cold: unpacked under the entry's lock; an entry another run
+    finished meanwhile is taken as it is, a damaged one is replaced. With ``bytecode``,
+    the entry is byte-compiled before it is returned; without, it may not be yet
+    (``Entry.compiled``): ``behind.py`` compiles it once the command is done.
     """
-    path = entry_path(sha256, info)
-    try:
-        return load_entry(path)
-    except DamagedEntry:
-        pass
-    return build_entry(wheel, sha256, info)
+    return ensure_entries([(wheel, sha256)], info, bytecode=bytecode)[0]
 
 
-def ensure_entries(wheels: Sequence[Tuple[str, str]], info: PythonInfo) -> List[Entry]:
+def ensure_entries(
+    wheels: Sequence[Tuple[str, str]], info: PythonInfo, *, bytecode: bool = True
+) -> List[Entry]:
     """``ensure_entry`` of each (wheel, sha256), in order; missing ones built side by side.
 
-    A cold entry is mostly waiting on its compiler process (and on zlib, which lets go of
-    the GIL too), so a few are built at once by threads, each under its own entry lock as
-    ever. The first failure in ``wheels``' order is raised, once the builds running then
-    are over; those not started yet are not started.
+    A cold entry is mostly waiting on zlib and the disk (and on its compiler process, with
+    ``bytecode``), which let go of the GIL, so a few are built at once by threads, each
+    under its own entry lock as ever. The first failure in ``wheels``' order is raised,
+    once the builds running then are over; those not started yet are not started.
     """
     found: List[Optional[Entry]] = []
     for _wheel, sha256 in wheels:
@@ -125,17 +135,24 @@ def ensure_entries(wheels: Sequence[Tuple[str, str]], info: PythonInfo) -> List[
             found.append(load_entry(entry_path(sha256, info)))
         except DamagedEntry:
             found.append(None)
-    missing = [i for i, entry in enumerate(found) if entry is None]
-    if len(missing) < 2:
-        for i in missing:
-            found[i] = build_entry(*wheels[i], info)
+    from functools import partial
+
+    todo: List[Tuple[int, Callable[[], Entry]]] = []
+    for i, entry in enumerate(found):
+        if entry is None:
+            todo.append((i, partial(build_entry, *wheels[i], info, bytecode=bytecode)))
+        elif bytecode and not entry.compiled:
+            todo.append((i, partial(_compiled, entry, wheels[i], info)))
+    if len(todo) < 2:
+        for i, task in todo:
+            found[i] = task()
         return [entry for entry in found if entry is not None]
     from concurrent.futures import ThreadPoolExecutor
 
-    executor = ThreadPoolExecutor(max_workers=min(len(missing), _builders()))
-    futures = [executor.submit(build_entry, *wheels[i], info) for i in missing]
+    executor = ThreadPoolExecutor(max_workers=min(len(todo), _builders()))
+    futures = [executor.submit(task) for _i, task in todo]
     try:
-        for i, future in zip(missing, futures):
+        for (i, _task), future in zip(todo, futures):
             found[i] = future.result()
     except BaseException:
         for future in futures:
@@ -146,24 +163,39 @@ def ensure_entries(wheels: Sequence[Tuple[str, str]], info: PythonInfo) -> List[
     return [entry for entry in found if entry is not None]
 
 
+def _compiled(entry: Entry, wheel: Tuple[str, str], info: PythonInfo) -> Entry:
+    """``entry`` byte-compiled now; rebuilt (compiled) if it went away meanwhile."""
+    from burrow.packages.bytecode import Compiler
+
+    done = compile_entry(entry.path, Compiler.of(info))
+    return done if done is not None else build_entry(*wheel, info)
+
+
 def _builders() -> int:
     """Entries built at once: one per core, and one more, whose unpacking (in this
-    process) goes on while the others' compilers run."""
+    process) goes on while the others' compilers or writes wait."""
     return (os.cpu_count() or 1) + 1
 
 
 def build_entry(
-    wheel: str, sha256: Optional[str], info: PythonInfo, *, at: Optional[str] = None
+    wheel: str,
+    sha256: Optional[str],
+    info: PythonInfo,
+    *,
+    at: Optional[str] = None,
+    bytecode: bool = True,
 ) -> Entry:
     """(Re)build the entry of ``wheel``: what a damaged or missing entry needs.
 
     The wheel is hashed before it is unpacked: PackageError when it is not ``sha256`` (any
     digest when None). ``at`` is where the entry goes when not ``entry_path(sha256,
     info)``: the pip seed keeps its entries by name and version, e.g.
-    ``<cache>/seed/v3/cpython-312/pip-24.3.1``.
+    ``<cache>/seed/v3/cpython-312/pip-24.3.1``. With ``bytecode`` it is byte-compiled
+    before its manifest is written; without, ``compile_entry`` does that later.
     Under the entry's lock, an entry another run finished meanwhile is taken as it is; a
     damaged one is renamed away before it is deleted, so nobody links from it half-deleted.
     """
+    from burrow.packages.bytecode import Compiler
     from burrow.packages.unpack import unpack
 
     if at is None and sha256 is None:
@@ -176,13 +208,20 @@ def build_entry(
         sweep_staging(folder, stem)
         if os.path.lexists(target):
             try:
-                return load_entry(target)
+                entry = load_entry(target)
             except DamagedEntry:
                 log.info("rebuilding the damaged cache entry of %s", os.path.basename(wheel))
                 fs.discard(target, TRASH_STEM)
+            else:
+                if bytecode and not entry.compiled:
+                    return _compile_locked(entry, Compiler.of(info))
+                return entry
         staging = fs.unique_dir(folder, stem)
         try:
-            manifest = unpack(wheel, sha256, staging, info)
+            manifest = unpack(wheel, sha256, staging)
+            if bytecode:
+                site = os.path.join(staging, "site")
+                manifest = _with_bytecode(manifest, site, Compiler.of(info))
             manifest["format"] = ENTRY_FORMAT
             # Written last: an entry without its manifest is incomplete and never linked.
             store.dump(os.path.join(staging, MANIFEST), manifest)
@@ -191,6 +230,46 @@ def build_entry(
             fs.remove_tree(staging)
             raise
     return load_entry(target)
+
+
+def compile_entry(path: str, compiler: Compiler) -> Optional[Entry]:
+    """The entry at ``path`` byte-compiled (at once if it was), under its lock; None when
+    there is no entry there (never built, removed by ``cache clean``, being rebuilt).
+
+    Envs that linked it before keep their links; those linked after get the bytecode too.
+    """
+    folder, key = os.path.split(path)
+    if not os.path.isdir(path):  # the lock file is not made in a cache that went away
+        return None
+    with entry_lock(folder, key):
+        try:
+            entry = load_entry(path)
+        except DamagedEntry:
+            return None
+        return entry if entry.compiled else _compile_locked(entry, compiler)
+
+
+def _compile_locked(entry: Entry, compiler: Compiler) -> Entry:
+    """Compile ``entry`` in place and rewrite its manifest (atomically): the caller holds
+    its lock. What a compiler killed half-way left is replaced or removed."""
+    from burrow.packages.bytecode import leftovers
+
+    site = os.path.join(entry.path, "site")
+    manifest = _with_bytecode(entry.manifest, site, compiler)
+    for rel in leftovers(manifest, site):
+        try:
+            os.unlink(os.path.join(site, rel))
+        except OSError:
+            pass
+    store.dump(os.path.join(entry.path, MANIFEST), manifest)
+    return entry.replace(manifest=manifest)
+
+
+def _with_bytecode(manifest: Dict[str, Any], site: str, compiler: Compiler) -> Dict[str, Any]:
+    from burrow.packages.bytecode import compile_tree, sources, with_bytecode
+
+    compile_tree(site, compiler, sources(manifest))
+    return with_bytecode(manifest, site, compiler.tag)
 
 
 def entry_lock(folder: str, key: str) -> Any:

@@ -17,6 +17,7 @@ from burrow.errors import FetchError, ResolutionError
 from burrow.packages.candidates import normalize_extra, parse_requirement
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
     from typing import Any
 
     from packaging.requirements import Requirement
@@ -39,10 +40,40 @@ class Dependencies:
         self.editables: Set[str] = set()  # URLs of `-e DIR` project directories
         self._projects: Dict[str, bytes] = {}  # a project directory's URL -> its metadata
         self._target_key = _digest(sorted(target.markers.items()))
+        self._ahead: Dict[str, Future[Dict[str, Any]]] = {}  # a file's URL -> its facts
+
+    def prefetch(self, candidate: Candidate) -> None:
+        """Start reading the facts of a likely pick in the index's pool, then the pages of
+        what it requires: they come in while the resolver works on other projects (a
+        resolution is otherwise one metadata read after another). A wheel's only: an
+        sdist's metadata may need a build."""
+        link = candidate.links[0] if candidate.links else None
+        if link is None or not link.is_wheel or candidate.url or link.url in self._ahead:
+            return
+
+        def read() -> Dict[str, Any]:
+            facts = self._facts(candidate)
+            self.index.prefetch(
+                name
+                for name, _, _, _, when in facts["requires"]
+                if when is None or candidate.extras & set(when)
+            )
+            return facts
+
+        future = self.index.in_background(read)
+        if future is not None:
+            self._ahead[link.url] = future
 
     def facts(self, candidate: Candidate) -> Dict[str, Any]:
         """What resolving needs of a candidate's metadata, its markers evaluated for the
         target: kept beside the metadata cache, keyed by the file's hash and the target."""
+        link = candidate.links[0] if candidate.links else None
+        ahead = self._ahead.get(link.url) if link is not None and not candidate.url else None
+        if ahead is not None:
+            return ahead.result()
+        return self._facts(candidate)
+
+    def _facts(self, candidate: Candidate) -> Dict[str, Any]:
         import json
 
         from burrow.packages.httpcache import write_atomic

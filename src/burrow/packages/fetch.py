@@ -410,9 +410,9 @@ class _Fetcher:
     def _download(self, pin: Pin, file: _File) -> Tuple[str, str]:
         """(path in the cache, sha256) of a remote file; a cached copy when there is one."""
         import shutil
-        import tempfile
         from pathlib import Path
 
+        from burrow.fs import unique_dir
         from burrow.packages.pages import Link
 
         known = list(file.hashes.get("sha256", []))
@@ -434,7 +434,7 @@ class _Fetcher:
                                  hashes={}, requires_python=None)  # fmt: skip
         root = downloads_dir()
         os.makedirs(root, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".download-", dir=root))
+        staging = Path(unique_dir(root, ".download-"))  # pid named: `cache clean` sweeps it
         try:
             last = FetchError(f"hash mismatch for {file.filename}")
             for expected in tries:

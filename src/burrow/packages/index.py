@@ -28,8 +28,11 @@ from burrow.packages.pages import Link, WheelLink
 CACHE_FOLDER = "index-v1"
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from concurrent.futures import Future, ThreadPoolExecutor
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
     from burrow.packages.pipconfig import IndexConfig
 
@@ -127,6 +130,10 @@ def _pure_tags(python_version: tuple[int, int, int]) -> list[str]:
     return [f"py{major}{m}-none-any" for m in range(minor, -1, -1)] + [f"py{major}-none-any"]
 
 
+def _only(link: Link | None) -> list[Link]:
+    return [link] if link is not None else []
+
+
 class Project(Record, frozen=True, unhashed=("links", "problems")):
     """Every file of one project on every source, and one line per source that failed."""
 
@@ -152,6 +159,8 @@ class Index:
         self._lock = threading.Lock()
         self._pages: dict[str, Future[Project]] = {}
         self._pool: ThreadPoolExecutor | None = None
+        self._closed = False
+        self._extra: list[Future[Any]] = []  # work started by `in_background`
         self._directories: dict[str, list[Link]] = {}
         self._remote = any(
             location.lower().startswith(("http:", "https:"))
@@ -165,6 +174,10 @@ class Index:
         self.close()
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True  # nothing new starts from here on
+            for future in self._extra:
+                future.cancel()  # guesses nobody waits for, if not started yet
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
@@ -195,9 +208,28 @@ class Index:
         """
         if self._remote:
             for name in names:
-                self._future(name)
+                self._future(name, hint=True)
 
-    def _future(self, name: str) -> Future[Project]:
+    def in_background(self, work: Callable[[], T]) -> Future[T] | None:
+        """`work` started in the pool that reads pages, when the session reads a network
+        source (where waiting is worth hiding); None otherwise, or once it is closed."""
+        if not self._remote:
+            return None
+        with self._lock:
+            if self._closed:
+                return None
+            future = self._pool_locked().submit(work)
+            self._extra.append(future)
+        return future
+
+    def _pool_locked(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="burrow-index")
+        return self._pool
+
+    def _future(self, name: str, *, hint: bool = False) -> Future[Project]:
         from concurrent.futures import Future
 
         from packaging.utils import canonicalize_name
@@ -218,11 +250,11 @@ class Index:
         with self._lock:
             future = self._pages.get(key)
             if future is None:
-                if self._pool is None:
-                    from concurrent.futures import ThreadPoolExecutor
-
-                    self._pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="burrow-index")
-                future = self._pool.submit(self._read_project, key)
+                if hint and self._closed:  # a prefetch from work still running at close
+                    future = Future()
+                    future.cancel()
+                    return future
+                future = self._pool_locked().submit(self._read_project, key)
                 self._pages[key] = future
         return future
 
@@ -252,6 +284,7 @@ class Index:
 
     def _page(self, url: str, name: str, *, missing_ok: bool) -> list[Link]:
         """Files listed on one PEP 503 / PEP 691 page; [] when it does not exist."""
+        self._client.warn_if_insecure(url)
         cache = httpcache.PageCache(self.cache_root(), url)
         return cache.read(self._client, name, missing_ok=missing_ok)
 
@@ -262,13 +295,13 @@ class Index:
         scheme = urlsplit(location).scheme.lower()
         if scheme in ("http", "https"):
             if pages.is_dist_name(urlsplit(location).path):
-                return pages.keep([pages.make_link(location, None, {}, None)], name)
+                return _only(pages.make_link(location, None, {}, None, project=name))
             return self._page(location, name, missing_ok=False)
         path = urls.file_path(location) if scheme == "file" else Path(location).expanduser()
         if path.is_dir():
             return pages.keep(self._directory(path), name)
         if path.is_file() and pages.is_dist_name(path.name):
-            return pages.keep([pages.make_link(path.resolve().as_uri(), None, {}, None)], name)
+            return _only(pages.make_link(path.resolve().as_uri(), None, {}, None, project=name))
         if path.is_file():
             return self._page(path.resolve().as_uri(), name, missing_ok=False)
         logger.warning("find-links location %s is neither a file nor a directory", location)

@@ -31,8 +31,17 @@ def install(
     constraints: Sequence[str | os.PathLike[str]] = (),
     packages: Sequence[str] = (),
     sources: Optional[Sources] = None,
+    upgrade: bool = False,
+    upgrade_packages: Sequence[str] = (),
+    compile_bytecode: bool = False,
 ) -> Changes:
-    """Add what `requirements` / `packages` need to `env`, resolved against what it has."""
+    """Add what `requirements` / `packages` need to `env`, resolved against what it has.
+
+    Installed versions are kept while they fit, except, as with `pip install -U`, those of
+    the requirements asked for when `upgrade`, and those of `upgrade_packages` (uv's `-P`).
+    New cache entries are byte-compiled before it returns with `compile_bytecode`, else
+    behind it.
+    """
     from burrow.environment import python_of
     from burrow.interpreter import inspect
     from burrow.layout import plan
@@ -44,9 +53,16 @@ def install(
     have = installed.scan(os.path.join(target, plan(info).purelib))
     preferred = {name: dist.version for name, dist in have.items()}
     wheels = resolved_wheels(
-        info, requirements, constraints, packages, sources=sources, preferred=preferred
+        info,
+        requirements,
+        constraints,
+        packages,
+        sources=sources,
+        preferred=preferred,
+        upgrade=upgrade,
+        upgrade_packages=upgrade_packages,
     )
-    return sync_wheels(target, wheels, keep_others=True)
+    return sync_wheels(target, wheels, keep_others=True, compile_bytecode=compile_bytecode)
 
 
 def resolved_wheels(
@@ -57,12 +73,19 @@ def resolved_wheels(
     *,
     sources: Optional[Sources] = None,
     preferred: Optional[dict[str, str]] = None,
+    upgrade: bool = False,
+    upgrade_packages: Sequence[str] = (),
 ) -> List[Wheel]:
     """Resolve for `info` and return one local wheel per pin (downloaded when needed).
 
+    `preferred` versions ({name: version}, the env's) are chosen while they fit, but not for
+    the requirements' own names when `upgrade`, nor for `upgrade_packages`. `-e DIR`
+    lines are built as editable wheels (PEP 660).
     The answer is `burrow lock`'s memo when these inputs (the env's versions among them,
     as `preferred`) were resolved before and no page read since changed (`lockmemo.py`).
     """
+    from packaging.utils import canonicalize_name
+
     from burrow.packages.candidates import target_of
     from burrow.packages.locking import Sources, read_inputs, resolve_options
     from burrow.packages.lockmemo import Memo, RecordingIndex
@@ -70,11 +93,23 @@ def resolved_wheels(
 
     inputs = read_inputs(requirements, constraints, packages)
     options, _ = resolve_options(inputs, sources or Sources())
+    options = options.replace(editables=True)
     if preferred:
-        options = options.replace(preferred=preferred)
+        fresh = {canonicalize_name(name) for name in upgrade_packages}
+        if upgrade:
+            fresh |= {canonicalize_name(r.name) for r in inputs.requirements if r.name}
+        kept = {name: v for name, v in preferred.items() if canonicalize_name(name) not in fresh}
+        options = options.replace(preferred=kept)
     with RecordingIndex(options.config) as index:
         target = target_of(info)
-        memo = Memo(index.cache_root(), inputs.requirements, inputs.constraints, target, options)
+        memo = Memo(
+            index.cache_root(),
+            inputs.requirements,
+            inputs.constraints,
+            target,
+            options,
+            purpose="install",
+        )
         found = memo.load()
         if found is not None:
             resolution = found[0]
@@ -118,6 +153,7 @@ def wheels_of(
                 hashes={"sha256": digests} if digests else {},
                 url=pin.url,
                 path=path,
+                editable=pin.editable,
                 extras=pin.extras,
                 origin=f"{pin.name}=={pin.version}",
                 requested=pin.requested,

@@ -159,7 +159,8 @@ def _exact_version(line: Line) -> str:
         what = f"{line.name}{line.specifier}" if line.specifier else f"{line.name}"
         raise UnpinnedError(
             f"{line.origin}: {what!r} is not pinned to one version (a lock has name==version "
-            "on every line; unpinned requirements need resolving first)"
+            "on every line: make one with `burrow lock -r FILE -o LOCK`, or add unpinned "
+            "requirements with `burrow install -r FILE`)"
         )
     spec = line.specifier.strip()
     version = spec[3:].strip() if spec.startswith("===") else spec[2:].strip()

@@ -37,8 +37,9 @@ class Sources(Record):
     find_links: Tuple[str, ...] = ()
     no_index: bool = False
     pre: bool = False
-    only_binary: Tuple[str, ...] = ()
-    no_binary: Tuple[str, ...] = ()
+    # (kind, value) as given, kind "no-binary" or "only-binary": each may clear the other
+    binary_choices: Tuple[Tuple[str, str], ...] = ()
+    trusted_hosts: Tuple[str, ...] = ()
 
 
 class Locked(Record):
@@ -73,18 +74,22 @@ def read_inputs(
     requirements: List[Line] = []
     constraints: List[Line] = []
     files: List[str] = []
-    options = FileOptions.empty()
+    read_options: List[FileOptions] = []
     for path in requirement_files:
         parsed = parse_file(path)
         requirements += parsed.requirements
         constraints += parsed.constraints
         files += parsed.files
-        options.merge(parsed.options)
+        read_options.append(parsed.options)
+    options = FileOptions.empty()
     for path in [*pip_constraints(), *constraint_files]:
         parsed = parse_file(path, constraint=True)
         constraints += parsed.constraints + parsed.requirements
         files += parsed.files
         options.merge(parsed.options)
+    # pip reads the constraint files first: a requirements file's options come after.
+    for read in read_options:
+        options.merge(read)
     for number, text in enumerate(packages, 1):
         requirements.append(parse_line(text, f"argument {number}"))
     return Inputs(requirements=requirements, constraints=constraints, options=options,
@@ -94,59 +99,55 @@ def read_inputs(
 def resolve_options(
     inputs: Inputs, sources: Sources, *, environ: Optional[Dict[str, str]] = None
 ) -> Tuple[Options, List[str]]:
-    """The resolver's options: pip's config, then the files' options, then the command
-    line's; also the option lines a lock file should repeat (`--index-url ...`)."""
-    from packaging.utils import canonicalize_name
-
-    from burrow.packages.pipconfig import IndexConfig, pip_config
+    """The resolver's options: pip's config, then the command line's, then the files'
+    (pip's order: a file's `--index-url` beats the command line's); also the option lines
+    a lock file should repeat (`--index-url ...`)."""
+    from burrow.packages.pipconfig import pip_binary_choices, pip_config
+    from burrow.packages.requirements import binary_sets
     from burrow.packages.resolve import Options
 
-    base = pip_config(environ)
     given = inputs.options
-    index_url = sources.index_url or given.index_url
-    extra = [*given.extra_index_urls, *sources.extra_index_urls]
-    find_links = [*given.find_links, *sources.find_links]
-    no_index = sources.no_index or given.no_index
-    if no_index:
-        urls: Tuple[str, ...] = ()
-    elif sources.index_url is not None:
-        # pip: `-i` on the command line replaces only the configured index-url; the
-        # configured extra-index-urls stay (base.index_urls[1:], [] under no-index).
-        urls = (sources.index_url, *base.index_urls[1:], *extra)
-    elif index_url is not None:
-        # pip: an `--index-url` line in a requirements file replaces every index so far.
-        urls = (index_url, *extra)
-    else:
-        urls = (*base.index_urls, *extra)
-    config = IndexConfig(
-        index_urls=tuple(dict.fromkeys(urls)),
-        find_links=tuple(dict.fromkeys([*base.find_links, *find_links])),
-        cert=base.cert,
-        timeout=base.timeout,
+    config = (
+        pip_config(environ)
+        .with_command_line(
+            index_url=sources.index_url,
+            extra_index_urls=sources.extra_index_urls,
+            no_index=sources.no_index,
+            find_links=sources.find_links,
+            trusted_hosts=sources.trusted_hosts,
+        )
+        .with_file_options(given)
     )
+    # A lock is shared and committed: the URLs it repeats carry no credentials, which
+    # come from pip's config or ~/.netrc where the lock is used (as uv writes them).
     header = []
-    if no_index:
+    if sources.no_index or given.no_index:
         header.append("--no-index")
-    elif index_url is not None:
-        header.append(f"--index-url {index_url}")
-    header += [f"--extra-index-url {url}" for url in dict.fromkeys(extra)]
-    header += [f"--find-links {url}" for url in dict.fromkeys(find_links)]
+    elif given.index_url is not None and not config.no_index:
+        header.append(f"--index-url {_public(given.index_url)}")
+    elif sources.index_url is not None and not config.no_index:
+        header.append(f"--index-url {_public(sources.index_url)}")
+    extra = [*given.extra_index_urls]
+    if given.index_url is None:
+        extra[:0] = sources.extra_index_urls
+    header += [f"--extra-index-url {_public(url)}" for url in dict.fromkeys(extra)]
+    find_links = [*sources.find_links, *given.find_links]
+    header += [f"--find-links {_public(url)}" for url in dict.fromkeys(find_links)]
+    # As pip-compile: a sync of the lock reads the same hosts the same way.
+    trusted = [*sources.trusted_hosts, *given.trusted_hosts]
+    header += [f"--trusted-host {host}" for host in dict.fromkeys(trusted)]
 
-    def names(values: Sequence[str] | set[str]) -> frozenset[str]:
-        return frozenset(v if v == ":all:" else canonicalize_name(v) for v in values)
-
+    no_binary, only_binary = binary_sets(
+        [*pip_binary_choices(environ), *sources.binary_choices, *given.binary_choices]
+    )
     options = Options(
         config=config,
         pre=sources.pre or given.pre,
-        only_binary=names(given.only_binary) | names(_split(sources.only_binary)),
-        no_binary=names(given.no_binary) | names(_split(sources.no_binary)),
+        only_binary=only_binary,
+        no_binary=no_binary,
         prefer_binary=given.prefer_binary,
     )
     return options, header
-
-
-def _split(values: Sequence[str]) -> List[str]:
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
 def lock(
@@ -201,8 +202,17 @@ def lock(
 
         path = os.path.abspath(out)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fs.replace_file(path, text.encode("utf-8"), 0o600)
+        existing = os.path.isfile(path) and not os.path.islink(path)
+        # A lock is meant to be shared: the umask decides, or the mode it already has.
+        fs.replace_file(path, text.encode("utf-8"), None if existing else 0o644)
     return Locked(resolution=resolution, text=text)
+
+
+def _public(url: str) -> str:
+    """``url`` without a user or password in it."""
+    from burrow.packages.urls import split_auth
+
+    return split_auth(url)[0]
 
 
 def _front(call: Dict[str, object]) -> Front:
@@ -278,7 +288,9 @@ def _resolve(
         given = [previous, sorted(upgrade_packages)] if previous is not None else None
         target = target_of(info)
         root = session.cache_root()
-        memo = Memo(root, inputs.requirements, inputs.constraints, target, options, given)
+        memo = Memo(
+            root, inputs.requirements, inputs.constraints, target, options, given, purpose="lock"
+        )
         found = memo.load()
         if found is not None:
             return (*found, memo)

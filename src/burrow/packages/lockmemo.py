@@ -1,6 +1,6 @@
 """A warm `burrow lock` answered by its last resolution, while nothing it read has changed.
 
-    memo = Memo(session.cache_root(), requirements, constraints, target, options)
+    memo = Memo(session.cache_root(), requirements, constraints, target, options, purpose="lock")
     found = memo.load()  # (Resolution, {name: [sha256, ...]}), or None
     if found is None:
         ...  # resolve with `session = RecordingIndex(config)`, then hash the files
@@ -88,8 +88,11 @@ class Memo:
         target: Target,
         options: Options,
         previous: Optional[List[Any]] = None,
+        *,
+        purpose: str,
     ) -> None:
-        self.material = _key_material(requirements, constraints, target, options, previous)
+        # `purpose`: "lock" keeps every file's hash; "install" only the pages' (its own memo).
+        self.material = _key_material(requirements, constraints, target, options, previous, purpose)
         self.path: Optional[str] = None
         self.direct = [line.url for line in [*requirements, *constraints] if line.url]
         if root is not None and self.material is not None:
@@ -255,6 +258,7 @@ def _key_material(
     target: Target,
     options: Options,
     previous: Optional[List[Any]],
+    purpose: str,
 ) -> Optional[str]:
     """Everything the answer depends on besides the pages, as canonical JSON; None when an
     input is a local project (editable or a directory) whose files would all need checking,
@@ -275,6 +279,7 @@ def _key_material(
         "target": _plain(target),
         "options": _plain(options),
         "previous": previous,
+        "purpose": purpose,
     }
     return json.dumps(material, sort_keys=True, separators=(",", ":"))
 

@@ -67,19 +67,6 @@ class Lock(Record):
     files: List[str]  # the files read, top first
 
     def index_config(self, base: IndexConfig) -> IndexConfig:
-        """pip's configured indexes with the lock's own options applied, as pip does."""
-        from burrow.packages.pipconfig import IndexConfig
-
-        options = self.options
-        urls = list(base.index_urls)
-        if options.index_url:
-            urls = [options.index_url, *urls[1:]]
-        urls += options.extra_index_urls
-        if options.no_index:
-            urls = []
-        return IndexConfig(
-            index_urls=tuple(dict.fromkeys(urls)),
-            find_links=tuple(dict.fromkeys([*base.find_links, *options.find_links])),
-            cert=base.cert,
-            timeout=base.timeout,
-        )
+        """pip's configured indexes with the lock's own options applied, as pip does (an
+        `--index-url` in the lock replaces the configured extra indexes too)."""
+        return base.with_file_options(self.options)

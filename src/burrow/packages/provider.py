@@ -148,11 +148,14 @@ class Provider(_ProviderBase):
         else:
             found = self._from_index(name, extras, reqs)
         # The merged specifier chose the versions; a direct URL's must still fit the rest.
-        return [
+        matches = [
             c
             for c in found
             if c.version not in bad and (not urls or all(self._fits(r, c) for r in reqs))
         ]
+        if matches:
+            self.metadata.prefetch(matches[0])  # most often the one pinned
+        return matches
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         if requirement.url:

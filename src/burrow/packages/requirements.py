@@ -11,7 +11,7 @@ the requirement part of a line names).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from burrow._fast import Record
 from burrow.errors import LockError
@@ -19,7 +19,7 @@ from burrow.packages import requirement_text
 from burrow.packages.requirement_text import is_url, url_to_path
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from packaging.requirements import Requirement
 
@@ -92,12 +92,13 @@ class Line(Record, frozen=True, unhashed=("hashes",)):
 class FileOptions(Record):
     """What the files say about where and how to find packages, merged as pip does."""
 
-    index_url: Optional[str] = None
-    extra_index_urls: List[str]
+    index_url: Optional[str] = None  # the last one read
+    extra_index_urls: List[str]  # read since then: pip's --index-url drops earlier ones
     no_index: bool = False
     find_links: List[str]  # paths made absolute when they exist
     no_binary: Set[str]  # canonical names or ":all:"
     only_binary: Set[str]
+    binary_choices: List[Tuple[str, str]]  # as read, e.g. [("no-binary", ":all:")]
     prefer_binary: bool = False
     require_hashes: bool = False
     pre: bool = False
@@ -106,12 +107,15 @@ class FileOptions(Record):
     @classmethod
     def empty(cls) -> FileOptions:
         return cls(extra_index_urls=[], find_links=[], no_binary=set(), only_binary=set(),
-                   trusted_hosts=[])  # fmt: skip
+                   binary_choices=[], trusted_hosts=[])  # fmt: skip
 
     def merge(self, other: FileOptions) -> None:
-        """Take in a later file's options as pip does: its index-url wins, lists grow
-        (a URL given twice is kept once, in first place), flags add up."""
-        self.index_url = other.index_url or self.index_url
+        """Take in a later file's options as pip does: its index-url wins (and drops the
+        extra indexes read before it), lists grow (a URL given twice is kept once, in
+        first place), binary choices apply in turn, flags add up."""
+        if other.index_url is not None:
+            self.index_url = other.index_url
+            self.extra_index_urls.clear()
         for mine, theirs in (
             (self.extra_index_urls, other.extra_index_urls),
             (self.find_links, other.find_links),
@@ -119,11 +123,28 @@ class FileOptions(Record):
         ):
             mine += [value for value in theirs if value not in mine]
         self.no_index = self.no_index or other.no_index
-        self.no_binary |= other.no_binary
-        self.only_binary |= other.only_binary
+        for kind, value in other.binary_choices:
+            self.choose_binary(kind, value)
         self.prefer_binary = self.prefer_binary or other.prefer_binary
         self.require_hashes = self.require_hashes or other.require_hashes
         self.pre = self.pre or other.pre
+
+    def choose_binary(self, kind: str, value: str, origin: str = "") -> None:
+        """Apply one `--no-binary` / `--only-binary` value (kind 'no-binary' or
+        'only-binary') after those read before it."""
+        target = self.no_binary if kind == "no-binary" else self.only_binary
+        other = self.only_binary if kind == "no-binary" else self.no_binary
+        binary_choice(value, target, other, origin)
+        self.binary_choices.append((kind, value))
+
+
+def binary_sets(choices: Iterable[Tuple[str, str]]) -> Tuple[FrozenSet[str], FrozenSet[str]]:
+    """(no_binary, only_binary) after pip's choices in turn, e.g. for
+    [("no-binary", ":all:"), ("only-binary", "numpy")]: ({":all:"}, {"numpy"})."""
+    options = FileOptions.empty()
+    for kind, value in choices:
+        options.choose_binary(kind, value, f"--{kind}")
+    return frozenset(options.no_binary), frozenset(options.only_binary)
 
 
 class RequirementsFile(Record):
@@ -214,6 +235,10 @@ class _Reader:
                 )
             target.append(_requirement(args, opts, origin, text, editable=False))
             return
+        if any(name == "index-url" for name, _ in opts):
+            # pip: an --index-url line replaces every index so far, the extra ones read
+            # before it too (an --extra-index-url on the same line still counts).
+            self.result.options.extra_index_urls.clear()
         for name, value in opts:
             if name in ("hash", "config-settings", "global-option"):
                 raise LockError(f"{origin}: --{name} without a requirement before it: {text!r}")
@@ -379,9 +404,7 @@ def _set_option(options: FileOptions, name: str, value: str, location: str, orig
             value = os.path.abspath(beside)
         options.find_links.append(value)
     elif name in ("no-binary", "only-binary"):
-        target = options.no_binary if name == "no-binary" else options.only_binary
-        other = options.only_binary if name == "no-binary" else options.no_binary
-        _binary_choice(value, target, other, origin)
+        options.choose_binary(name, value, origin)
     elif name == "prefer-binary":
         options.prefer_binary = True
     elif name == "require-hashes":
@@ -393,18 +416,24 @@ def _set_option(options: FileOptions, name: str, value: str, location: str, orig
     # --use-feature names pip features; they do not change what is installed here.
 
 
-def _binary_choice(value: str, target: set[str], other: set[str], origin: str) -> None:
-    """pip's --no-binary/--only-binary: names (comma separated), ':all:' or ':none:'."""
+def binary_choice(value: str, target: set[str], other: set[str], origin: str) -> None:
+    """pip's --no-binary/--only-binary: names (comma separated), ':all:' or ':none:'.
+
+    ':all:' empties both sets; names after it count only when a ':none:' follows."""
     from packaging.utils import canonicalize_name
 
     if value.startswith("-"):
         raise LockError(f"{origin}: --no-binary/--only-binary need a value, got {value!r}")
-    for name in value.split(","):
-        if name == ":all:":
-            other.clear()
-            target.clear()
-            target.add(":all:")
-        elif name == ":none:":
+    names = value.split(",")
+    while ":all:" in names:
+        other.clear()
+        target.clear()
+        target.add(":all:")
+        names = names[names.index(":all:") + 1 :]
+        if ":none:" not in names:
+            return
+    for name in names:
+        if name == ":none:":
             target.clear()
         elif name:
             canonical = canonicalize_name(name)

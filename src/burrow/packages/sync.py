@@ -72,6 +72,8 @@ def sync(
     env: str | os.PathLike[str],
     lockfile: str | os.PathLike[str],
     constraints: Sequence[str | os.PathLike[str]] = (),
+    *,
+    compile_bytecode: bool = False,
 ) -> Changes:
     """Make ``env``'s packages exactly ``lockfile``'s, all or nothing.
 
@@ -79,6 +81,8 @@ def sync(
     Changes(added=[('requests', '2.32.3')], upgraded=[], downgraded=[], removed=[])
 
     Only what the env lacks is fetched: an env that already matches costs one listdir.
+    Cache entries it builds are byte-compiled behind it (``behind.py``), or before it
+    returns with ``compile_bytecode``.
     """
     from burrow.interpreter import inspect
     from burrow.layout import plan
@@ -108,7 +112,7 @@ def sync(
         return changes
     fetched = {w.name: w for w in wheels}
     wheels += materialize([pin for pin in add if pin.name not in fetched], info, lock)
-    return sync_wheels(target, _all_wheels(wanted, wheels))
+    return sync_wheels(target, _all_wheels(wanted, wheels), compile_bytecode=compile_bytecode)
 
 
 def _lock(paths: List[str], constraint_paths: List[str], info: PythonInfo) -> Lock:
@@ -156,15 +160,17 @@ def materialize(pins: Sequence[Any], info: PythonInfo, lock: Any) -> List[Wheel]
     if not pins:
         return []
     from burrow.packages.fetch import fetch
-    from burrow.packages.pipconfig import pip_config
+    from burrow.packages.pipconfig import pip_binary_choices, pip_config
+    from burrow.packages.requirements import binary_sets
 
-    options = lock.options  # a lock's --only-binary/--no-binary hold for its pins
+    # pip's configured --no-binary/--only-binary, then the lock's, each in turn.
+    no_binary, only_binary = binary_sets([*pip_binary_choices(), *lock.options.binary_choices])
     found = fetch(
         pins,
         info,
         lock.index_config(pip_config()),
-        only_binary=frozenset(options.only_binary),
-        no_binary=frozenset(options.no_binary),
+        only_binary=only_binary,
+        no_binary=no_binary,
     )
     return as_wheels(found)
 
@@ -185,7 +191,11 @@ def as_wheels(found: Sequence[Any]) -> List[Wheel]:
 
 
 def sync_wheels(
-    env: str | os.PathLike[str], wheels: Sequence[Wheel], *, keep_others: bool = False
+    env: str | os.PathLike[str],
+    wheels: Sequence[Wheel],
+    *,
+    keep_others: bool = False,
+    compile_bytecode: bool = False,
 ) -> Changes:
     """Make ``env``'s packages exactly ``wheels`` (the seeded pip, setuptools, wheel stay
     unless ``wheels`` has them); with ``keep_others``, only add and replace (``install``)."""
@@ -208,18 +218,28 @@ def sync_wheels(
         changes, drop, add = diff(have, wheels, keep_others=keep_others)
         if not changes:
             return changes
-        entries = _entries(add, info)
-        _reached("cached")
-        apply(target, info, layout, drop, entries)
+        from burrow.packages.behind import after_commit, compile_now
+
+        # Entries built without bytecode get it once the swap is done.
+        with after_commit(now=compile_now(compile_bytecode)):
+            entries = _entries(add, info, compile_bytecode)
+            _reached("cached")
+            apply(target, info, layout, drop, entries)
     return changes
 
 
 def install_new(
-    build: str, final: str, wheels: Sequence[Wheel], *, relocatable: bool = False
+    build: str,
+    final: str,
+    wheels: Sequence[Wheel],
+    *,
+    relocatable: bool = False,
+    compile_bytecode: bool = False,
 ) -> Changes:
     """Install ``wheels`` into a new env being built at ``build`` (to live at ``final``).
 
-    What ``create -r`` does: the env is not in place yet, so it is changed directly.
+    What ``create -r`` does: the env is not in place yet, so it is changed directly (the
+    caller holds the ``behind.after_commit`` that ends once it is renamed into place).
     """
     from burrow.interpreter import inspect
     from burrow.layout import plan
@@ -232,15 +252,16 @@ def install_new(
     from burrow.packages.installed import canonical_name
 
     drop = [d for d in drop if d.name in {canonical_name(w.name) for w in add}]
-    entries = _entries(add, info)
+    entries = _entries(add, info, compile_bytecode)
     _change(build, final, info, layout, drop, entries, relocatable)
     return changes
 
 
 def pinned_wheels(lockfiles: Sequence[str], info: PythonInfo) -> Optional[List[Wheel]]:
     """The wheels of ``lockfiles`` when they are a lock this engine installs; None for
-    requirements with ranges, which pip (or the resolver) handles. A lock read before
-    and unchanged since is not parsed again (``lockcache``)."""
+    requirements the resolver handles: ranges, or only project directories (`-e .`), whose
+    dependencies a lock would list and these files do not. A lock read before and
+    unchanged since is not parsed again (``lockcache``)."""
     from burrow.errors import UnpinnedError
     from burrow.packages.lockcache import recall_lock
 
@@ -255,6 +276,8 @@ def pinned_wheels(lockfiles: Sequence[str], info: PythonInfo) -> Optional[List[W
             lock = _read_lock(paths, [], info)
         except UnpinnedError:
             return None
+    if lock.pins and all(pin.is_local_project for pin in lock.pins):
+        return None
     return materialize(lock.pins, info, lock)
 
 
@@ -299,14 +322,20 @@ def _newer(a: str, b: str) -> bool:
         return a > b
 
 
-def _entries(wheels: Sequence[Wheel], info: PythonInfo) -> List[Tuple[Wheel, Entry]]:
-    """Each wheel with its cache entry; the missing entries are built side by side."""
+def _entries(
+    wheels: Sequence[Wheel], info: PythonInfo, compile_bytecode: bool
+) -> List[Tuple[Wheel, Entry]]:
+    """Each wheel with its cache entry; the missing entries are built side by side, and
+    byte-compiled now (``compile_bytecode``) or queued to be, behind the command."""
+    from burrow.packages.behind import compile_now, later
     from burrow.packages.cache import ensure_entries
 
     for wheel in wheels:
         if not wheel.sha256:
             wheel.sha256 = file_digest(wheel.path)
-    built = ensure_entries([(wheel.path, str(wheel.sha256)) for wheel in wheels], info)
+    pairs = [(wheel.path, str(wheel.sha256)) for wheel in wheels]
+    built = ensure_entries(pairs, info, bytecode=compile_now(compile_bytecode))
+    later(built, info)
     return list(zip(wheels, built))
 
 

@@ -4,6 +4,10 @@ A `Client` keeps one HTTP(S) connection per host in each thread and sends every 
 request to that host over it (keep-alive), as pip's session does: a resolution reads
 dozens of pages and files from one index, and each new connection costs a TCP (and TLS)
 handshake. Through a proxy the requests go by urllib instead, one connection each.
+
+As in pip: a trusted host (`trusted-host`, 'host' or 'host:port') is read over https
+without checking its certificate, and over plain http without a warning; the
+environment's proxy (`https_proxy`, `no_proxy`, ...) wins over pip's `proxy`.
 """
 
 from __future__ import annotations
@@ -51,11 +55,13 @@ class Client:
 
     def __init__(self, config: IndexConfig) -> None:
         self.config = config
-        self._opener: OpenerDirector | None = None
+        self._openers: dict[tuple[bool, str], OpenerDirector] = {}  # (trusted, proxy)
         self._auth: dict[str, str | None] = {}
         self._lock = threading.Lock()
-        self._context: ssl.SSLContext | None = None
+        self._contexts: dict[bool, ssl.SSLContext] = {}  # trusted -> context
         self._proxies: dict[str, str] | None = None
+        self._trusted = [host_port(host) for host in config.trusted_hosts]
+        self._warned: set[str] = set()
         self._local = threading.local()  # .connections: {(scheme, netloc): connection}
         self._connections: list[HTTPConnection] = []  # every thread's, closed by close()
         for url in (*config.index_urls, *config.find_links):
@@ -104,9 +110,40 @@ class Client:
         clean_url, netloc, header = urls.split_auth(url)
         sent = {"Accept": accept, "User-Agent": _USER_AGENT, **(headers or {})}
         header = header or self._credentials(netloc)
-        opened = self._via_proxy if self._proxied(clean_url) else self._kept_alive
-        with opened(clean_url, sent, header) as response:
-            yield response
+        proxy = self._proxy(clean_url)
+        if proxy is None:
+            with self._kept_alive(clean_url, sent, header) as response:
+                yield response
+        else:
+            with self._via_proxy(clean_url, sent, header, proxy) as response:
+                yield response
+
+    def is_trusted(self, url: str) -> bool:
+        """Whether `url`'s host is a trusted host: 'host' for every port, 'host:port'."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower(), parts.port
+        return any(host == h and (p is None or p == port) for h, p in self._trusted)
+
+    def warn_if_insecure(self, url: str) -> None:
+        """Warn once per host about a plain-http index or find-links page that is neither
+        trusted nor on this machine (pip ignores those; burrow reads them, and says so)."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme.lower() != "http" or _loopback(host) or self.is_trusted(url):
+            return
+        with self._lock:
+            if parts.netloc in self._warned:
+                return
+            self._warned.add(parts.netloc)
+        logger.warning(
+            "%s is read over plain http, which anyone on the way can change; use https, "
+            "or add it to pip's trusted-host (--trusted-host %s) to silence this",
+            urls.redact(url), parts.netloc.rpartition("@")[2],
+        )  # fmt: skip
 
     @contextmanager
     def _kept_alive(
@@ -190,7 +227,7 @@ class Client:
         connection: HTTPConnection
         if parts.scheme.lower() == "https":
             connection = http.client.HTTPSConnection(
-                host, port, timeout=self.config.timeout, context=self._ssl()
+                host, port, timeout=self.config.timeout, context=self._ssl(parts.geturl())
             )
         else:
             connection = http.client.HTTPConnection(host, port, timeout=self.config.timeout)
@@ -198,14 +235,20 @@ class Client:
             self._connections.append(connection)
         return connection
 
-    def _ssl(self) -> ssl.SSLContext:
+    def _ssl(self, url: str) -> ssl.SSLContext:
+        """The TLS context for `url`: unchecked for a trusted host, else the CA bundle's."""
+        trusted = self.is_trusted(url)
         with self._lock:
-            if self._context is None:
-                self._context = _ssl_context(self.config.cert)
-            return self._context
+            if trusted not in self._contexts:
+                try:
+                    self._contexts[trusted] = _ssl_context(self.config, verify=not trusted)
+                except Unreadable as exc:
+                    raise Unreadable(f"{urls.redact(url)}: {exc}") from exc
+            return self._contexts[trusted]
 
-    def _proxied(self, url: str) -> bool:
-        """Whether the environment sends `url` through a proxy (http_proxy, no_proxy, ...)."""
+    def _proxy(self, url: str) -> str | None:
+        """The proxy for `url`: the environment's (http_proxy, https_proxy, ...) unless
+        no_proxy exempts the host, else pip's `proxy`; None to go direct."""
         from urllib.parse import urlsplit
         from urllib.request import getproxies, proxy_bypass
 
@@ -214,13 +257,17 @@ class Client:
                 self._proxies = getproxies()
             proxies = self._proxies
         parts = urlsplit(url)
-        if parts.scheme.lower() not in proxies:
-            return False
-        return not proxy_bypass(parts.hostname or "")
+        scheme = parts.scheme.lower()
+        if scheme in proxies and not proxy_bypass(parts.hostname or ""):
+            return proxies[scheme]
+        proxy = self.config.proxy
+        if proxy and "://" not in proxy:  # 'host:port', as pip (requests) reads it
+            proxy = f"http://{proxy}"
+        return proxy or None
 
     @contextmanager
     def _via_proxy(
-        self, url: str, headers: Mapping[str, str], authorization: str | None
+        self, url: str, headers: Mapping[str, str], authorization: str | None, proxy: str
     ) -> Iterator[Response]:
         from urllib.request import Request
 
@@ -229,7 +276,8 @@ class Client:
         if authorization:
             # Unredirected: credentials never follow a redirect to another host.
             request.add_unredirected_header("Authorization", authorization)
-        with self._get_opener().open(request, timeout=self.config.timeout) as response:
+        opener = self._get_opener(url, proxy)
+        with opener.open(request, timeout=self.config.timeout) as response:
             length = response.headers.get("Content-Length")
             yield Response(
                 url=response.geturl(),
@@ -247,14 +295,42 @@ class Client:
                 self._auth[netloc] = _netrc_header(netloc.rpartition(":")[0] or netloc)
             return self._auth[netloc]
 
-    def _get_opener(self) -> OpenerDirector:
+    def _get_opener(self, url: str, proxy: str) -> OpenerDirector:
+        trusted, context = self.is_trusted(url), self._ssl(url)
         with self._lock:
-            if self._opener is None:
-                from urllib.request import HTTPSHandler, build_opener
+            opener = self._openers.get((trusted, proxy))
+            if opener is None:
+                from urllib.request import HTTPSHandler, ProxyHandler, build_opener
 
-                context = _ssl_context(self.config.cert)
-                self._opener = build_opener(HTTPSHandler(context=context))
-            return self._opener
+                proxies = ProxyHandler({"http": proxy, "https": proxy})
+                opener = build_opener(proxies, HTTPSHandler(context=context))
+                self._openers[trusted, proxy] = opener
+            return opener
+
+
+def host_port(host: str) -> tuple[str, int | None]:
+    """A trusted-host value as (host, port), e.g. 'Example.com:8443' -> ('example.com', 8443)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(f"//{host.strip()}")
+    try:
+        port = parts.port
+    except ValueError:
+        logger.warning("ignoring trusted-host %r: not a host or host:port", host)
+        return "", None
+    return (parts.hostname or "").lower(), port
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is this machine, which pip counts as secure over plain http."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _netrc_header(host: str) -> str | None:
@@ -277,14 +353,36 @@ def _netrc_header(host: str) -> str | None:
     return f"Basic {token}"
 
 
-def _ssl_context(cert: str | None) -> ssl.SSLContext:
+def _ssl_context(config: IndexConfig, *, verify: bool) -> ssl.SSLContext:
+    """TLS for the index: the configured CA bundle (file or directory) and client
+    certificate; `verify=False` (a trusted host) checks neither name nor certificate."""
     import ssl
 
-    if cert and Path(cert).is_dir():
-        return ssl.create_default_context(capath=cert)
-    if cert:
-        return ssl.create_default_context(cafile=cert)
-    return ssl.create_default_context()
+    cert = config.cert
+    if not verify:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    else:
+        try:
+            if cert and Path(cert).is_dir():
+                context = ssl.create_default_context(capath=cert)
+            else:
+                context = ssl.create_default_context(cafile=cert or None)
+        except (OSError, ssl.SSLError) as exc:  # not a page missing: say which file
+            raise Unreadable(f"cannot use the CA bundle {cert} (pip's cert): {_why(exc)}") from exc
+    if config.client_cert:
+        try:
+            context.load_cert_chain(config.client_cert)  # one PEM file: key and certificate
+        except (OSError, ssl.SSLError) as exc:
+            raise Unreadable(
+                f"cannot use the client certificate {config.client_cert}: {_why(exc)}"
+            ) from exc
+    return context
+
+
+def _why(exc: BaseException) -> str:
+    return (exc.strerror if isinstance(exc, OSError) and exc.strerror else "") or str(exc)
 
 
 def reason(exc: BaseException) -> str:

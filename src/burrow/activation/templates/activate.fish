@@ -2,14 +2,19 @@
 # Values are single-quoted literals and fish never re-evaluates a variable's value.
 
 set -l _burrow_env __BURROW_VIRTUAL_ENV__
-if test -n __BURROW_RELOCATABLE__
-    # Find the environment from where this file is now.
-    set -l _burrow_here (status filename | string collect)
-    if test -n "$_burrow_here"
-        if not string match -q -- '/*' $_burrow_here
-            set _burrow_here $PWD/$_burrow_here
-        end
-        set _burrow_env (path normalize -- $_burrow_here/../.. | string collect)
+# Find the environment from where this file is now. Unless relocatable, the place it was
+# written for is kept while it is the same directory (reached another way, say through a
+# symlink); after a move it is not, and the environment is where this file is.
+set -l _burrow_here (status filename | string collect)
+if test -n "$_burrow_here"
+    if not string match -q -- '/*' $_burrow_here
+        set _burrow_here $PWD/$_burrow_here
+    end
+    set _burrow_here (path normalize -- $_burrow_here/../.. | string collect)
+    set -l _burrow_real_here (path resolve -- $_burrow_here | string collect)
+    set -l _burrow_real_written (path resolve -- $_burrow_env | string collect)
+    if test -n __BURROW_RELOCATABLE__; or test "$_burrow_real_here" != "$_burrow_real_written"
+        set _burrow_env $_burrow_here
     end
 end
 # Refuse, changing nothing, when PATH cannot name the environment.

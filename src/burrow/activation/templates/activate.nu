@@ -4,10 +4,15 @@
 
 export-env {
     const here = path self
-    let env_dir = if (__BURROW_RELOCATABLE__ | is-not-empty) {
-        $here | path dirname | path dirname
+    # Unless relocatable, the place this file was written for is kept while it is the same
+    # directory (reached another way, say through a symlink); after a move it is not, and
+    # the environment is where this file is.
+    let found = ($here | path dirname | path dirname)
+    let written = __BURROW_VIRTUAL_ENV__
+    let env_dir = if (__BURROW_RELOCATABLE__ | is-not-empty) or (($found | path expand) != ($written | path expand)) {
+        $found
     } else {
-        __BURROW_VIRTUAL_ENV__
+        $written
     }
     # Refuse, changing nothing, when no PATH entry can name the environment.
     if ($env_dir | str contains (char esep)) {

@@ -2,11 +2,14 @@
 # Values are Python string literals; nothing here is evaluated as shell code.
 
 _burrow_env = __BURROW_VIRTUAL_ENV__
-if __BURROW_RELOCATABLE__:
-    import os.path as _burrow_path
-    # `source` gives the file it runs a __file__.
-    _burrow_env = _burrow_path.dirname(_burrow_path.dirname(_burrow_path.abspath(__file__)))
-    del _burrow_path
+import os.path as _burrow_path
+# `source` gives the file it runs a __file__. Unless relocatable, the place this file was
+# written for is kept while it is the same directory (reached another way, say through a
+# symlink); after a move it is not, and the environment is where this file is.
+_burrow_here = _burrow_path.dirname(_burrow_path.dirname(_burrow_path.abspath(__file__)))
+if __BURROW_RELOCATABLE__ or _burrow_path.realpath(_burrow_here) != _burrow_path.realpath(_burrow_env):
+    _burrow_env = _burrow_here
+del _burrow_path, _burrow_here
 
 # Refuse, changing nothing, when PATH cannot name the environment: no PATH entry can hold
 # the path separator, and xonsh expands $NAME, ${'NAME'} and a "=~" in every PATH entry
