@@ -100,8 +100,12 @@ class Tools:
             raise Failed(f"{Path(command[0]).name} exited {proc.returncode}: {last}")
 
     def create(self, tool: str, env: Path, lock: Path) -> None:
-        if tool == "burrow":
-            self.run(self.burrow_python, "-m", "burrow", "create", "-q", str(env), "-r", str(lock))
+        if tool in ("burrow", "burrow-nopip"):  # nopip: no pip seeded, as uv venv leaves it
+            seed = ["--without-pip"] if tool == "burrow-nopip" else []
+            self.run(
+                self.burrow_python, "-m", "burrow", "create", "-q", *seed, str(env),
+                "-r", str(lock),
+            )  # fmt: skip
         elif tool in ("uv", "uv-pyc"):  # uv-pyc: uv's env with bytecode ready, as burrow's
             compile = ["--compile-bytecode"] if tool == "uv-pyc" else []
             self.run(self.uv, "venv", "-q", "-p", self.python, str(env))
@@ -188,13 +192,13 @@ def show(result: Result) -> None:
     print(f"\n{result.what}")
     for tool, values in result.samples.items():
         if tool in result.failed and not values:
-            print(f"  {tool:8} FAILED: {result.failed[tool]}")
+            print(f"  {tool:12} FAILED: {result.failed[tool]}")
             continue
         wall, cpu, ratio = result.median(tool), result.median(tool, cpu=True), result.ratio(tool)
         assert wall is not None and cpu is not None
         versus = f"{ratio:5.2f} x uv" if ratio is not None else ""
         print(
-            f"  {tool:8} {wall * 1000:9.1f} ms wall  {cpu * 1000:9.1f} ms CPU  "
+            f"  {tool:12} {wall * 1000:9.1f} ms wall  {cpu * 1000:9.1f} ms CPU  "
             f"(n={len(values)}, min {min(v[0] for v in values) * 1000:.1f})  {versus}"
         )
     if result.note:
@@ -213,6 +217,10 @@ class Bench:
         # Context for the warm create and the first import: uv leaving the env in the
         # state burrow leaves it in (every module byte-compiled), which it redoes per env.
         self.with_pyc = [*self.creators, "uv-pyc"]
+        # Context for both creates: burrow seeds pip by default, which uv venv does not;
+        # `--without-pip` gives uv's end state.
+        self.with_pyc.insert(1, "burrow-nopip")
+        self.cold_creators = ["burrow", "burrow-nopip", *self.creators[1:]]
         self.results: List[Result] = []
         self.envs = work / "envs"
 
@@ -257,7 +265,7 @@ class Bench:
             self.tools.use_caches(caches / f"burrow-{n}", caches / f"uv-{n}")
             try:
                 sample = timed(lambda: self.tools.create(tool, env, local))
-                if tool == "burrow":  # untimed: the next sample starts with an idle machine
+                if tool.startswith("burrow"):  # untimed: the next sample starts idle
                     waited, job = self.tools.wait_for_compile()
                     behind.append(waited)
                     jobs.append(job)
@@ -267,7 +275,7 @@ class Bench:
                 shutil.rmtree(caches, ignore_errors=True)
 
         result = Result(name, count, "cold create from the lock, every cache empty", "≤ 1.5 x uv")
-        rounds(result, self.creators, self.args.cold_rounds, self.args.budget, create)
+        rounds(result, self.cold_creators, self.args.cold_rounds, self.args.budget, create)
         if behind:
             result.note = (
                 f"burrow's compile behind, waited for after each sample: median "
