@@ -153,6 +153,14 @@ def discard(path: str, trash_stem: str, *, only_dir: bool = False) -> bool:
 # --- whole files replaced at once -------------------------------------------------------
 
 
+def try_unlink(path: str) -> None:
+    """Remove the file ``path`` if it can be: a best-effort tidy-up, never an error."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def replace_file(path: str, data: bytes, mode: Optional[int] = 0o644) -> None:
     """Write ``path`` whole: readers see the old file or the new one, never half of either.
 
@@ -210,10 +218,7 @@ def replace_with(path: str, make: Callable[[str], None]) -> None:
     except FileExistsError:
         raise  # from the exclusive create: what is under that name is not this run's
     except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
+        try_unlink(temp)
         raise
 
 

@@ -23,6 +23,7 @@ import time
 
 from burrow import dirs
 from burrow.errors import BurrowError
+from burrow.fs import try_unlink
 
 #: Stamps of the daily pip check, under the cache dir (`burrow cache`).
 CACHE_FOLDER = "periodic"
@@ -67,7 +68,7 @@ def start_if_due(info: PythonInfo) -> bool:
     if not _claim(claim):
         return False
     if not _due(stamp):  # a check that ended between our look and our claim
-        _unlink(claim)
+        try_unlink(claim)
         return False
     from burrow.detach import detach
 
@@ -75,7 +76,7 @@ def start_if_due(info: PythonInfo) -> bool:
     try:
         detach([sys.executable, "-c", _RUN, package_parent, info.executable, stamp])
     except OSError:
-        _unlink(claim)
+        try_unlink(claim)
         return False
     return True
 
@@ -125,13 +126,6 @@ def _abandoned(claim: str) -> bool:
     return not 0 <= age < STALE_CLAIM
 
 
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
 # --- the detached process ----------------------------------------------------------------
 
 
@@ -156,7 +150,7 @@ def run(executable: str, stamp: str) -> None:
             replace_file(stamp + ".log", f"{when} pid {os.getpid()} {outcome}\n".encode(), 0o600)
             replace_file(stamp, b"", 0o600)  # its mtime says when: no check before tomorrow
         finally:
-            _unlink(stamp + ".claim")
+            try_unlink(stamp + ".claim")
 
 
 def refresh(executable: str) -> str:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import os
 import sys
 
+from burrow.fs import try_unlink
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import TracebackType
@@ -124,7 +126,7 @@ def start(compiler: Compiler, paths: List[str]) -> bool:
         package_parent = os.path.dirname(os.path.dirname(os.path.dirname(here)))
         detach([sys.executable, "-c", _RUN, package_parent, job, str(fd)], keep=fd)
     except OSError:
-        _unlink(job)
+        try_unlink(job)
         return False
     finally:
         os.close(fd)  # the process holds the lock now, through its own descriptor
@@ -151,7 +153,7 @@ def new_job(compiler: Compiler, paths: List[str]) -> Tuple[str, int]:
         os.rename(staging, job)
     except BaseException:
         os.close(fd)
-        _unlink(staging)
+        try_unlink(staging)
         raise
     return job, fd
 
@@ -166,7 +168,7 @@ def wait(cache: Optional[str] = None) -> int:
 def sweep(cache: Optional[str] = None) -> int:
     """Remove the jobs whose process is gone, what a killed command left, and the log of
     the last job (``cache clean``); how many jobs."""
-    _unlink(os.path.join(jobs_dir(cache), LOG))
+    try_unlink(os.path.join(jobs_dir(cache), LOG))
     return _each_job(jobs_dir(cache), blocking=False)
 
 
@@ -184,7 +186,7 @@ def _each_job(folder: str, blocking: bool) -> int:
         path = os.path.join(folder, name)
         if name.startswith(".job-"):  # a command killed before it named its job
             if not blocking and not fs.owner_alive(name):
-                _unlink(path)
+                try_unlink(path)
             continue
         if not name.endswith(JOB_SUFFIX):
             continue
@@ -199,7 +201,7 @@ def _each_job(folder: str, blocking: bool) -> int:
                 continue  # running
             count += 1
             if _same_file(fd, path):  # its process died before it was done
-                _unlink(path)
+                try_unlink(path)
         finally:
             os.close(fd)
     return count
@@ -212,13 +214,6 @@ def _same_file(fd: int, path: str) -> bool:
         return False
     mine = os.fstat(fd)
     return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 # --- the detached process ----------------------------------------------------------------
@@ -261,7 +256,7 @@ def run(job: str, fd: int) -> None:
             replace_file(os.path.join(os.path.dirname(job), LOG), line.encode(), 0o600)
         except OSError:
             pass
-        _unlink(job)
+        try_unlink(job)
         os.close(fd)  # the lock goes with it: the job has ended
 
 
