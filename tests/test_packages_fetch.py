@@ -421,6 +421,57 @@ def test_a_plain_wheel_name_reads_as_packaging_reads_it(
         assert plain == (parsed[0], str(parsed[1]))
 
 
+@given(
+    name=st.one_of(_PART, st.sampled_from(["Jinja2", "typing_extensions", "a.b", "a__b", "_a"])),
+    version=st.one_of(_VERSIONS, _PART),
+    build=st.sampled_from(["", "-1", "-12abc", "-x1", "-1_2.3", "-007"]),
+    tags=_TAGS,
+)
+def test_a_wheels_tags_read_as_packaging_reads_them(
+    name: str, version: str, build: str, tags: str
+) -> None:
+    """The build number and tags ranked for a downloaded wheel, read without packaging for
+    a plain name, are packaging's: the same wheels install, in the same order."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    from burrow.packages.filecheck import wheel_tags
+
+    filename = f"{name}-{version}{build}-{tags}.whl"
+    found = wheel_tags(filename)
+    try:
+        _, _, number, parsed = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        assert found is None
+        return
+    assert found is not None
+    assert found[0] == (number[0] if number else 0)
+    assert sorted(found[1]) == sorted(str(tag) for tag in parsed)
+
+
+def test_tag_ranks_are_kept_per_interpreter_and_equal_a_fresh_ranking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ranks a warm run reads from the cache are those `supported_tags` gives (the
+    first place of each tag), and a damaged record is ranked afresh."""
+    from burrow.interpreter import inspect
+    from burrow.packages import tags
+
+    monkeypatch.setenv("BURROW_CACHE_DIR", str(tmp_path / "cache"))
+    info = inspect(sys.executable)
+    expected: Dict[str, int] = {}
+    for place, tag in enumerate(tags.supported_tags(info)):
+        expected.setdefault(str(tag), place)
+    assert tags.tag_ranks(info) == expected
+    records = list((tmp_path / "cache" / tags.CACHE_FOLDER).glob("*/*"))
+    assert len(records) == 1
+    assert tags.tag_ranks(info) == expected  # from the record
+    records[0].write_bytes(b"not a record")
+    assert tags.tag_ranks(info) == expected
+    other = info.replace(executable=str(tmp_path / "elsewhere" / "python"))
+    assert tags.tag_ranks(other) == expected  # where it is seen is no part of the key
+    assert len(list((tmp_path / "cache" / tags.CACHE_FOLDER).glob("*/*"))) == 1
+
+
 def test_the_light_reader_takes_the_usual_names() -> None:
     from burrow.packages.filecheck import plain_wheel_name
 

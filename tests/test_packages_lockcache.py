@@ -269,6 +269,37 @@ def test_every_env_of_an_interpreter_shares_the_record(
     assert records(cache) and len(records(cache)) == 1
 
 
+def test_create_from_a_remembered_index_lock_imports_no_packaging(
+    tmp_path: Path, cache: Path
+) -> None:
+    """Pins of an index (what `uv pip compile` writes): a warm create -r ranks the wheels
+    it downloaded before by the tags kept per interpreter, with no packaging import."""
+    from localindex import sha256
+
+    w = tmp_path / "w"
+    files = [make_wheel(w, "aa", "1.0"), make_wheel(w, "bb", "2.0")]
+    pins = "".join(f"{f.name.split('-')[0]}=={f.name.split('-')[1]} --hash=sha256:{sha256(f)}\n"
+                   for f in files)  # fmt: skip
+    lockfile = write(tmp_path / "lock.txt", f"--find-links {w}\n{pins}")
+    burrow("create", str(tmp_path / "one"), "-q", "--without-pip", "-r", str(lockfile))
+    proc = subprocess.run(
+        [sys.executable, "-c", REPORT, "create", "-q", "--without-pip", str(tmp_path / "two"),
+         "-r", str(lockfile)],
+        env=burrow_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    modules = set(proc.stderr.split())
+    assert "burrow.packages.lockcache" in modules and "burrow.packages.fetch" in modules
+    # The bare `packaging` package (its version string keys the kept ranks) imports nothing.
+    assert not {m for m in modules if m.startswith(("packaging.", "resolvelib"))}
+    for name in ("one", "two"):
+        site = next((tmp_path / name).glob("lib/python*/site-packages"))
+        assert {"aa-1.0.dist-info", "bb-2.0.dist-info"} <= {p.name for p in site.iterdir()}
+
+
 def test_create_from_a_remembered_lock_parses_nothing(tmp_path: Path, cache: Path) -> None:
     """A warm create -r of an unchanged lock: no lock parser, packaging nor resolver, and
     the same env as when the lock was read."""

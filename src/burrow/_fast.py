@@ -140,6 +140,11 @@ def record_hash(data: bytes) -> str:
     return "sha256=" + encoded.decode("ascii").rstrip("=").replace("+", "-").replace("/", "_")
 
 
+def sha256_hex(data: bytes) -> str:
+    """The hex SHA-256 of ``data``, without loading OpenSSL (see ``record_hash``)."""
+    return str(_sha256()(data).hexdigest())
+
+
 def record_line(path: str, rel: str) -> str:
     """The RECORD line of the file at ``path``, e.g. 'pip/__init__.py,sha256=...,357'."""
     with open(path, "rb") as handle:

@@ -14,7 +14,7 @@ import os
 
 from burrow import archive, dirs, fs, periodic, store
 from burrow._fast import Record, getLogger
-from burrow.packages import behind, build, fetch, index, lockcache, lockmemo
+from burrow.packages import behind, build, fetch, index, lockcache, lockmemo, tags
 from burrow.packages.cache import TRASH_STEM, entry_lock
 
 TYPE_CHECKING = False
@@ -37,6 +37,7 @@ STORES = (
     ("built", build.CACHE_FOLDER, "wheels built from sdists"),
     ("pack", archive.CACHE_FOLDER, "compressed members of burrow pack"),
     ("periodic", periodic.CACHE_FOLDER, "stamps of the daily pip check"),
+    ("tags", tags.CACHE_FOLDER, "each interpreter's wheel tags, ranked"),
 )  # fmt: skip
 
 

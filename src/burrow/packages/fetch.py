@@ -161,6 +161,7 @@ class _Fetcher:
         self.info = info
         self.config = config
         self._tags: List[Tag] = []
+        self._rank: Optional[Dict[str, int]] = None
         self.only_binary: AbstractSet[str] = frozenset()
         self.no_binary: AbstractSet[str] = frozenset()
 
@@ -171,16 +172,18 @@ class _Fetcher:
         if not self._tags:
             from burrow.packages.tags import supported_tags
 
-            tags = supported_tags(self.info)
-            # The rank first: another download thread may read it once the tags are set.
-            self._rank = {str(tag): i for i, tag in reversed(list(enumerate(tags)))}
-            self._tags = tags
+            self._tags = supported_tags(self.info)
         return self._tags
 
     @property
     def rank(self) -> Dict[str, int]:
-        """Each tag's place in ``tags``, by its text."""
-        return self._rank if self.tags else {}
+        """Each tag's place in ``tags``, by its text: kept per interpreter in the cache, so
+        ranking the wheels a warm run has downloaded needs no packaging."""
+        if self._rank is None:
+            from burrow.packages.tags import tag_ranks
+
+            self._rank = tag_ranks(self.info)
+        return self._rank
 
     def wheels_allowed(self, pin: Pin) -> bool:
         """pip's rule: a project named in one list beats ':all:' in the other."""
@@ -350,16 +353,14 @@ class _Fetcher:
 
     def _wheel_rank(self, filename: str) -> Optional[Tuple[int, int]]:
         """(tag rank, -build number): smaller is better; None when it does not install."""
-        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
-        try:
-            _, _, build, tags = parse_wheel_filename(filename)
-        except InvalidWheelFilename:
+        found = filecheck.wheel_tags(filename)
+        if found is None:
             return None
-        ranks = [self.rank[str(tag)] for tag in tags if str(tag) in self.rank]
+        build, tags = found
+        ranks = [self.rank[tag] for tag in tags if tag in self.rank]
         if not ranks:
             return None
-        return min(ranks), -(build[0] if build else 0)
+        return min(ranks), -build
 
     # -- getting one file
 

@@ -123,6 +123,31 @@ def plain_wheel_name(filename: str) -> Optional[Tuple[str, str]]:
     return match.group(1).lower().replace("_", "-").replace(".", "-"), match.group(2)
 
 
+def wheel_tags(filename: str) -> Optional[Tuple[int, List[str]]]:
+    """(build number, each tag it names as text) of a wheel file name, as packaging's
+    ``parse_wheel_filename`` gives them (read without it for a plain name); None when it
+    is no wheel name.
+
+    >>> wheel_tags("pkg-1.0-1-py2.py3-none-any.whl")
+    (1, ['py2-none-any', 'py3-none-any'])
+    """
+    if plain_wheel_name(filename) is None:
+        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+        try:
+            parsed = parse_wheel_filename(filename)
+        except InvalidWheelFilename:
+            return None
+        return (parsed[2][0] if parsed[2] else 0), [str(tag) for tag in parsed[3]]
+    parts = filename[: -len(".whl")].split("-")
+    number = 0
+    if len(parts) == 6:
+        digits = len(parts[2]) - len(parts[2].lstrip("0123456789"))
+        number = int(parts[2][:digits])
+    pythons, abis, platforms = (part.lower().split(".") for part in parts[-3:])
+    return number, [f"{p}-{a}-{x}" for p in pythons for a in abis for x in platforms]
+
+
 def name_version(wheel: str, pin: Pin) -> Tuple[str, str]:
     """(name, version) of a wheel file, which must be the pin's."""
     plain = plain_wheel_name(os.path.basename(wheel))

@@ -23,6 +23,54 @@ _MANYLINUX_ARCHS = frozenset(
 _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
 
 
+#: Each interpreter's ranked tags, under the cache dir (`burrow cache`).
+CACHE_FOLDER = "tag-ranks-v1"
+#: Facts of a target that name where it was seen, not which wheels it installs.
+_WHERE = ("executable", "prefix")
+
+
+def tag_ranks(info: PythonInfo) -> Dict[str, int]:
+    """Each tag the target installs, as text, and its place in `supported_tags` (best
+    first): {'cp312-cp312-manylinux_2_36_x86_64': 0, …}. Kept in the cache, keyed by the
+    target's facts and the code that ranks them, so a warm run ranks the wheels it has
+    without importing packaging's tags."""
+    from burrow import store
+
+    path = _ranks_path(info)
+    kept = store.load(path) if path is not None else None
+    if isinstance(kept, dict) and kept:
+        return kept
+    ranks: Dict[str, int] = {}
+    for place, tag in enumerate(supported_tags(info)):
+        ranks.setdefault(str(tag), place)
+    if path is not None:
+        try:
+            store.dump(path, ranks)
+        except OSError:
+            pass  # ranked again next time
+    return ranks
+
+
+def _ranks_path(info: PythonInfo) -> Optional[str]:
+    import os
+
+    import packaging  # its version only: the package itself imports nothing
+
+    from burrow import dirs
+    from burrow._fast import sha256_hex
+    from burrow.errors import BurrowError
+
+    try:
+        root = dirs.private_cache_dir()
+        here = os.stat(__file__)
+    except (BurrowError, OSError):
+        return None
+    facts = sorted((k, v) for k, v in info.as_dict().items() if k not in _WHERE)
+    key = repr((packaging.__version__, here.st_mtime_ns, here.st_size, facts))
+    digest = sha256_hex(key.encode("utf-8", "surrogateescape"))
+    return os.path.join(root, CACHE_FOLDER, digest[:2], digest)
+
+
 def supported_tags(info: PythonInfo) -> List[Tag]:
     """The wheel tags it installs, best first: [cp312-cp312-manylinux_2_36_x86_64, …]."""
     from packaging.tags import compatible_tags, cpython_tags, generic_tags
