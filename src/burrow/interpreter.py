@@ -66,6 +66,14 @@ class PythonInfo(Record):
     implementation_version: str = ""  # sys.implementation.version: "7.3.15" on PyPy
 
     @property
+    def placeless_facts(self) -> Tuple[Tuple[str, Any], ...]:
+        """Its facts but where it was seen (``executable``, ``prefix``: an env being built
+        has a new path each time), sorted: what keys what is kept for every env of one
+        interpreter (a read lock, its ranked wheel tags)."""
+        where = ("executable", "prefix")
+        return tuple(sorted((k, v) for k, v in self.as_dict().items() if k not in where))
+
+    @property
     def version_str(self) -> str:
         """'3.12.1', or '3.13.0rc1' for a pre-release."""
         text = ".".join(str(part) for part in self.version)

@@ -257,10 +257,7 @@ def _compile_locked(entry: Entry, compiler: Compiler) -> Entry:
     site = os.path.join(entry.path, "site")
     manifest = _with_bytecode(entry.manifest, site, compiler)
     for rel in leftovers(manifest, site):
-        try:
-            os.unlink(os.path.join(site, rel))
-        except OSError:
-            pass
+        fs.try_unlink(os.path.join(site, rel))
     store.dump(os.path.join(entry.path, MANIFEST), manifest)
     return entry.replace(manifest=manifest)
 

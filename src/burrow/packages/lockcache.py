@@ -33,12 +33,10 @@ if TYPE_CHECKING:
 log = getLogger(__name__)
 
 #: Bumped whenever the record's meaning changes.
-FORMAT = 3
+FORMAT = 4
 #: A file changed less than this long before its stat could change again unseen (a
 #: timestamp's granularity is up to 2 s on some filesystems): its record is not kept.
 SETTLED_NS = 2_000_000_000
-#: Facts of a target that name the env it was seen in, not what a lock reads for it.
-_WHERE = ("executable", "prefix")
 #: Variables that move pip's config files (PIP_* ones are all part of the key too).
 _CONFIG_VARIABLES = ("HOME", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "APPDATA", "PROGRAMDATA")
 
@@ -56,7 +54,7 @@ def recall(
     if record is None:
         return None
     try:
-        pins = [(name, version) for name, version in record["pins"]]
+        pins = [(fields["name"], fields["version"]) for fields in record["lock"]["pins"]]
         warnings = list(record["warnings"])
     except (TypeError, KeyError, ValueError):  # not a record of this format
         return None
@@ -166,7 +164,6 @@ def remember(
         "environ": variables,
         "local": [[pin.path, _kind(pin.path)] for pin in lock.pins if pin.path],
         "config": [[str(path), _stat(str(path))] for path in config_files(os.environ)],
-        "pins": [[pin.name, pin.version] for pin in lock.pins],
         "lock": {
             "pins": [_kept_pin(pin) for pin in lock.pins],
             "options": lock.options.as_dict(),
@@ -197,7 +194,7 @@ def _inputs(paths: Sequence[str], constraints: Sequence[str], info: PythonInfo) 
         os.getcwd(),
         tuple(paths),
         tuple(constraints),
-        tuple(sorted((k, v) for k, v in info.as_dict().items() if k not in _WHERE)),
+        info.placeless_facts,
         uname,
         # Where pip's config files are, and settings that override them.
         tuple(

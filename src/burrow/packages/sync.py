@@ -263,19 +263,11 @@ def pinned_wheels(lockfiles: Sequence[str], info: PythonInfo) -> Optional[List[W
     dependencies a lock would list and these files do not. A lock read before and
     unchanged since is not parsed again (``lockcache``)."""
     from burrow.errors import UnpinnedError
-    from burrow.packages.lockcache import recall_lock
 
-    paths = [os.fspath(path) for path in lockfiles]
-    known = recall_lock(paths, [], info)
-    if known is not None:
-        lock = known[0]
-        for warning in known[1]:
-            log.warning("%s", warning)
-    else:
-        try:
-            lock = _read_lock(paths, [], info)
-        except UnpinnedError:
-            return None
+    try:
+        lock = _lock([os.fspath(path) for path in lockfiles], [], info)
+    except UnpinnedError:
+        return None
     if lock.pins and all(pin.is_local_project for pin in lock.pins):
         return None
     return materialize(lock.pins, info, lock)

@@ -25,8 +25,6 @@ _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5):
 
 #: Each interpreter's ranked tags, under the cache dir (`burrow cache`).
 CACHE_FOLDER = "tag-ranks-v1"
-#: Facts of a target that name where it was seen, not which wheels it installs.
-_WHERE = ("executable", "prefix")
 
 
 def tag_ranks(info: PythonInfo) -> Dict[str, int]:
@@ -65,8 +63,7 @@ def _ranks_path(info: PythonInfo) -> Optional[str]:
         here = os.stat(__file__)
     except (BurrowError, OSError):
         return None
-    facts = sorted((k, v) for k, v in info.as_dict().items() if k not in _WHERE)
-    key = repr((packaging.__version__, here.st_mtime_ns, here.st_size, facts))
+    key = repr((packaging.__version__, here.st_mtime_ns, here.st_size, info.placeless_facts))
     digest = sha256_hex(key.encode("utf-8", "surrogateescape"))
     return os.path.join(root, CACHE_FOLDER, digest[:2], digest)
 
