@@ -123,7 +123,10 @@ def test_interrupted_create_leaves_nothing_or_a_working_env(
         target = parent / "env"
         env = {**environ, "BURROW_CACHE_DIR": str(cache_for(trial))}
         proc = spawn("create", str(target), "-q", *args, env=env)
-        time.sleep(random.uniform(0, took * 1.1))
+        # Stratified: trial i kills somewhere in the i-th of equal slices of the run (and a
+        # little past its end), so the kills cover all of it whatever the dice say, and the
+        # first slice, inside the interpreter's start-up, always finds no env.
+        time.sleep(took * 1.1 * (trial + random.random()) / trials)
         # A Ctrl-C reaches the whole foreground job; a kill -9 (or the OOM killer) may hit
         # burrow alone and orphan its byte-compiler.
         interrupt(proc, SIGNALS[sig], whole_group=sig == "SIGINT" or random.random() < 0.5)
@@ -177,16 +180,16 @@ def _assert_ctrl_c_outcome(code: int, err: str, pip_runs: bool) -> None:
 
 
 def _time(tmp_path: Path, args: List[str], environ: Dict[str, str]) -> float:
-    """How long a warm run takes: the fastest of three, so that one run slowed by a busy
-    machine does not stretch the kills past the end of every trial."""
+    """How long a warm run takes, timed as the trials run (a new path, no ``--clear``, whose
+    removal of the old env would stretch the timing): the fastest of three, so that one run
+    slowed by a busy machine does not stretch the kills past the end of every trial."""
     took = []
-    for _ in range(3):
+    for run in range(3):
         began = time.perf_counter()
         burrow(
             "create",
-            str(tmp_path / "timing"),
+            str(tmp_path / f"timing-warm{run}"),
             "-q",
-            "--clear",
             *args,
             env={**environ, "BURROW_CACHE_DIR": str(tmp_path / "cache")},
         )
