@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Set
+from typing import TYPE_CHECKING, Any, Dict, List, Set
 
 import pytest
 from helpers import assert_record_matches, burrow, burrow_env, make_wheel, run_in, wait_for_compile
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(os.name == "nt", reason="Windows compiles before
 _HELD = r"""
 import sys
 import burrow.packages.bytecode as bytecode
-from burrow.packages.behind import run
+from burrow.packages.behind_process import run
 
 compile_tree = bytecode.compile_tree
 
@@ -100,9 +100,15 @@ def uncompiled(wheel: Path, info: PythonInfo) -> Entry:
     return entry
 
 
+def compile_record(info: PythonInfo, entry: Entry) -> Dict[str, Any]:
+    """What a compile job of ``entry`` holds, as ``behind.start`` writes it."""
+    compiler = Compiler.of(info)
+    return {"python": compiler.python, "tag": compiler.tag, "entries": [entry.path]}
+
+
 def held_compile(entry: Entry, info: PythonInfo) -> subprocess.Popen[str]:
     """A compile behind of ``entry`` that has written its .pyc and holds still."""
-    job, fd = behind.new_job(Compiler.of(info), [entry.path])
+    job, fd = behind.new_job(compile_record(info, entry))
     try:
         proc = subprocess.Popen(
             [sys.executable, "-c", _HELD, job, str(fd)],
@@ -146,6 +152,9 @@ def test_the_first_env_imports_and_later_envs_link_the_bytecode(
 
     two = create(tmp_path / "two", lockfile)
     two_site = site_of(two)
+    # The modules are linked at once, their bytecode by a process started after.
+    wait_for_compile(cache)
+    assert " entries linked into envs in " in last_log(cache), last_log(cache)
     for rel in pycs(site):
         assert os.path.samefile(two_site / rel, site / rel), rel
     before = {p: p.stat().st_mtime_ns for p in two_site.rglob("*.pyc")}
@@ -164,11 +173,14 @@ def test_the_first_env_imports_and_later_envs_link_the_bytecode(
     assert not (two_site / "demo").exists()
     assert pycs(site) == listed_pycs(entry)
 
-    # A warm create -r of compiled entries starts no compile.
-    log = last_log(cache)
-    create(tmp_path / "three", lockfile)
-    assert wait_for_compile(cache) == 0
-    assert last_log(cache) == log
+    # A warm create -r of compiled entries compiles nothing: it links their bytecode.
+    manifest = (Path(entry.path) / "manifest").read_bytes()
+    (cache / behind.CACHE_FOLDER / behind.LOG).unlink()
+    three = create(tmp_path / "three", lockfile)
+    wait_for_compile(cache)
+    assert " entries linked into envs in " in last_log(cache), last_log(cache)
+    assert (Path(entry.path) / "manifest").read_bytes() == manifest
+    assert demo_pycs(three) == pycs(site)
 
 
 def test_compile_bytecode_compiles_before_returning(
@@ -228,6 +240,7 @@ def test_a_killed_compile_leaves_a_usable_entry(
         Path(rel).name for rel in listed_pycs(now)
     }  # nothing else that the killed compiler wrote is left
     two = create(tmp_path / "two", lockfile)
+    wait_for_compile(cache)  # its bytecode, linked behind it
     assert demo_pycs(two) == listed_pycs(now)
 
 
@@ -261,7 +274,7 @@ def test_a_compile_whose_entries_were_cleaned_ends_quietly(
     tmp_path: Path, cache: Path, info: PythonInfo
 ) -> None:
     entry = uncompiled(demo_wheel(tmp_path / "wheels"), info)
-    job, fd = behind.new_job(Compiler.of(info), [entry.path])
+    job, fd = behind.new_job(compile_record(info, entry))
     try:
         burrow("cache", "clean", "-q")  # a job that is not over yet is left alone
         assert os.path.exists(job) and not os.path.exists(entry.path)
@@ -295,3 +308,38 @@ def test_a_killed_command_leaves_no_job(tmp_path: Path, cache: Path, info: Pytho
     assert not orphan.exists() and (folder / f".job-{dead}-0123abcd").exists()
     burrow("cache", "clean", "-q")
     assert not list(folder.iterdir())
+
+
+def test_bytecode_is_not_linked_into_an_env_moved_or_replaced_meanwhile(
+    tmp_path: Path, cache: Path
+) -> None:
+    from burrow.packages.sync import env_lock
+
+    lockfile = lock(tmp_path / "lock.txt", demo_wheel(tmp_path / "wheels"))
+    create(tmp_path / "warm", lockfile, "--compile-bytecode")  # entries with their bytecode
+    env, moved = tmp_path / "env", tmp_path / "moved"
+    with env_lock(str(env)):  # held, as a sync holds it: the bytecode waits for it
+        create(env, lockfile)
+        site = site_of(env).relative_to(env)
+        env.rename(moved)
+        (env / site / "demo" / "sub").mkdir(parents=True)  # the user's own folders there now
+        assert list((cache / behind.CACHE_FOLDER).glob("*.job"))  # waiting for the lock
+    wait_for_compile(cache)
+    assert "passed over" in last_log(cache), last_log(cache)
+    assert not list(env.rglob("*.pyc")) and not demo_pycs(moved)
+    assert run_in(moved, "import demo.sub.mod; print(demo.sub.mod.X)") == "1\n"
+
+
+def test_an_env_removed_while_its_bytecode_is_linked(tmp_path: Path, cache: Path) -> None:
+    """`remove` (and `--clear`) at once after a create: the folders the bytecode goes into
+    may fill while they are emptied; the removal still succeeds, whole."""
+    lockfile = lock(tmp_path / "lock.txt", demo_wheel(tmp_path / "wheels"))
+    create(tmp_path / "warm", lockfile, "--compile-bytecode")
+    env = tmp_path / "env"
+    for _ in range(4):
+        create(env, lockfile)
+        burrow("create", "-q", "--clear", str(env), "-r", str(lockfile))
+        burrow("remove", "-q", str(env))
+        assert not env.exists()
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    wait_for_compile(cache)

@@ -170,8 +170,8 @@ def test_pip_uninstall_removes_this_envs_links_only(tmp_path: Path, cache: Path)
     one, two = new_env(tmp_path / "one"), new_env(tmp_path / "two")
     sync(one, lockfile)
     sync(two, lockfile)
+    wait_for_compile(cache)  # the entry's bytecode, compiled (and linked) behind the syncs
     before_two = tree(two)
-    wait_for_compile(cache)  # the entry's bytecode, compiled behind the first sync
     cache_before = tree(cache / "packages")
     proc = pip(one, "uninstall", "-y", "demo")
     assert proc.returncode == 0, proc.stderr
@@ -193,6 +193,7 @@ def test_pip_upgrades_and_force_reinstalls_over_burrow(tmp_path: Path, cache: Pa
     lockfile = lock(tmp_path / "lock.txt", old)
     sync(one, lockfile)
     sync(two, lockfile)
+    wait_for_compile(cache)  # the entry's bytecode, compiled (and linked) behind the syncs
     before_two = tree(two)
     proc = pip(one, "install", "-U", "--find-links", str(wheels), "demo")
     assert proc.returncode == 0, proc.stderr

@@ -1,9 +1,9 @@
 """Starting a process that outlives the command: the daily pip check, the compile behind.
 
 ``detach(argv)`` starts ``argv`` in a session of its own with stdio on /dev/null and
-returns at once; nothing of the command's terminal or pipes is kept. ``keep`` names one
-descriptor the new process inherits (POSIX only), e.g. a locked file that says, for as
-long as the process lives, that its work is not done.
+returns at once; nothing of the command's terminal or pipes is kept. ``keep`` names the
+descriptors the new process inherits (POSIX only), e.g. a locked file that says, for as
+long as the process lives, that its work is not done, or the folder it works in.
 
 Only ``os`` is imported up front: a warm create may call this.
 """
@@ -14,24 +14,24 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List, Optional
+    from typing import List, Sequence
 
 
-def detach(argv: List[str], keep: Optional[int] = None) -> None:
+def detach(argv: List[str], keep: Sequence[int] = ()) -> None:
     """Start ``argv`` in a session of its own, stdio on /dev/null; return at once."""
     if os.name == "nt":
-        if keep is not None:
+        if keep:
             raise OSError("passing a descriptor to a detached process needs POSIX")
         _detach_windows(argv)
         return
     null = os.devnull
-    if keep is not None:
-        os.set_inheritable(keep, True)
+    for fd in keep:
+        os.set_inheritable(fd, True)
     actions = [
         (os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
         (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
         (os.POSIX_SPAWN_DUP2, 1, 2),  # nothing of the command's terminal or pipes is kept
-        *((os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited_fds() if fd != keep),
+        *((os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited_fds() if fd not in keep),
     ]
     try:
         # posix_spawn, not fork: forking a Python process costs milliseconds, and importing
@@ -59,7 +59,7 @@ def _inherited_fds() -> List[int]:
     return found
 
 
-def _double_fork(argv: List[str], keep: Optional[int]) -> None:
+def _double_fork(argv: List[str], keep: Sequence[int]) -> None:
     """The first child starts a session, forks the real process and exits at once."""
     pid = os.fork()
     if pid == 0:
@@ -69,11 +69,11 @@ def _double_fork(argv: List[str], keep: Optional[int]) -> None:
                 null = os.open(os.devnull, os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(null, fd)
-                if keep is None:
-                    os.closerange(3, 256)
-                else:
-                    os.closerange(3, keep)
-                    os.closerange(keep + 1, 256)
+                low = 3
+                for fd in sorted(keep):
+                    os.closerange(low, fd)
+                    low = fd + 1
+                os.closerange(low, 256)
                 os.execv(argv[0], argv)  # noqa: S606 - our own interpreter, arguments made here
         finally:
             os._exit(0)  # never return into burrow's code in a child

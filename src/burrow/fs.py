@@ -112,6 +112,7 @@ def private_dir(path: str) -> None:
 
 def remove_tree(path: str) -> None:
     """Delete ``path``; a symlink is removed itself, never followed."""
+    import errno
     import shutil
 
     inside = os.path.join(path, "")
@@ -127,8 +128,19 @@ def remove_tree(path: str) -> None:
 
     if os.path.islink(path) or os.path.isfile(path):
         os.unlink(path)
-    elif os.path.exists(path):
-        shutil.rmtree(path, onerror=make_writable)
+        return
+    for attempt in range(5):
+        if not os.path.exists(path):
+            return
+        try:
+            shutil.rmtree(path, onerror=make_writable)
+        except OSError as exc:
+            # A folder filled while it was emptied: an env's bytecode being linked behind
+            # its create (packages/behind.py) stops within moments; so does Python's own.
+            if exc.errno != errno.ENOTEMPTY or attempt == 4:
+                raise
+        else:
+            return
 
 
 def discard(path: str, trash_stem: str, *, only_dir: bool = False) -> bool:

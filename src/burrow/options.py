@@ -195,7 +195,10 @@ def command_line_options() -> List[Option]:
             flags=("--compile-bytecode",),
             dest="compile_bytecode",
             kind=FLAG_TRUE,
-            help="with -r/--install: byte-compile new packages before returning, not behind",
+            help=(
+                "with -r/--install: byte-compile new packages and link all bytecode "
+                "before returning, not behind"
+            ),
         ),
         Option(
             flags=("--activators",),

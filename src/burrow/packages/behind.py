@@ -1,4 +1,5 @@
-"""Compiling behind: the bytecode of the entries a command built, once it has committed.
+"""Bytecode behind the command: compiled into the entries a command built, linked into
+the env from the entries it found compiled, once the command has committed.
 
 A ``create -r``, ``sync`` or ``install`` that must build cache entries unpacks them
 without bytecode (as uv does by default), links them and commits. Then, when the command
@@ -9,14 +10,25 @@ env at hand gets its own from Python on first import. An entry it cannot compile
 cleaned, the interpreter removed) is passed over quietly. An entry a killed process left
 uncompiled is linked as it is and queued again by the next command that links it.
 
-``--compile-bytecode`` (or ``BURROW_COMPILE_BYTECODE=1``) compiles before the command
-returns instead; so does every run on Windows, which has no descriptor to hand over.
+A warm ``create -r``, ``sync`` or ``install`` links the modules of compiled entries, and
+leaves their ``__pycache__`` folders (a third of the links and of the folders: new inodes,
+the dearest part of a warm create) to one detached process started once it has committed.
+That process holds the env's sync lock and the env's site-packages by descriptor: an env
+swapped or removed meanwhile is left alone, and it never replaces a file that is there
+(Python may have written it on an import in between). Until it is done, which is moments
+after the command returns, the env is whole and works: a module without its .pyc is
+compiled by Python on import, as in an env uv makes.
 
-The work of one process is a job: ``<cache>/compile-jobs/job-<pid>-<random>.job`` holds
-the interpreter and the entries. The command locks it (``flock``) before it is named so,
-and the process it starts inherits that locked descriptor: the lock is held exactly as
-long as the job may run, so ``wait()`` waits on it, and a job whose lock is free while
-its file is still there was killed, and is swept.
+``--compile-bytecode`` (or ``BURROW_COMPILE_BYTECODE=1``) compiles and links the bytecode
+before the command returns instead; so does every run on Windows, which has no
+descriptor to hand over.
+
+The work of one process (``behind_process.py``) is a job:
+``<cache>/compile-jobs/job-<pid>-<random>.job`` holds the interpreter and the entries to
+compile, or the envs and the entries to link. The command locks it (``flock``) before it
+is named so, and the process it starts inherits that locked descriptor: the lock is held
+exactly as long as the job may run, so ``wait()`` waits on it, and a job whose lock is
+free while its file is still there was killed, and is swept.
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ from burrow.fs import try_unlink
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import TracebackType
-    from typing import Dict, List, Optional, Sequence, Tuple, Type
+    from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
 
     from burrow.interpreter import PythonInfo
     from burrow.packages.bytecode import Compiler
@@ -45,7 +57,7 @@ LOG = "last.log"
 # Run by the detached process: burrow from the same place as the command that started it.
 _RUN = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from burrow.packages.behind import run; run(sys.argv[2], int(sys.argv[3]))"
+    "from burrow.packages.behind_process import run; run(sys.argv[2], int(sys.argv[3]))"
 )
 
 
@@ -63,8 +75,14 @@ class after_commit:  # a lower-case name: it reads as a statement, `with after_c
     itself (``compile_now``): ``queueing()`` says so to the builders."""
 
     def __init__(self, now: bool = False) -> None:
+        import threading
+
         self.now = now
         self.jobs: Dict[Compiler, List[str]] = {}
+        #: site-packages being built -> [its descriptor, env (final path), site-packages
+        #: in it, [[entry, st_dev, st_ino], ...]]: the bytecode to link once committed.
+        self.links: Dict[str, List[Any]] = {}
+        self.lock = threading.Lock()  # entries are linked by two threads
 
     def __enter__(self) -> after_commit:
         _active.append(self)
@@ -77,9 +95,15 @@ class after_commit:  # a lower-case name: it reads as a statement, `with after_c
         traceback: Optional[TracebackType],
     ) -> None:
         _active.remove(self)
-        if kind is None:
-            for compiler, paths in self.jobs.items():
-                start(compiler, paths)
+        try:
+            if kind is None:
+                for compiler, paths in self.jobs.items():
+                    start(compiler, paths)
+                if self.links:
+                    start_links(list(self.links.values()))
+        finally:
+            for fd, *_ in self.links.values():
+                os.close(fd)  # the process has its own, inherited
 
 
 _active: List[after_commit] = []
@@ -101,6 +125,29 @@ def later(entries: Sequence[Entry], info: PythonInfo) -> None:
     queued += [path for path in paths if path not in queued]
 
 
+def bytecode_later(entry: Entry, site: str, env: str, site_rel: str) -> bool:
+    """Whether the bytecode of ``entry`` is to be linked into ``site`` (of the env being
+    built that will be ``env``) once the command has committed: then the caller leaves its
+    ``__pycache__`` folders out. Only a compiled entry on the env's filesystem, where
+    links are made by descriptor."""
+    if not _active or _active[-1].now or not entry.compiled or not _AT_CALLS:
+        return False
+    block = _active[-1]
+    with block.lock:
+        links = block.links.get(site)
+        if links is None:
+            fd = os.open(site, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            links = block.links[site] = [fd, os.path.abspath(env), site_rel, []]
+        if os.fstat(links[0]).st_dev != entry.ident[0]:
+            return False  # copies, not links: made now, as the rest of the entry
+        links[3].append([entry.path, *entry.ident])
+    return True
+
+
+#: Whether mkdir, link and stat take a directory's descriptor (POSIX).
+_AT_CALLS = {os.stat, os.link, os.mkdir} <= os.supports_dir_fd
+
+
 def jobs_dir(cache: Optional[str] = None) -> str:
     """Where the jobs of ``cache`` (default: burrow's) are, e.g. ~/.cache/burrow/compile-jobs."""
     if cache is None:
@@ -113,10 +160,21 @@ def jobs_dir(cache: Optional[str] = None) -> str:
 def start(compiler: Compiler, paths: List[str]) -> bool:
     """Start the process that compiles the entries at ``paths``; False when it could not
     be (a read-only cache, no process to spare): the entries stay as they are."""
+    record = {"python": compiler.python, "tag": compiler.tag, "entries": list(paths)}
+    return _start(record, ())
+
+
+def start_links(links: List[List[Any]]) -> bool:
+    """Start the process that links the bytecode ``bytecode_later`` set aside; False when
+    it could not be (the envs then work without it: Python compiles on import)."""
+    return _start({"links": links}, [fd for fd, *_ in links])
+
+
+def _start(record: Dict[str, Any], fds: Sequence[int]) -> bool:
     from burrow.errors import BurrowError
 
     try:
-        job, fd = new_job(compiler, paths)
+        job, fd = new_job(record)
     except (OSError, BurrowError):  # e.g. a cache not private: the command said so already
         return False
     try:
@@ -124,7 +182,8 @@ def start(compiler: Compiler, paths: List[str]) -> bool:
 
         here = os.path.abspath(__file__)  # <src>/burrow/packages/behind.py
         package_parent = os.path.dirname(os.path.dirname(os.path.dirname(here)))
-        detach([sys.executable, "-c", _RUN, package_parent, job, str(fd)], keep=fd)
+        argv = [sys.executable, "-c", _RUN, package_parent, job, str(fd)]
+        detach(argv, keep=[fd, *fds])
     except OSError:
         try_unlink(job)
         return False
@@ -133,9 +192,10 @@ def start(compiler: Compiler, paths: List[str]) -> bool:
     return True
 
 
-def new_job(compiler: Compiler, paths: List[str]) -> Tuple[str, int]:
-    """A job file for ``paths``, and a descriptor that holds its lock (made inheritable by
-    ``detach``). Locked before it is named a job, so that nobody sees it unlocked."""
+def new_job(record: Dict[str, Any]) -> Tuple[str, int]:
+    """A job file holding ``record``, and a descriptor that holds its lock (made
+    inheritable by ``detach``). Locked before it is named a job, so that nobody sees it
+    unlocked."""
     import fcntl
     import marshal
 
@@ -147,7 +207,6 @@ def new_job(compiler: Compiler, paths: List[str]) -> Tuple[str, int]:
     fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        record = {"python": compiler.python, "tag": compiler.tag, "entries": list(paths)}
         os.write(fd, marshal.dumps(record, 4))
         job = os.path.join(folder, os.path.basename(staging)[1:] + JOB_SUFFIX)
         os.rename(staging, job)
@@ -200,76 +259,17 @@ def _each_job(folder: str, blocking: bool) -> int:
             except BlockingIOError:
                 continue  # running
             count += 1
-            if _same_file(fd, path):  # its process died before it was done
+            if same_file(fd, path):  # its process died before it was done
                 try_unlink(path)
         finally:
             os.close(fd)
     return count
 
 
-def _same_file(fd: int, path: str) -> bool:
+def same_file(fd: int, path: str) -> bool:
     try:
         st = os.stat(path)
     except OSError:
         return False
     mine = os.fstat(fd)
     return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
-
-
-# --- the detached process ----------------------------------------------------------------
-
-
-def run(job: str, fd: int) -> None:
-    """The job itself: compile each entry it names, then remove it. Whatever happens, no
-    output (there is nobody to read it) but a line in ``<cache>/compile-jobs/last.log``."""
-    import time
-
-    from burrow import store
-    from burrow.errors import BurrowError
-
-    began = time.monotonic()
-    _idle()
-    done, outcome = 0, "ended"
-    try:
-        os.chdir(os.path.dirname(job))  # hold no directory the user may unmount or remove
-        record = store.load(job)
-        if not isinstance(record, dict):
-            return
-        from burrow.packages.bytecode import Compiler
-        from burrow.packages.cache import compile_entry
-
-        compiler = Compiler(python=str(record["python"]), tag=str(record["tag"]))
-        for path in record["entries"]:
-            try:
-                done += compile_entry(str(path), compiler) is not None
-            except (BurrowError, OSError) as exc:
-                outcome = f"passed over {os.path.basename(str(path))[:12]}: {exc}"
-    except (BurrowError, OSError, ValueError) as exc:
-        outcome = f"failed: {exc}"
-    finally:
-        took = time.monotonic() - began
-        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        line = f"{when} pid {os.getpid()} {done} entries in {took:.2f} s, {outcome}\n"
-        try:
-            from burrow.fs import replace_file
-
-            replace_file(os.path.join(os.path.dirname(job), LOG), line.encode(), 0o600)
-        except OSError:
-            pass
-        try_unlink(job)
-        os.close(fd)  # the lock goes with it: the job has ended
-
-
-def _idle() -> None:
-    """Run (and start the compilers) only when the machine has nothing else to do."""
-    try:
-        os.nice(19)
-    except OSError:
-        pass
-    setscheduler = getattr(os, "sched_setscheduler", None)
-    idle = getattr(os, "SCHED_IDLE", None)
-    if setscheduler is not None and idle is not None:
-        try:
-            setscheduler(0, idle, os.sched_param(0))
-        except OSError:
-            pass

@@ -12,7 +12,8 @@ import os
 
 from burrow import fs
 from burrow._fast import record_hash, record_line
-from burrow.packages.cache import DamagedEntry
+from burrow.packages.behind import bytecode_later
+from burrow.packages.cache import DamagedEntry, load_entry
 from burrow.scripts import write_console_script
 
 TYPE_CHECKING = False
@@ -46,7 +47,10 @@ def link_entry(
     manifest = entry.manifest
     site = os.path.join(build_root, layout.purelib)
     source = os.path.join(entry.path, "site")
-    link_files(source, site, manifest["dirs"], manifest["files"])
+    dirs, files = manifest["dirs"], manifest["files"]
+    if bytecode_later(entry, site, final_root, layout.purelib):
+        dirs, files = _without_bytecode(dirs, files)
+    link_files(source, site, dirs, files)
     written: List[str] = []
     for rel in manifest["pth"]:  # per env: a .pth is read and often rewritten by tools
         with open(os.path.join(source, rel), "rb") as handle:
@@ -82,6 +86,62 @@ def link_entry(
     if (st.st_dev, st.st_ino) != entry.ident:
         # Rebuilt while we linked: some files may come from each build.
         raise DamagedEntry(f"{entry.path} was replaced while being linked")
+
+
+def link_bytecode(path: str, ident: Tuple[int, int], site_fd: int) -> bool:
+    """Link the ``__pycache__`` folders of the entry at ``path`` (as it was when linked:
+    ``ident``) into the site-packages open as ``site_fd``, where ``link_entry`` left them
+    out (``behind.bytecode_later``); whether it was. A file already there is kept (Python
+    may have written it on an import meanwhile), a package folder gone is passed over,
+    and a cached file changed since stops it: the rest is left to Python."""
+    try:
+        entry = load_entry(path)
+    except DamagedEntry:
+        return False
+    if entry.ident != tuple(ident):
+        return False  # rebuilt since: its modules are not the env's
+    manifest = entry.manifest
+    dirs = [rel for rel in manifest["dirs"] if _is_bytecode_dir(rel)]
+    files = [file for file in manifest["files"] if _is_bytecode(file[0])]
+    with _Folders(os.path.join(path, "site"), "", dst_fd=site_fd) as folders:
+        for rel in dirs:
+            try:
+                os.mkdir(rel, dir_fd=site_fd)
+            except (FileExistsError, FileNotFoundError):
+                pass  # Python made it meanwhile, or the package is gone
+        for rel, size, mtime in files:
+            try:
+                st = os.stat(rel, dir_fd=folders.src_fd)
+            except FileNotFoundError:
+                return False
+            if st.st_size != size or st.st_mtime_ns != mtime:
+                return False
+            try:
+                os.link(rel, rel, src_dir_fd=folders.src_fd, dst_dir_fd=site_fd)
+            except (FileExistsError, FileNotFoundError):
+                continue
+            except OSError as exc:
+                if cannot_link(exc):
+                    return False
+                raise
+    return True
+
+
+def _without_bytecode(
+    dirs: Sequence[str], files: Sequence[Sequence[Any]]
+) -> Tuple[List[str], List[Sequence[Any]]]:
+    return (
+        [rel for rel in dirs if not _is_bytecode_dir(rel)],
+        [file for file in files if not _is_bytecode(file[0])],
+    )
+
+
+def _is_bytecode_dir(rel: str) -> bool:
+    return rel == "__pycache__" or rel.endswith("/__pycache__")
+
+
+def _is_bytecode(rel: str) -> bool:
+    return rel.startswith("__pycache__/") or "/__pycache__/" in rel
 
 
 def writes_apart(entries: Sequence[Entry], layout: Layout, info: PythonInfo) -> bool:
@@ -326,10 +386,11 @@ class _Folders:
     """The entry's folder and the env's, as descriptors where the calls take them (else
     as path prefixes): ``src_prefix + rel`` with ``dir_fd=src_fd`` names a cached file."""
 
-    def __init__(self, source: str, dest: str) -> None:
+    def __init__(self, source: str, dest: str, dst_fd: Optional[int] = None) -> None:
         self.source, self.dest = source, dest
         self.src_fd: Optional[int] = None
-        self.dst_fd: Optional[int] = None
+        self.dst_fd: Optional[int] = dst_fd
+        self.own_dst = dst_fd is None
         # Plain concatenation: os.path.join ten thousand times is a measurable share.
         self.src_prefix, self.dst_prefix = source + os.sep, dest + os.sep
 
@@ -340,16 +401,17 @@ class _Folders:
                 self.src_fd = os.open(self.source, flags)
             except FileNotFoundError:
                 raise DamagedEntry(f"{self.source} is missing") from None
-            try:
-                self.dst_fd = os.open(self.dest, flags)
-            except BaseException:
-                os.close(self.src_fd)
-                raise
+            if self.own_dst:
+                try:
+                    self.dst_fd = os.open(self.dest, flags)
+                except BaseException:
+                    os.close(self.src_fd)
+                    raise
             self.src_prefix = self.dst_prefix = ""
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for fd in (self.src_fd, self.dst_fd):
+        for fd in (self.src_fd, self.dst_fd if self.own_dst else None):
             if fd is not None:
                 os.close(fd)
 

@@ -212,7 +212,7 @@ def sync_wheels(
     if not changes:
         return changes
     _reached("planned")
-    with _env_lock(target):
+    with env_lock(target):
         have = installed.scan(os.path.join(target, layout.purelib))
         # As it is now that no other sync runs.
         changes, drop, add = diff(have, wheels, keep_others=keep_others)
@@ -417,8 +417,9 @@ def _is_relocatable(target: str) -> bool:
     return "--relocatable" in read_config(target).get("command", "")
 
 
-def _env_lock(target: str) -> Any:
-    """One sync at a time per env (the lock lives in the cache: the env itself is swapped)."""
+def env_lock(target: str) -> Any:
+    """One sync at a time per env, and no bytecode linked behind one meanwhile (the lock
+    lives in the cache: the env itself is swapped)."""
     import filelock
 
     from burrow import dirs
