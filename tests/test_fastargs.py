@@ -52,6 +52,8 @@ def test_common_forms_take_the_fast_path() -> None:
         ["env", "-q", "--without-pip"],
         ["-p", "3.12", "--prompt", "my app", "--clear", "env"],
         ["--copies", "--system-site-packages", "--json", "env"],
+        ["env", "-r", "requirements.txt", "--requirement", "dev.txt", "-q"],
+        ["--install", "flask>=3", "--install", "rich", "env"],
     ):
         fast = _fast_create(["create", *argv])
         assert fast is not None, argv
@@ -120,6 +122,7 @@ TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=
             "relocatable": st.booleans(),
             "scm_ignore_files": st.booleans(),
             "activators": st.none() | st.sampled_from(["posix", "fish,csh"]),
+            "requirements": st.lists(TEXT, min_size=1, max_size=3),
         }
     )
 )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Sequence
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from localindex import serve, sha256, wheel, write_index
 
@@ -495,3 +495,14 @@ def test_the_light_reader_takes_the_usual_names() -> None:
         "a-01.0-py3-none-any.whl",
     ):
         assert plain_wheel_name(name) is None
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows takes pathlib's own")
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0/"), min_size=1))
+def test_file_urls_are_pathlibs(name: str) -> None:
+    """direct_url.json names a local file as ``Path.as_uri`` would, without pathlib."""
+    from burrow.packages.fetch import _file_url
+
+    path = os.path.join(os.sep + "tmp", "burrow test", name)
+    assert _file_url(path) == Path(path).resolve().as_uri()

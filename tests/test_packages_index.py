@@ -131,7 +131,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """An environ with its own HOME; the system-wide files are moved into tmp_path too."""
     system = tmp_path / "system" / "pip.conf"
-    monkeypatch.setattr(pipconfig, "_global_config_files", lambda env: [system])
+    monkeypatch.setattr(pipconfig, "_global_config_files", lambda env: [str(system)])
     (tmp_path / "home").mkdir()
     return {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / "cfg")}
 
@@ -143,27 +143,27 @@ def test_config_file_locations_follow_pip(tmp_path: Path) -> None:
         "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
         "XDG_CONFIG_DIRS": f"{tmp_path / 'xdg1'}{os.pathsep}{tmp_path / 'xdg2'}",
     }
-    user = [tmp_path / ".pip" / "pip.conf", tmp_path / "cfg" / "pip" / "pip.conf"]
+    user = [str(tmp_path / ".pip" / "pip.conf"), str(tmp_path / "cfg" / "pip" / "pip.conf")]
     system = [
-        tmp_path / "xdg1" / "pip" / "pip.conf",
-        tmp_path / "xdg2" / "pip" / "pip.conf",
-        Path("/etc/pip.conf"),
+        str(tmp_path / "xdg1" / "pip" / "pip.conf"),
+        str(tmp_path / "xdg2" / "pip" / "pip.conf"),
+        "/etc/pip.conf",
     ]
     assert pipconfig.config_files(env) == system + user
 
-    missing = tmp_path / "missing.conf"
-    assert pipconfig.config_files({**env, "PIP_CONFIG_FILE": str(missing)}) == [
+    missing = str(tmp_path / "missing.conf")
+    assert pipconfig.config_files({**env, "PIP_CONFIG_FILE": missing}) == [
         *system,
         *user,
         missing,
     ]
     # An existing PIP_CONFIG_FILE replaces the user's files, and os.devnull disables all.
-    existing = write(tmp_path / "only.conf", "")
-    assert pipconfig.config_files({**env, "PIP_CONFIG_FILE": str(existing)}) == [*system, existing]
+    existing = str(write(tmp_path / "only.conf", ""))
+    assert pipconfig.config_files({**env, "PIP_CONFIG_FILE": existing}) == [*system, existing]
     assert pipconfig.config_files({**env, "PIP_CONFIG_FILE": os.devnull}) == []
     assert pipconfig.config_files({"HOME": str(tmp_path)})[:2] == [
-        Path("/etc/xdg/pip/pip.conf"),
-        Path("/etc/pip.conf"),
+        "/etc/xdg/pip/pip.conf",
+        "/etc/pip.conf",
     ]
 
 

@@ -23,6 +23,9 @@ FLAG_FALSE = "store_false"
 COUNT = "count"
 VALUE = "store"
 OPTIONAL_VALUE = "optional"  # nargs="?" with a const: argparse may take the next word
+#: A list, one value per use (``-r a -r b``); absent from the values until given (argparse's
+#: SUPPRESS), so that a command can tell "not given" from an empty list.
+APPEND = "append"
 
 
 class _Unset:
@@ -60,6 +63,10 @@ def add_to(parser: Any, options: Sequence[Option]) -> None:
         kwargs["default"] = default_of(option)
         if option.kind in (FLAG_TRUE, FLAG_FALSE, COUNT):
             kwargs["action"] = option.kind
+        elif option.kind == APPEND:
+            import argparse  # loaded already: a parser is being built
+
+            kwargs.update(action="append", metavar=option.metavar, default=argparse.SUPPRESS)
         else:
             kwargs["metavar"] = option.metavar
             if option.kind == OPTIONAL_VALUE:
@@ -79,7 +86,8 @@ def defaults(options: Sequence[Option]) -> Dict[str, Any]:
     as in argparse (--copies shares --symlinks' dest, whose default is None)."""
     values: Dict[str, Any] = {}
     for option in options:
-        values.setdefault(option.dest, default_of(option))
+        if option.kind != APPEND:
+            values.setdefault(option.dest, default_of(option))
     return values
 
 
@@ -118,7 +126,10 @@ def parse(
             value = next(words, None)
             if value is None or value.startswith("-"):
                 return None
-            values[option.dest] = value
+            if option.kind == APPEND:
+                values.setdefault(option.dest, []).append(value)
+            else:
+                values[option.dest] = value
     return values
 
 
@@ -139,6 +150,13 @@ def unparse(options: Sequence[Option], values: Mapping[str, Any]) -> List[str]:
             words += [option.flags[0]] if value is False else []
         elif option.kind == OPTIONAL_VALUE and value == option.const:
             words.append(option.flags[-1])
+        elif option.kind == APPEND:
+            for text in value:  # joined to its flag when it looks like an option
+                words += (
+                    [f"{option.flags[-1]}={text}"]
+                    if text.startswith("-")
+                    else [option.flags[-1], text]
+                )
         elif option.kind in (VALUE, OPTIONAL_VALUE) and value is not None:
             text = str(value)
             # A value that looks like an option is only read right when joined to its flag.

@@ -14,8 +14,6 @@ if TYPE_CHECKING:
 
 
 def register(commands: Any) -> None:
-    import argparse
-
     from burrow import fastargs
 
     p = commands.add_parser(
@@ -27,33 +25,13 @@ def register(commands: Any) -> None:
         "path", nargs="?", default=None, metavar="PATH", help="where to create it (default: .venv)"
     )
     fastargs.add_to(p, create_options())
-    # Not in create_options: lists the fast path leaves to argparse. SUPPRESS keeps them out
-    # of the namespace unless given, so both paths give the same values.
-    p.add_argument(
-        "-r",
-        "--requirement",
-        dest="requirements",
-        action="append",
-        metavar="FILE",
-        default=argparse.SUPPRESS,
-        help="then resolve and install this requirements file (repeatable)",
-    )
-    # One package per --install: a list taking every following word swallowed PATH too.
-    p.add_argument(
-        "--install",
-        dest="packages",
-        action="append",
-        metavar="PKG",
-        default=argparse.SUPPRESS,
-        help="then resolve and install this package (repeat for more)",
-    )
     p.set_defaults(handler=cmd_create)
 
 
 def create_options() -> List[Option]:
     """Every option of `burrow create` the fast path reads: the fields of ``Options`` (their
     flags declared there, once) plus the CLI's own."""
-    from burrow.fastargs import COUNT, FLAG_TRUE, VALUE, Option
+    from burrow.fastargs import APPEND, COUNT, FLAG_TRUE, VALUE, Option
     from burrow.options import command_line_options
 
     return [
@@ -69,6 +47,21 @@ def create_options() -> List[Option]:
         Option(flags=("-v", "--verbose"), dest="verbose", kind=COUNT, help="print more"),
         Option(flags=("--debug",), dest="debug", kind=FLAG_TRUE, help="show tracebacks"),
         Option(flags=("--json",), dest="json", kind=FLAG_TRUE, help="print JSON instead of text"),
+        Option(
+            flags=("-r", "--requirement"),
+            dest="requirements",
+            kind=APPEND,
+            metavar="FILE",
+            help="then resolve and install this requirements file (repeatable)",
+        ),
+        # One package per --install: a list taking every following word swallowed PATH too.
+        Option(
+            flags=("--install",),
+            dest="packages",
+            kind=APPEND,
+            metavar="PKG",
+            help="then resolve and install this package (repeat for more)",
+        ),
     ]
 
 

@@ -9,17 +9,6 @@ run downloads nothing. Each failure is one line naming the pin and its lock line
 from __future__ import annotations
 
 import os
-from typing import (
-    TYPE_CHECKING,
-    AbstractSet,
-    Any,
-    Callable,
-    Dict,
-    List,
-    Optional,
-    Sequence,
-    Tuple,
-)
 
 from burrow._fast import Record, getLogger
 from burrow.errors import FetchError
@@ -30,7 +19,10 @@ from burrow.packages.versions import same_version
 #: Downloaded wheels and sdists, under the cache dir (`burrow cache`).
 CACHE_FOLDER = "downloads-v1"
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import AbstractSet, Any, Callable, Dict, List, Optional, Sequence, Tuple
+
     from packaging.tags import Tag
 
     from burrow.interpreter import PythonInfo
@@ -513,9 +505,23 @@ def _version_key(text: str) -> Any:
 
 
 def _file_url(path: str) -> str:
-    from pathlib import Path
+    """``file://`` and the real path, percent-encoded as ``pathlib.Path.as_uri`` gives it
+    (pathlib and urllib cost a warm create -r milliseconds to import; Windows' drive
+    letters need pathlib)."""
+    if os.name == "nt":
+        from pathlib import Path
 
-    return Path(path).resolve().as_uri()
+        return Path(path).resolve().as_uri()
+    raw = os.fsencode(os.path.realpath(path))
+    return "file://" + "".join(_QUOTED[byte] for byte in raw)
+
+
+#: Each byte as a URL path carries it: letters, digits, "_.-~" and "/" as they are.
+_QUOTED = [
+    chr(byte) if chr(byte).isascii() and (chr(byte).isalnum() or chr(byte) in "_.-~/")
+    else f"%{byte:02X}"
+    for byte in range(256)
+]  # fmt: skip
 
 
 def _archive_url(pin: Pin, file: _File, digest: str) -> Dict[str, Any]:

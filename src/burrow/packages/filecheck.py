@@ -7,14 +7,16 @@ it had then, so a later run trusts it with one stat (and hashes it again otherwi
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from burrow._fast import getLogger
 from burrow.errors import FetchError
 from burrow.fs import file_digest
 from burrow.packages.versions import same_version
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Dict, List, Optional, Tuple
+
     from burrow.packages.lockfile import Pin
     from burrow.packages.pages import Link
 

@@ -337,26 +337,33 @@ def _two_shares(
     whole subtrees (so that a share's folders are made by the thread linking their
     files), in the manifest's order: split at the depth whose longer share plus the
     folders made first is the least work."""
-    splits = [_split_at(depth, dirs, files) for depth in (1, 2, 3)]
+    # Each file's folder once: files outnumber folders ten to one.
+    folder_of = [file[0].rpartition("/")[0] for file in files]
+    splits = [_split_at(depth, dirs, files, folder_of) for depth in (1, 2, 3)]
     return min(splits, key=lambda split: _weight(split[0], ()) + max(_weight(*s) for s in split[1]))
 
 
 def _split_at(
-    depth: int, dirs: Sequence[str], files: Sequence[Sequence[Any]]
+    depth: int, dirs: Sequence[str], files: Sequence[Sequence[Any]], folder_of: Sequence[str]
 ) -> Tuple[List[str], List[_Share]]:
     """The folders up to ``depth`` levels deep, and two shares of the subtrees below."""
+    keys: Dict[str, str] = {}  # 'a/b/c/d' -> 'a/b' at depth 2; '' when shallow
 
-    def subtree(folder: str) -> str:  # 'a/b/c/d' -> 'a/b' at depth 2; '' when shallow
-        parts = folder.split("/")
-        return "/".join(parts[:depth]) if len(parts) > depth else ""
+    def subtree(folder: str) -> str:
+        key = keys.get(folder)
+        if key is None:
+            parts = folder.split("/")
+            key = keys[folder] = "/".join(parts[:depth]) if len(parts) > depth else ""
+        return key
 
     shallow = [rel for rel in dirs if not subtree(rel)]
     groups: Dict[str, _Share] = {}
     for rel in dirs:
         if subtree(rel):
             groups.setdefault(subtree(rel), ([], []))[0].append(rel)
-    for file in files:  # a file in a shallow folder ('' group) may go to either share
-        groups.setdefault(subtree(file[0].rpartition("/")[0]), ([], []))[1].append(file)
+    file_keys = [subtree(folder) for folder in folder_of]
+    for key, file in zip(file_keys, files):  # a file in a shallow folder ('' group): either
+        groups.setdefault(key, ([], []))[1].append(file)
     work = [0, 0]
     chosen: Dict[str, int] = {}
     for key, group in sorted(groups.items(), key=lambda item: -_weight(*item[1])):
@@ -367,8 +374,8 @@ def _split_at(
     for rel in dirs:  # the manifest's order in each share: parents before children
         if subtree(rel):
             shares[chosen[subtree(rel)]][0].append(rel)
-    for file in files:
-        shares[chosen[subtree(file[0].rpartition("/")[0])]][1].append(file)
+    for key, file in zip(file_keys, files):
+        shares[chosen[key]][1].append(file)
     return shallow, shares
 
 

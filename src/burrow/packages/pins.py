@@ -7,11 +7,13 @@ The records every lock format is read into: `lockfile` (requirements files) and 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from burrow._fast import Record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Dict, List, Optional, Tuple
+
     from burrow.packages.pipconfig import IndexConfig
     from burrow.packages.requirements import FileOptions
 

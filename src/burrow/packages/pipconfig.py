@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from burrow._fast import Record, getLogger
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -142,45 +141,47 @@ def _items(env: Mapping[str, str]) -> list[tuple[str, str]]:
     return [(key, value) for key, value in items if value]
 
 
-def config_files(env: Mapping[str, str]) -> list[Path]:
-    """pip's config files, lowest precedence first, e.g. `[/etc/xdg/pip/pip.conf, ...]`."""
+def config_files(env: Mapping[str, str]) -> list[str]:
+    """pip's config files, lowest precedence first, e.g. `['/etc/xdg/pip/pip.conf', ...]`."""
     config_file = env.get("PIP_CONFIG_FILE", "")
     if config_file == os.devnull:
         return []
-    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    home = env.get("HOME") or os.path.expanduser("~")
     files = _global_config_files(env)
     # pip skips the user's files when PIP_CONFIG_FILE names an existing file.
-    if not (config_file and Path(config_file).exists()):
+    if not (config_file and os.path.exists(config_file)):
         files += _user_config_files(env, home)
     if config_file:
-        files.append(Path(config_file))
+        files.append(config_file)
     return files
 
 
-def _global_config_files(env: Mapping[str, str]) -> list[Path]:
+def _global_config_files(env: Mapping[str, str]) -> list[str]:
+    join = os.path.join
     if sys.platform == "win32":
         program_data = env.get("PROGRAMDATA") or env.get("ALLUSERSPROFILE") or r"C:\ProgramData"
-        return [Path(program_data, "pip", "pip.ini")]
+        return [join(program_data, "pip", "pip.ini")]
     if sys.platform == "darwin":
-        return [Path("/Library/Application Support/pip/pip.conf")]
+        return ["/Library/Application Support/pip/pip.conf"]
     dirs = [d for d in env.get("XDG_CONFIG_DIRS", "").split(os.pathsep) if d] or ["/etc/xdg"]
-    return [*(Path(d, "pip", "pip.conf") for d in dirs), Path("/etc/pip.conf")]
+    return [*(join(d, "pip", "pip.conf") for d in dirs), "/etc/pip.conf"]
 
 
-def _user_config_files(env: Mapping[str, str], home: Path) -> list[Path]:
+def _user_config_files(env: Mapping[str, str], home: str) -> list[str]:
+    join = os.path.join
     if sys.platform == "win32":
-        app_data = env.get("APPDATA") or str(home / "AppData" / "Roaming")
-        return [home / "pip" / "pip.ini", Path(app_data, "pip", "pip.ini")]
-    legacy = home / ".pip" / "pip.conf"
+        app_data = env.get("APPDATA") or join(home, "AppData", "Roaming")
+        return [join(home, "pip", "pip.ini"), join(app_data, "pip", "pip.ini")]
+    legacy = join(home, ".pip", "pip.conf")
     if sys.platform == "darwin":
-        app_support = home / "Library" / "Application Support" / "pip"
-        new_dir = app_support if app_support.is_dir() else home / ".config" / "pip"
-        return [legacy, new_dir / "pip.conf"]
-    config_home = env.get("XDG_CONFIG_HOME") or str(home / ".config")
-    return [legacy, Path(config_home, "pip", "pip.conf")]
+        app_support = join(home, "Library", "Application Support", "pip")
+        new_dir = app_support if os.path.isdir(app_support) else join(home, ".config", "pip")
+        return [legacy, join(new_dir, "pip.conf")]
+    config_home = env.get("XDG_CONFIG_HOME") or join(home, ".config")
+    return [legacy, join(config_home, "pip", "pip.conf")]
 
 
-def _read_config_file(path: Path) -> list[tuple[str, str, str]]:
+def _read_config_file(path: str) -> list[tuple[str, str, str]]:
     """(section, option, value) triples of one pip.conf, option names as pip normalizes them."""
     if not os.path.isfile(path):  # as configparser skips it, without importing it
         return []
@@ -206,7 +207,7 @@ def _truthy(value: str) -> bool:
 
 def _path(value: str | None) -> str | None:
     value = (value or "").strip()
-    return str(Path(value).expanduser()) if value else None
+    return os.path.expanduser(value) if value else None
 
 
 def _timeout(value: str | None) -> float:

@@ -10,10 +10,13 @@ are not here: `requirements.py` reads the file and its options and builds the `L
 from __future__ import annotations
 
 import os
-from typing import Optional, Tuple
 
 from burrow._fast import Record
 from burrow.errors import LockError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional, Tuple
 
 _ARCHIVES: Tuple[str, ...] = (
     ".whl",

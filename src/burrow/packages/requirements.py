@@ -11,15 +11,16 @@ the requirement part of a line names).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from burrow._fast import Record
 from burrow.errors import LockError
 from burrow.packages import requirement_text
 from burrow.packages.requirement_text import is_url, url_to_path
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
+    from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
     from packaging.requirements import Requirement
 
