@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Set
 
@@ -343,3 +344,48 @@ def test_an_env_removed_while_its_bytecode_is_linked(tmp_path: Path, cache: Path
         assert not env.exists()
         assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     wait_for_compile(cache)
+
+
+def _processes_naming(text: str) -> List[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                if text.encode() in handle.read():
+                    found.append(int(pid))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_compiler_ends_with_the_command_that_started_it(tmp_path: Path) -> None:
+    """A command killed with SIGKILL (or by the OOM killer) while it byte-compiles: the
+    compiler it started ends too, rather than work on in a folder the next run sweeps."""
+    site = tmp_path / "site"
+    site.mkdir()
+    body = "".join(f"def f{i}(x):\n    return [x * {i} for _ in range({i})]\n" for i in range(150))
+    modules = 3000  # seconds of compiling in one process: far longer than the kill takes
+    for i in range(modules):
+        (site / f"m{i}.py").write_text(body)
+    code = (
+        "import sys\n"
+        "from burrow.packages.bytecode import Compiler, compile_tree\n"
+        "compile_tree(sys.argv[1], Compiler(python=sys.executable, tag='x'), 1)\n"
+    )
+    command = subprocess.Popen([sys.executable, "-c", code, str(site)], env=burrow_env())
+    try:
+        deadline = time.monotonic() + 120
+        while not [p for p in _processes_naming(str(site)) if p != command.pid]:
+            assert time.monotonic() < deadline, "the compiler never started"
+            assert command.poll() is None, "the command ended before its compiler began"
+            time.sleep(0.01)
+        command.kill()
+        command.wait()
+        while _processes_naming(str(site)):
+            assert time.monotonic() < deadline, "the compiler outlived the command"
+            time.sleep(0.01)
+        assert len(list(site.glob("__pycache__/*.pyc"))) < modules, "it went on to the end"
+    finally:
+        command.kill()
+        command.wait()

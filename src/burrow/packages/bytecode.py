@@ -37,6 +37,19 @@ class Compiler(Record, frozen=True):
         return cls(python=info.base_executable, tag=info.cache_tag)
 
 
+# Run by the target interpreter: compileall, ended at once when the command is gone.
+_COMPILE = """\
+import compileall, os, sys, threading
+
+def orphaned(fd):
+    while os.read(fd, 512):
+        pass
+    os._exit(1)
+
+threading.Thread(target=orphaned, args=(int(sys.argv[3]),), daemon=True).start()
+sys.exit(not compileall.compile_dir(sys.argv[1], quiet=1, workers=int(sys.argv[2])))
+"""
+
 #: Sources from which compileall gets worker processes (one per core): below it, starting
 #: them costs more than they save.
 MANY_SOURCES = 400
@@ -52,17 +65,22 @@ def compile_tree(site: str, compiler: Compiler, sources: int) -> None:
     import subprocess
 
     workers = 0 if sources >= MANY_SOURCES and (os.cpu_count() or 1) > 1 else 1
-    code = (
-        "import compileall, sys\n"
-        "sys.exit(not compileall.compile_dir(sys.argv[1], quiet=1, workers=int(sys.argv[2])))\n"
-    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    proc = subprocess.run(
-        [compiler.python, "-E", "-s", "-c", code, site, str(workers)],
-        capture_output=True,
-        env=env,
-        check=False,
-    )
+    # The compiler holds the read end of a pipe whose write end only this process has: at
+    # its end of file (this process ended, even by SIGKILL) the compiler ends too, rather
+    # than go on in a folder the next run sweeps (its worker processes then hung, orphaned).
+    alive, alive_end = os.pipe()
+    try:
+        proc = subprocess.run(
+            [compiler.python, "-E", "-s", "-c", _COMPILE, site, str(workers), str(alive)],
+            capture_output=True,
+            env=env,
+            check=False,
+            pass_fds=(alive,),
+        )
+    finally:
+        os.close(alive)
+        os.close(alive_end)
     if not proc.returncode:
         return
     output = proc.stdout.decode("utf-8", "replace").strip().splitlines()
