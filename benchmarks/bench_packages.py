@@ -229,6 +229,32 @@ def own_disk(env: Path) -> Tuple[Tuple[int, int], int]:
     return (folders[0], folders[1]), own
 
 
+class Behind:
+    """What burrow does behind its commands (compiling new entries, linking bytecode),
+    waited for after each of its samples, untimed, so that the next sample starts idle;
+    and how long that took, said apart."""
+
+    def __init__(self, tools: Tools) -> None:
+        self.tools = tools
+        self.waited: List[float] = []
+        self.jobs: List[str] = []
+
+    def after(self, tool: str) -> None:
+        if tool.startswith("burrow"):
+            waited, job = self.tools.wait_for_compile()
+            self.waited.append(waited)
+            self.jobs.append(job)
+
+    def note(self, what: str) -> str:
+        if not self.waited:
+            return ""
+        return (
+            f"{what}, waited for after each sample (a python process that waits on the "
+            f"job's lock): median {statistics.median(self.waited) * 1000:.0f} ms "
+            f"(n={len(self.waited)}; last job: {self.jobs[-1] or 'no log'})"
+        )
+
+
 class Bench:
     def __init__(self, tools: Tools, args: argparse.Namespace, work: Path) -> None:
         self.tools, self.args, self.work = tools, args, work
@@ -273,8 +299,7 @@ class Bench:
     def cold(self, name: str, count: int, local: Path) -> None:
         """Every cache empty, for each sample: a new scratch cache dir per tool and round."""
         serial = iter(range(1_000_000))
-        behind: List[float] = []
-        jobs: List[str] = []
+        behind = Behind(self.tools)
 
         def create(tool: str) -> Sample:
             env = self.fresh(tool)
@@ -284,10 +309,7 @@ class Bench:
             self.tools.use_caches(caches / f"burrow-{n}", caches / f"uv-{n}")
             try:
                 sample = timed(lambda: self.tools.create(tool, env, local))
-                if tool.startswith("burrow"):  # untimed: the next sample starts idle
-                    waited, job = self.tools.wait_for_compile()
-                    behind.append(waited)
-                    jobs.append(job)
+                behind.after(tool)
                 return sample
             finally:
                 self.tools.use_caches(self.work / "cache-burrow", self.work / "cache-uv")
@@ -295,26 +317,17 @@ class Bench:
 
         result = Result(name, count, "cold create from the lock, every cache empty", "≤ 1.5 x uv")
         rounds(result, self.cold_creators, self.args.cold_rounds, self.args.budget, create)
-        if behind:
-            result.note = (
-                f"burrow's compile behind, waited for after each sample: median "
-                f"{statistics.median(behind) * 1000:.0f} ms (n={len(behind)}; last job: "
-                f"{jobs[-1] or 'no log'})"
-            )
+        result.note = behind.note("burrow's compile behind")
         result.verdict = _verdict(result.ratio(), 1.5)
         self.add(result)
 
     def warm(self, name: str, count: int, local: Path) -> None:
-        behind: List[float] = []
-        jobs: List[str] = []
+        behind = Behind(self.tools)
 
         def create(tool: str) -> Sample:
             env = self.fresh(tool)
             sample = timed(lambda: self.tools.create(tool, env, local))
-            if tool.startswith("burrow"):  # untimed: the next sample starts idle
-                waited, job = self.tools.wait_for_compile()
-                behind.append(waited)
-                jobs.append(job)
+            behind.after(tool)
             return sample
 
         result = Result(
@@ -328,13 +341,7 @@ class Bench:
                 result.failed[tool] = str(exc)
         self.tools.wait_for_compile()  # warm: burrow's entries with their bytecode
         rounds(result, self.with_pyc, self.args.rounds, self.args.budget, create)
-        if behind:
-            result.note = (
-                f"burrow's bytecode linked behind the create, waited for after each sample "
-                f"(a python process that waits on the job's lock): median "
-                f"{statistics.median(behind) * 1000:.0f} ms (n={len(behind)}; last job: "
-                f"{jobs[-1] or 'no log'})"
-            )
+        result.note = behind.note("burrow's bytecode linked behind the create")
         result.verdict = _verdict(result.ratio(), 1.0)
         self.add(result)
 
