@@ -37,16 +37,23 @@ class Compiler(Record, frozen=True):
         return cls(python=info.base_executable, tag=info.cache_tag)
 
 
-# Run by the target interpreter: compileall, ended at once when the command is gone.
+# Run by the target interpreter: compileall, ended at once when the command is gone. Its
+# worker processes too: forked, they would otherwise wait for good on queues whose other
+# ends they hold themselves, so each forked one watches the pipe as well.
 _COMPILE = """\
 import compileall, os, sys, threading
 
-def orphaned(fd):
-    while os.read(fd, 512):
-        pass
-    os._exit(1)
+def watch():
+    def orphaned():
+        while os.read(ALIVE, 512):
+            pass
+        os._exit(1)
+    threading.Thread(target=orphaned, daemon=True).start()
 
-threading.Thread(target=orphaned, args=(int(sys.argv[3]),), daemon=True).start()
+ALIVE = int(sys.argv[3])
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=watch)
+watch()
 sys.exit(not compileall.compile_dir(sys.argv[1], quiet=1, workers=int(sys.argv[2])))
 """
 
