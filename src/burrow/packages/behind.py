@@ -82,6 +82,7 @@ class after_commit:  # a lower-case name: it reads as a statement, `with after_c
         #: site-packages being built -> [its descriptor, env (final path), site-packages
         #: in it, [[entry, st_dev, st_ino], ...]]: the bytecode to link once committed.
         self.links: Dict[str, List[Any]] = {}
+        self.devices: Dict[str, int] = {}  # site-packages being built -> its st_dev
         self.lock = threading.Lock()  # entries are linked by two threads
 
     def __enter__(self) -> after_commit:
@@ -128,9 +129,9 @@ def later(entries: Sequence[Entry], info: PythonInfo) -> None:
 def bytecode_later(entry: Entry, site: str, env: str, site_rel: str) -> bool:
     """Whether the bytecode of ``entry`` is to be linked into ``site`` (of the env being
     built that will be ``env``) once the command has committed: then the caller leaves its
-    ``__pycache__`` folders out. Only a compiled entry on the env's filesystem, where
-    links are made by descriptor."""
-    if not _active or _active[-1].now or not entry.compiled or not _AT_CALLS:
+    ``__pycache__`` folders out. Only a compiled entry on the env's filesystem (the caller
+    asks only where links are made by descriptor)."""
+    if not _active or _active[-1].now or not entry.compiled:
         return False
     block = _active[-1]
     with block.lock:
@@ -138,14 +139,11 @@ def bytecode_later(entry: Entry, site: str, env: str, site_rel: str) -> bool:
         if links is None:
             fd = os.open(site, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             links = block.links[site] = [fd, os.path.abspath(env), site_rel, []]
-        if os.fstat(links[0]).st_dev != entry.ident[0]:
+            block.devices[site] = os.fstat(fd).st_dev
+        if block.devices[site] != entry.ident[0]:
             return False  # copies, not links: made now, as the rest of the entry
         links[3].append([entry.path, *entry.ident])
     return True
-
-
-#: Whether mkdir, link and stat take a directory's descriptor (POSIX).
-_AT_CALLS = {os.stat, os.link, os.mkdir} <= os.supports_dir_fd
 
 
 def jobs_dir(cache: Optional[str] = None) -> str:

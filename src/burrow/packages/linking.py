@@ -48,7 +48,7 @@ def link_entry(
     site = os.path.join(build_root, layout.purelib)
     source = os.path.join(entry.path, "site")
     dirs, files = manifest["dirs"], manifest["files"]
-    if bytecode_later(entry, site, final_root, layout.purelib):
+    if _AT_CALLS and bytecode_later(entry, site, final_root, layout.purelib):
         dirs, files = _without_bytecode(dirs, files)
     link_files(source, site, dirs, files)
     written: List[str] = []
@@ -104,6 +104,7 @@ def link_bytecode(path: str, ident: Tuple[int, int], site_fd: int) -> bool:
     dirs = [rel for rel in manifest["dirs"] if _is_bytecode_dir(rel)]
     files = [file for file in manifest["files"] if _is_bytecode(file[0])]
     with _Folders(os.path.join(path, "site"), "", dst_fd=site_fd) as folders:
+        src_fd = folders.src_fd
         for rel in dirs:
             try:
                 os.mkdir(rel, dir_fd=site_fd)
@@ -111,13 +112,13 @@ def link_bytecode(path: str, ident: Tuple[int, int], site_fd: int) -> bool:
                 pass  # Python made it meanwhile, or the package is gone
         for rel, size, mtime in files:
             try:
-                st = os.stat(rel, dir_fd=folders.src_fd)
+                st = os.stat(rel, dir_fd=src_fd)
             except FileNotFoundError:
                 return False
             if st.st_size != size or st.st_mtime_ns != mtime:
                 return False
             try:
-                os.link(rel, rel, src_dir_fd=folders.src_fd, dst_dir_fd=site_fd)
+                os.link(rel, rel, src_dir_fd=src_fd, dst_dir_fd=site_fd)
             except (FileExistsError, FileNotFoundError):
                 continue
             except OSError as exc:
@@ -286,7 +287,8 @@ PARALLEL_FROM = 1500
 #: name to one that exists (measured 10 to 40 times as much on ext4).
 _MKDIR_WEIGHT = 20
 #: Whether stat, link and mkdir take a directory's descriptor (POSIX): names are then
-#: looked up from the entry's and the env's folder, not walked from / each time.
+#: looked up from the entry's and the env's folder, not walked from / each time. Bytecode
+#: is linked behind the command only then (by descriptor: the env is renamed meanwhile).
 _AT_CALLS = {os.stat, os.link, os.mkdir, os.unlink} <= os.supports_dir_fd
 
 
