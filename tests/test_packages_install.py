@@ -158,3 +158,54 @@ def test_editable_project_comes_with_its_dependencies(tmp_path: Path, index: Pat
     other = tmp_path / "other"
     run(index, "create", "-q", str(other), "-r", str(tmp_path / "dev.txt"))
     assert packages(other) == packages(env)
+
+
+def test_create_with_constraints_holds_what_requirements_bring(tmp_path: Path, index: Path) -> None:
+    """`create -r FILE -c FILE`, as `pip install -r -c`: a constraint bounds a dependency it
+    does not ask for; a lock whose pin it rules out makes no env."""
+    (tmp_path / "req.txt").write_text("top\n", "utf-8")
+    (tmp_path / "cons.txt").write_text("mid<2\nnever-asked==9\n", "utf-8")
+    env = tmp_path / "env"
+    run(
+        index,
+        "create",
+        "-q",
+        str(env),
+        "-r",
+        str(tmp_path / "req.txt"),
+        "-c",
+        str(tmp_path / "cons.txt"),
+    )
+    assert packages(env) == {
+        "top": "1.0 by burrow",
+        "mid": "1.0 by burrow",
+        "leaf": "1.0 by burrow",
+    }
+    unbounded = tmp_path / "unbounded"
+    run(index, "create", "-q", str(unbounded), "--install", "top")
+    assert packages(unbounded)["mid"] == "2.0 by burrow"
+    # A lock is checked against the constraints too (its pins must satisfy them).
+    (tmp_path / "lock.txt").write_text(run(index, "lock", "mid==2.0").stdout, "utf-8")
+    locked = tmp_path / "locked"
+    proc = run(
+        index, "create", "-q", str(locked), "-r", str(tmp_path / "lock.txt"),
+        "-c", str(tmp_path / "cons.txt"), check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1 and "mid" in proc.stderr and "was not created" in proc.stderr
+    assert not locked.exists()
+    run(index, "create", "-q", str(locked), "-r", str(tmp_path / "lock.txt"))
+    assert packages(locked)["mid"] == "2.0 by burrow"
+
+
+def test_create_constraints_alone_are_refused(tmp_path: Path, index: Path) -> None:
+    (tmp_path / "cons.txt").write_text("mid<2\n", "utf-8")
+    env = tmp_path / "env"
+    proc = run(index, "create", str(env), "-c", str(tmp_path / "cons.txt"), check=False)
+    assert proc.returncode == 2 and "-c constrains what -r FILE or --install PKG" in proc.stderr
+    assert not env.exists()
+    proc = run(
+        index, "create", str(env), "--install", "mid", "-c", str(tmp_path / "no.txt"), check=False
+    )
+    assert proc.returncode == 1
+    assert f"constraints file {tmp_path / 'no.txt'} not found" in proc.stderr
+    assert not env.exists()

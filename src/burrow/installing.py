@@ -36,6 +36,7 @@ class InstallRequest(Record):
     """What to install after seeding, e.g. InstallRequest(requirements=('req.txt',))."""
 
     requirements: Tuple[str, ...] = ()
+    constraints: Tuple[str, ...] = ()  # -c files, for the requirements and the packages
     packages: Tuple[str, ...] = ()
     pip_args: Tuple[str, ...] = ()  # e.g. ('-q',)
     stdout: Any = None  # where pip's progress goes; None: burrow's own stdout
@@ -50,6 +51,9 @@ class InstallRequest(Record):
         for name in self.requirements:
             if not os.path.isfile(name):
                 raise InstallFailed(f"requirements file {name} not found")
+        for name in self.constraints:
+            if not os.path.isfile(name):
+                raise InstallFailed(f"constraints file {name} not found")
         for package in self.packages:
             _check_package(package)
 
@@ -83,6 +87,8 @@ def pip_install(env_dir: str, request: InstallRequest) -> None:
     command += list(request.pip_args)
     for name in request.requirements:
         command += ["-r", os.path.abspath(name)]
+    for name in request.constraints:
+        command += ["-c", os.path.abspath(name)]
     command += list(request.packages)
     try:
         code = subprocess.call(command, env=active_environ(env_dir), stdout=request.stdout)
@@ -109,6 +115,7 @@ def install_in_place(env_dir: str, request: InstallRequest, compile_bytecode: bo
         install(
             env_dir,
             requirements=request.requirements,
+            constraints=request.constraints,
             packages=request.packages,
             compile_bytecode=compile_bytecode,
         )
@@ -132,7 +139,9 @@ def install_before_rename(
         from burrow.packages.sync import install_new, pinned_wheels
 
         try:
-            wheels = pinned_wheels(request.requirements, inspect(python_of(build)))
+            wheels = pinned_wheels(
+                request.requirements, inspect(python_of(build)), request.constraints
+            )
         except BurrowError as exc:  # the caller says what became of the env
             raise InstallFailed(str(exc)) from None
         if wheels is not None:
@@ -148,7 +157,9 @@ def install_before_rename(
 
         info = inspect(python_of(build))
         try:
-            wheels = resolved_wheels(info, request.requirements, (), request.packages)
+            wheels = resolved_wheels(
+                info, request.requirements, request.constraints, request.packages
+            )
         except BurrowError as exc:  # the caller says what became of the env
             raise InstallFailed(str(exc)) from None
         install_new(

@@ -54,6 +54,13 @@ def create_options() -> List[Option]:
             metavar="FILE",
             help="then resolve and install this requirements file (repeatable)",
         ),
+        Option(
+            flags=("-c", "--constraint"),
+            dest="constraints",
+            kind=APPEND,
+            metavar="FILE",
+            help="constrain what -r and --install bring with this file (repeatable)",
+        ),
         # One package per --install: a list taking every following word swallowed PATH too.
         Option(
             flags=("--install",),
@@ -88,12 +95,16 @@ def cmd_create(args: argparse.Namespace) -> int:
     options = Options.from_values(vars(args)).replace(command=_command_for_config())
     requirements = getattr(args, "requirements", None) or []
     packages = getattr(args, "packages", None) or []
+    constraints = getattr(args, "constraints", None) or []
+    if constraints and not (requirements or packages):
+        usage_error("create", "-c constrains what -r FILE or --install PKG installs: give one")
     if requirements or packages:
         from burrow.installing import InstallRequest
 
         options = options.replace(
             install=InstallRequest(
                 requirements=tuple(requirements),
+                constraints=tuple(constraints),
                 packages=tuple(packages),
                 pip_args=tuple(["-q"] * args.quiet + ["-v"] * args.verbose),
                 stdout=sys.stderr if args.json else None,  # stdout carries the JSON alone

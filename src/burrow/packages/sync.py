@@ -257,15 +257,18 @@ def install_new(
     return changes
 
 
-def pinned_wheels(lockfiles: Sequence[str], info: PythonInfo) -> Optional[List[Wheel]]:
+def pinned_wheels(
+    lockfiles: Sequence[str], info: PythonInfo, constraints: Sequence[str] = ()
+) -> Optional[List[Wheel]]:
     """The wheels of ``lockfiles`` when they are a lock this engine installs; None for
     requirements the resolver handles: ranges, or only project directories (`-e .`), whose
     dependencies a lock would list and these files do not. A lock read before and
-    unchanged since is not parsed again (``lockcache``)."""
+    unchanged since is not parsed again (``lockcache``). ``constraints`` are ``-c`` files,
+    which a lock's pins must satisfy."""
     from burrow.errors import UnpinnedError
 
     try:
-        lock = _lock([os.fspath(path) for path in lockfiles], [], info)
+        lock = _lock([os.fspath(p) for p in lockfiles], [os.fspath(c) for c in constraints], info)
     except UnpinnedError:
         return None
     if lock.pins and all(pin.is_local_project for pin in lock.pins):
