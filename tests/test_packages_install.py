@@ -209,3 +209,53 @@ def test_create_constraints_alone_are_refused(tmp_path: Path, index: Path) -> No
     assert proc.returncode == 1
     assert f"constraints file {tmp_path / 'no.txt'} not found" in proc.stderr
     assert not env.exists()
+
+
+def run_unconfigured(*args: str) -> subprocess.CompletedProcess[str]:
+    """burrow with no index configured at all but pip's default, which the tests never
+    reach: each use gives --no-index, -i or -f."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env.update(PIP_CONFIG_FILE=os.devnull, PYTHONPATH=str(helpers.SRC))
+    return subprocess.run(
+        [sys.executable, "-m", "burrow", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_sync_takes_pip_syncs_index_options_and_a_dry_run(tmp_path: Path, index: Path) -> None:
+    """`sync -i URL`, `-f DIR`, `--no-index` and `-n`, as pip-sync takes them: a lock with
+    only names, versions and hashes is fetched from where the command line says."""
+    lockfile = tmp_path / "lock.txt"
+    lockfile.write_text(run(index, "lock", "top").stdout, "utf-8")
+    assert "--index-url" not in lockfile.read_text("utf-8")  # the index came from config
+    env = tmp_path / "env"
+    run(index, "create", "-q", str(env), "--without-pip")
+    proc = run_unconfigured("sync", "-e", str(env), "--no-index", str(lockfile))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.endswith("lock.txt:15: top==1.0: no such package on no index (--no-index)\n")
+    assert packages(env) == {}
+    proc = run_unconfigured("sync", "-e", str(env), "-n", "-i", index.as_uri(), str(lockfile))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "Would change (a dry run: nothing was changed):",
+        "+ leaf==1.0",
+        "+ mid==2.0",
+        "+ top==1.0",
+    ]
+    assert packages(env) == {}
+    proc = run_unconfigured(
+        "sync", "-e", str(env), "--find-links", str(tmp_path / "src"), str(lockfile)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["+ leaf==1.0", "+ mid==2.0", "+ top==1.0"]
+    assert packages(env) == {
+        "top": "1.0 by burrow",
+        "mid": "2.0 by burrow",
+        "leaf": "1.0 by burrow",
+    }
+    proc = run_unconfigured("sync", "-e", str(env), "-n", "--no-index", str(lockfile))
+    assert proc.returncode == 0 and proc.stdout == "Nothing to change\n", proc.stderr

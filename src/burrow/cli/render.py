@@ -31,13 +31,16 @@ def print_json(data: Any) -> None:
     print(json.dumps(plain(data), indent=2, ensure_ascii=False))
 
 
-def print_changes(changes: Changes, args: argparse.Namespace) -> None:
-    """What `sync` or `install` changed: JSON, one line per change, or nothing under -q."""
+def print_changes(changes: Changes, args: argparse.Namespace, dry_run: bool = False) -> None:
+    """What `sync` or `install` changed (or, ``dry_run``, would change): JSON, one line per
+    change, or nothing under -q."""
     from burrow.packages.sync import summary_lines
 
     if args.json:
         print_json(changes.as_dict())
     elif not args.quiet:
+        if dry_run and changes:
+            print("Would change (a dry run: nothing was changed):")
         for line in summary_lines(changes):
             print(line)
         if not changes:

@@ -31,13 +31,32 @@ def register(commands: Any) -> None:
 
 
 def sync_options() -> List[Option]:
-    """Every option of `burrow sync`: -e ENV, --compile-bytecode, and the common -q, -v,
-    --debug, --json."""
+    """Every option of `burrow sync`: -e ENV, -n, pip-sync's index options,
+    --compile-bytecode, and the common -q, -v, --debug, --json."""
     from burrow.cli.common import ENV_HELP
-    from burrow.fastargs import COUNT, FLAG_TRUE, VALUE, Option
+    from burrow.fastargs import APPEND, COUNT, FLAG_TRUE, VALUE, Option
 
     return [
         Option(flags=("-e", "--env"), dest="env", kind=VALUE, metavar="ENV", help=ENV_HELP),
+        Option(
+            flags=("-n", "--dry-run"),
+            dest="dry_run",
+            kind=FLAG_TRUE,
+            help="say what would change, and change nothing",
+        ),
+        # Where the lock's files are found, as pip-sync takes them: on top of pip's config,
+        # under the lock's own option lines.
+        Option(flags=("-i", "--index-url"), dest="index_url", kind=VALUE, metavar="URL"),
+        Option(flags=("--extra-index-url",), dest="extra_index_url", kind=APPEND, metavar="URL"),
+        Option(flags=("-f", "--find-links"), dest="find_links", kind=APPEND, metavar="PATH"),
+        Option(flags=("--no-index",), dest="no_index", kind=FLAG_TRUE),
+        Option(
+            flags=("--trusted-host",),
+            dest="trusted_host",
+            kind=APPEND,
+            metavar="HOST",
+            help="read HOST (or HOST:PORT) over plain http or unchecked https",
+        ),
         Option(
             flags=("--compile-bytecode",),
             dest="compile_bytecode",
@@ -71,7 +90,38 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from burrow.cli.render import print_changes
     from burrow.packages.sync import sync
 
+    lists = {name: tuple(getattr(args, name, ())) for name in _LISTS}  # absent: not given
+    given = args.index_url is not None or args.no_index or any(lists.values())
+    sources = _sources(args.index_url, args.no_index, **lists) if given else None
     with download_line(args.quiet):
-        changes = sync(envs.resolve(args.env), args.file, compile_bytecode=args.compile_bytecode)
-    print_changes(changes, args)
+        changes = sync(
+            envs.resolve(args.env),
+            args.file,
+            sources=sources,
+            compile_bytecode=args.compile_bytecode,
+            dry_run=args.dry_run,
+        )
+    print_changes(changes, args, dry_run=args.dry_run)
     return 0
+
+
+#: The repeatable index options, absent from the values until given.
+_LISTS = ("extra_index_url", "find_links", "trusted_host")
+
+
+def _sources(
+    index_url: Optional[str],
+    no_index: bool,
+    extra_index_url: Sequence[str],
+    find_links: Sequence[str],
+    trusted_host: Sequence[str],
+) -> Any:
+    from burrow.packages.locking import Sources
+
+    return Sources(
+        index_url=index_url,
+        extra_index_urls=tuple(extra_index_url),
+        find_links=tuple(find_links),
+        no_index=no_index,
+        trusted_hosts=tuple(trusted_host),
+    )

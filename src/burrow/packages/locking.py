@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from burrow.packages.index import Index
     from burrow.packages.lockmemo import Front, Memo
     from burrow.packages.pages import Link
+    from burrow.packages.pipconfig import IndexConfig
     from burrow.packages.requirements import FileOptions, Line
     from burrow.packages.resolve import Options, Pin, Resolution
 
@@ -40,6 +41,16 @@ class Sources(Record):
     # (kind, value) as given, kind "no-binary" or "only-binary": each may clear the other
     binary_choices: Tuple[Tuple[str, str], ...] = ()
     trusted_hosts: Tuple[str, ...] = ()
+
+    def over(self, config: IndexConfig) -> IndexConfig:
+        """pip's configured indexes with these command-line options on top, as pip does."""
+        return config.with_command_line(
+            index_url=self.index_url,
+            extra_index_urls=self.extra_index_urls,
+            no_index=self.no_index,
+            find_links=self.find_links,
+            trusted_hosts=self.trusted_hosts,
+        )
 
 
 class Locked(Record):
@@ -107,17 +118,7 @@ def resolve_options(
     from burrow.packages.resolve import Options
 
     given = inputs.options
-    config = (
-        pip_config(environ)
-        .with_command_line(
-            index_url=sources.index_url,
-            extra_index_urls=sources.extra_index_urls,
-            no_index=sources.no_index,
-            find_links=sources.find_links,
-            trusted_hosts=sources.trusted_hosts,
-        )
-        .with_file_options(given)
-    )
+    config = sources.over(pip_config(environ)).with_file_options(given)
     # A lock is shared and committed: the URLs it repeats carry no credentials, which
     # come from pip's config or ~/.netrc where the lock is used (as uv writes them).
     header = []

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from burrow.layout import Layout
     from burrow.packages.cache import Entry
     from burrow.packages.installed import Dist
+    from burrow.packages.locking import Sources
     from burrow.packages.pins import Lock
 
 log = getLogger(__name__)
@@ -73,7 +74,9 @@ def sync(
     lockfile: str | os.PathLike[str],
     constraints: Sequence[str | os.PathLike[str]] = (),
     *,
+    sources: Optional[Sources] = None,
     compile_bytecode: bool = False,
+    dry_run: bool = False,
 ) -> Changes:
     """Make ``env``'s packages exactly ``lockfile``'s, all or nothing.
 
@@ -82,7 +85,10 @@ def sync(
 
     Only what the env lacks is fetched: an env that already matches costs one listdir.
     Cache entries it builds are byte-compiled behind it (``behind.py``), or before it
-    returns with ``compile_bytecode``.
+    returns with ``compile_bytecode``. ``sources`` are the command line's index options
+    (`-i`, `-f`, ...), between pip's config and the lock's own; ``dry_run`` returns what
+    would change and changes nothing (a pin given as a URL or path is still fetched, to
+    learn its name and version).
     """
     from burrow.interpreter import inspect
     from burrow.layout import plan
@@ -105,13 +111,13 @@ def sync(
     lock = _lock(paths, constraint_paths, info)
     pins = list(lock.pins)
     unknown = [pin for pin in pins if pin.version is None or pin.name is None]
-    wheels = materialize(unknown, info, lock) if unknown else []
+    wheels = materialize(unknown, info, lock, sources) if unknown else []
     wanted: List[Any] = [pin for pin in pins if pin not in unknown] + wheels
     changes, _drop, add = diff(installed.scan(site), wanted)
-    if not changes:
+    if not changes or dry_run:
         return changes
     fetched = {w.name: w for w in wheels}
-    wheels += materialize([pin for pin in add if pin.name not in fetched], info, lock)
+    wheels += materialize([pin for pin in add if pin.name not in fetched], info, lock, sources)
     return sync_wheels(target, _all_wheels(wanted, wheels), compile_bytecode=compile_bytecode)
 
 
@@ -154,9 +160,12 @@ def _all_wheels(wanted: Sequence[Any], wheels: Sequence[Wheel]) -> List[Wheel]:
     return result
 
 
-def materialize(pins: Sequence[Any], info: PythonInfo, lock: Any) -> List[Wheel]:
+def materialize(
+    pins: Sequence[Any], info: PythonInfo, lock: Any, sources: Optional[Sources] = None
+) -> List[Wheel]:
     """Wheel files for ``pins`` from the fetcher: downloaded (hash-checked, kept in the
-    cache by sha256), local files, sdists and projects built."""
+    cache by sha256), local files, sdists and projects built. The indexes are pip's
+    config, then ``sources`` (the command line's), then the lock's own options."""
     if not pins:
         return []
     from burrow.packages.fetch import fetch
@@ -164,11 +173,12 @@ def materialize(pins: Sequence[Any], info: PythonInfo, lock: Any) -> List[Wheel]
     from burrow.packages.requirements import binary_sets
 
     # pip's configured --no-binary/--only-binary, then the lock's, each in turn.
+    config = pip_config() if sources is None else sources.over(pip_config())
     no_binary, only_binary = binary_sets([*pip_binary_choices(), *lock.options.binary_choices])
     found = fetch(
         pins,
         info,
-        lock.index_config(pip_config()),
+        lock.index_config(config),
         only_binary=only_binary,
         no_binary=no_binary,
     )
