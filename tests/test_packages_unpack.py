@@ -112,3 +112,23 @@ def test_sync_refuses_a_lying_wheel_in_one_line(wheel: Path, tmp_path: Path, cac
     assert proc.returncode == 1 and len(proc.stderr.splitlines()) == 1, proc.stderr
     assert proc.stderr.startswith("error: ") and "demo/mod.py does not match" in proc.stderr
     assert not list(env.glob("lib/python3.*/site-packages/demo*"))
+
+
+@pytest.mark.parametrize("piece", [1, 7, 1 << 20])
+def test_files_written_in_pieces_are_whole_and_checked(
+    tmp_path: Path, cache: Path, info: PythonInfo, piece: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file larger than one piece is written piece by piece and hashed whole: the same
+    bytes, and a change anywhere in it (the last piece too) still refused."""
+    from burrow.packages import unpack
+
+    monkeypatch.setattr(unpack, "_PIECE", piece)
+    body = "".join(f"LINE_{i} = {i * 7919}\n" for i in range(3000))
+    files = {"big/data.py": body, "big/empty.py": "", "big/small.py": "Y = 2\n"}
+    whl = make_wheel(tmp_path / "wheels", "big", "1.0", files=files)
+    site = build(whl, info) / "site"
+    for rel, text in files.items():
+        assert (site / rel).read_text("utf-8") == text
+    bad = rewritten(whl, {"big/data.py": (body[:-2] + "9\n").encode()})
+    with pytest.raises(PackageError, match=r"big/data\.py does not match its RECORD"):
+        build(bad, info)
