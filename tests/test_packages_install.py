@@ -20,10 +20,22 @@ def index(tmp_path: Path) -> Path:
 
 
 def run(index: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """burrow with pip configured for ``index`` alone."""
+    proc = _burrow({"PIP_INDEX_URL": index.as_uri()}, *args)
+    assert not check or proc.returncode == 0, proc.stderr
+    return proc
+
+
+def run_unconfigured(*args: str) -> subprocess.CompletedProcess[str]:
+    """burrow with no index configured at all but pip's default, which the tests never
+    reach: each use gives --no-index, -i or -f."""
+    return _burrow({}, *args)
+
+
+def _burrow(settings: Dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env.update(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=index.as_uri())
-    env["PYTHONPATH"] = str(helpers.SRC)
-    proc = subprocess.run(
+    env.update(PIP_CONFIG_FILE=os.devnull, PYTHONPATH=str(helpers.SRC), **settings)
+    return subprocess.run(
         [sys.executable, "-m", "burrow", *args],
         env=env,
         capture_output=True,
@@ -31,8 +43,6 @@ def run(index: Path, *args: str, check: bool = True) -> subprocess.CompletedProc
         timeout=300,
         check=False,
     )
-    assert not check or proc.returncode == 0, proc.stderr
-    return proc
 
 
 def installed(env: Path) -> Dict[str, str]:
@@ -209,21 +219,6 @@ def test_create_constraints_alone_are_refused(tmp_path: Path, index: Path) -> No
     assert proc.returncode == 1
     assert f"constraints file {tmp_path / 'no.txt'} not found" in proc.stderr
     assert not env.exists()
-
-
-def run_unconfigured(*args: str) -> subprocess.CompletedProcess[str]:
-    """burrow with no index configured at all but pip's default, which the tests never
-    reach: each use gives --no-index, -i or -f."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env.update(PIP_CONFIG_FILE=os.devnull, PYTHONPATH=str(helpers.SRC))
-    return subprocess.run(
-        [sys.executable, "-m", "burrow", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_sync_takes_pip_syncs_index_options_and_a_dry_run(tmp_path: Path, index: Path) -> None:
