@@ -221,9 +221,12 @@ def test_create_constraints_alone_are_refused(tmp_path: Path, index: Path) -> No
     assert not env.exists()
 
 
-def test_sync_takes_pip_syncs_index_options_and_a_dry_run(tmp_path: Path, index: Path) -> None:
+def test_sync_takes_pip_syncs_index_options_and_a_dry_run(
+    tmp_path: Path, index: Path, cold_cache: Path
+) -> None:
     """`sync -i URL`, `-f DIR`, `--no-index` and `-n`, as pip-sync takes them: a lock with
-    only names, versions and hashes is fetched from where the command line says."""
+    only names, versions and hashes is fetched from where the command line says (a cache
+    of its own: an entry cached by hash needs no index at all)."""
     lockfile = tmp_path / "lock.txt"
     lockfile.write_text(run(index, "lock", "top").stdout, "utf-8")
     assert "--index-url" not in lockfile.read_text("utf-8")  # the index came from config
