@@ -331,6 +331,27 @@ def test_bytecode_is_not_linked_into_an_env_moved_or_replaced_meanwhile(
     assert run_in(moved, "import demo.sub.mod; print(demo.sub.mod.X)") == "1\n"
 
 
+def test_bytecode_goes_only_where_its_module_still_is(tmp_path: Path, cache: Path) -> None:
+    """A module removed before the bytecode is linked (pip uninstall, or `rm -rf` of the
+    env right after the create) gets none: no __pycache__ is made again in a folder that
+    was just emptied, which would make its removal fail with "Directory not empty"."""
+    from burrow.packages.sync import env_lock
+
+    lockfile = lock(tmp_path / "lock.txt", demo_wheel(tmp_path / "wheels"))
+    create(tmp_path / "warm", lockfile, "--compile-bytecode")
+    env = tmp_path / "env"
+    with env_lock(str(env)):  # held: the bytecode waits for it
+        create(env, lockfile)
+        package = site_of(env) / "demo"
+        (package / "sub" / "mod.py").unlink()  # emptied as rm -rf empties it, then...
+        (package / "sub" / "__init__.py").unlink()
+        assert list((cache / behind.CACHE_FOLDER).glob("*.job"))
+    wait_for_compile(cache)
+    (package / "sub").rmdir()  # ... removed: nothing was put back in it
+    assert run_in(env, "import demo; print(demo.__name__)") == "demo\n"
+    assert demo_pycs(env) == {f"demo/__pycache__/__init__.{sys.implementation.cache_tag}.pyc"}
+
+
 def test_an_env_removed_while_its_bytecode_is_linked(tmp_path: Path, cache: Path) -> None:
     """`remove` (and `--clear`) at once after a create: the folders the bytecode goes into
     may fill while they are emptied; the removal still succeeds, whole."""

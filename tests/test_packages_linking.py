@@ -139,10 +139,25 @@ def test_entries_apart_unless_they_write_one_path(
         entry("ff", files={"same.pth": "import sys"}),
         entry("gg", console_scripts={"tool": "gg:main"}),
         entry("hh", files={"hh-1.0.data/scripts/tool": "#!/bin/sh\n"}),
+        entry("ii", files={"Top.py": "i"}),
+        entry("jj", files={"top.py": "j"}),
     ]
     for first, second in zip(clashes[::2], clashes[1::2]):
         assert not linking.writes_apart([*plain, first, second], layout, info)
         assert linking.writes_apart([*plain, first], layout, info)
+    # One namespace folder, other files in it: apart, though their top folder is shared.
+    spaced = [entry("kk", files={"ns/one.py": "k"}), entry("ll", files={"ns/two.py": "l"})]
+    assert linking.writes_apart([*plain, *spaced], layout, info)
+    deeper = entry("mm", files={"ns/sub/one.py": "m"})
+    assert linking.writes_apart([*spaced, deeper], layout, info)
+    assert not linking.writes_apart([*spaced, entry("nn", files={"ns/One.py": "n"})], layout, info)
+    # Top-level modules' bytecode shares one __pycache__ folder, each by its own name.
+    modules = [entry(name, files={f"{name}_mod.py": "X = 1\n"}) for name in ("oo", "pp")]
+    assert all(e.compiled for e in modules)
+    assert linking.writes_apart(modules, layout, info)
+    assert not linking.writes_apart(
+        [*modules, entry("qq", files={"OO_mod.py": "Y = 1\n"})], layout, info
+    )
 
 
 def test_two_shares_are_whole_subtrees_in_the_manifests_order() -> None:

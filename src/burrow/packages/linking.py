@@ -92,39 +92,66 @@ def link_bytecode(path: str, ident: Tuple[int, int], site_fd: int) -> bool:
     """Link the ``__pycache__`` folders of the entry at ``path`` (as it was when linked:
     ``ident``) into the site-packages open as ``site_fd``, where ``link_entry`` left them
     out (``behind.bytecode_later``); whether it was. A file already there is kept (Python
-    may have written it on an import meanwhile), a package folder gone is passed over,
-    and a cached file changed since stops it: the rest is left to Python."""
+    may have written it on an import meanwhile), and a cached file changed since stops it:
+    the rest is left to Python.
+
+    A module's bytecode is linked only while its source is in the env, checked just before:
+    a package uninstalled meanwhile, or an env being deleted (``rm -rf`` right after the
+    create), gets no ``__pycache__`` made again in a folder just emptied, which would make
+    its removal fail with "Directory not empty".
+    """
     try:
         entry = load_entry(path)
     except DamagedEntry:
         return False
     if entry.ident != tuple(ident):
         return False  # rebuilt since: its modules are not the env's
-    manifest = entry.manifest
-    dirs = [rel for rel in manifest["dirs"] if _is_bytecode_dir(rel)]
-    files = [file for file in manifest["files"] if _is_bytecode(file[0])]
+    by_folder: Dict[str, List[Sequence[Any]]] = {}
+    for file in entry.manifest["files"]:
+        if _is_bytecode(file[0]):
+            by_folder.setdefault(file[0].rpartition("/")[0], []).append(file)
     with _Folders(os.path.join(path, "site"), "", dst_fd=site_fd) as folders:
         src_fd = folders.src_fd
-        for rel in dirs:
-            try:
-                os.mkdir(rel, dir_fd=site_fd)
-            except (FileExistsError, FileNotFoundError):
-                pass  # Python made it meanwhile, or the package is gone
-        for rel, size, mtime in files:
-            try:
-                st = os.stat(rel, dir_fd=src_fd)
-            except FileNotFoundError:
-                return False
-            if st.st_size != size or st.st_mtime_ns != mtime:
-                return False
-            try:
-                os.link(rel, rel, src_dir_fd=src_fd, dst_dir_fd=site_fd)
-            except (FileExistsError, FileNotFoundError):
+        for folder, files in by_folder.items():
+            present = [file for file in files if _has_source(file[0], site_fd)]
+            if not present:
                 continue
-            except OSError as exc:
-                if cannot_link(exc):
+            try:
+                os.mkdir(folder, dir_fd=site_fd)
+            except FileExistsError:
+                pass  # Python made it meanwhile
+            except FileNotFoundError:
+                continue  # the package is gone
+            for rel, size, mtime in present:
+                try:
+                    st = os.stat(rel, dir_fd=src_fd)
+                except FileNotFoundError:
                     return False
-                raise
+                if st.st_size != size or st.st_mtime_ns != mtime:
+                    return False
+                if not _has_source(rel, site_fd):
+                    continue
+                try:
+                    os.link(rel, rel, src_dir_fd=src_fd, dst_dir_fd=site_fd)
+                except (FileExistsError, FileNotFoundError):
+                    continue
+                except OSError as exc:
+                    if cannot_link(exc):
+                        return False
+                    raise
+    return True
+
+
+def _has_source(pyc: str, site_fd: int) -> bool:
+    """Whether the module ``pyc`` (``pkg/__pycache__/mod.cpython-312.pyc``) was compiled
+    from is in the site-packages open as ``site_fd``."""
+    folder, _, name = pyc.rpartition("/")
+    parent = folder.rpartition("/")[0]
+    source = f"{parent}/{name.partition('.')[0]}.py" if parent else f"{name.partition('.')[0]}.py"
+    try:
+        os.stat(source, dir_fd=site_fd)
+    except OSError:
+        return False
     return True
 
 
@@ -149,7 +176,21 @@ def writes_apart(entries: Sequence[Entry], layout: Layout, info: PythonInfo) -> 
     """Whether no two ``entries`` write one path of an env (a file, a .pth, a script):
     then the order they are linked in changes nothing, and they can be linked side by
     side. Paths are compared without case, scripts without extension (a superset of the
-    real clashes only costs the parallelism)."""
+    real clashes only costs the parallelism).
+
+    Entries whose top-level names in site-packages, other files and scripts all differ
+    cannot clash: that is checked first, without listing every path (thousands per env).
+    """
+    seen: Set[str] = set()
+    for entry in entries:
+        mine = _roots_written(entry, layout, info)
+        if not seen.isdisjoint(mine):
+            return _paths_apart(entries, layout, info)
+        seen |= mine
+    return True
+
+
+def _paths_apart(entries: Sequence[Entry], layout: Layout, info: PythonInfo) -> bool:
     seen: Set[str] = set()
     for entry in entries:
         mine = set(_paths_written(entry, layout, info))
@@ -159,12 +200,33 @@ def writes_apart(entries: Sequence[Entry], layout: Layout, info: PythonInfo) -> 
     return True
 
 
-def _paths_written(entry: Entry, layout: Layout, info: PythonInfo) -> Iterator[str]:
-    """Every path ``link_entry`` writes for ``entry``, relative to the env, normalised."""
+def _roots_written(entry: Entry, layout: Layout, info: PythonInfo) -> Set[str]:
+    """What ``_paths_written`` gives, but for a file in a folder of site-packages, only
+    that top-level folder (the bytecode of top-level modules, which every such dist puts in
+    one ``__pycache__``, by its own name): two entries that share none of these write no
+    path alike."""
+    manifest = entry.manifest
+    site = layout.purelib.replace(os.sep, "/").lower() + "/"
+    roots = {site + rel.lower() for rel in manifest["dirs"] if "/" not in rel}
+    roots.discard(site + "__pycache__")
+    roots.update(
+        site + rel.lower()
+        for rel, *_ in manifest["files"]
+        if "/" not in rel or (rel.startswith("__pycache__/") and rel.count("/") == 1)
+    )
+    roots.update(path for path in _paths_written(entry, layout, info, files=False))
+    return roots
+
+
+def _paths_written(
+    entry: Entry, layout: Layout, info: PythonInfo, files: bool = True
+) -> Iterator[str]:
+    """Every path ``link_entry`` writes for ``entry``, relative to the env, normalised;
+    without ``files``, all but the entry's files in site-packages."""
     manifest = entry.manifest
     site = layout.purelib.replace(os.sep, "/")
     scripts = layout.scripts.replace(os.sep, "/").lower() + "/"
-    paths = [f"{site}/{rel}" for rel, *_ in manifest["files"]]
+    paths = [f"{site}/{rel}" for rel, *_ in manifest["files"]] if files else []
     paths += [f"{site}/{rel}" for rel in manifest["pth"]]
     paths.append(f"{site}/{manifest['dist_info']}/RECORD")
     for kind, folder in _spill_targets("", layout, info, manifest["name"]).items():
