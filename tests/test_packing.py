@@ -171,6 +171,32 @@ def test_cli_prints_what_it_packed_and_json(packed_env: Path, tmp_path: Path) ->
         assert len(tar.getmembers()) == data["members"]
 
 
+def test_pack_waits_for_a_sync_or_the_bytecode_linked_behind_one(
+    packed_env: Path, tmp_path: Path
+) -> None:
+    """pack reads the env in one state: it takes the env's sync lock, which a sync holds
+    while it swaps and the bytecode job while it links."""
+    import sys
+    import time
+
+    from helpers import burrow_env
+
+    from burrow.packages.sync import env_lock
+
+    output = tmp_path / "waited.tar.gz"
+    with env_lock(str(packed_env)):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "burrow", "pack", "-q", str(packed_env), "-o", str(output)],
+            env=burrow_env(),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(2)
+        assert proc.poll() is None and not output.exists()  # waiting for the lock
+    assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+    assert tarfile.is_tarfile(output)
+
+
 def refused(env: Path, output: Path, *extra: str) -> str:
     proc = burrow("pack", str(env), "-o", str(output), *extra, check=False)
     assert proc.returncode == 1, proc

@@ -74,14 +74,19 @@ def pack(env: str, output: str, standalone: bool = False) -> PackResult:
         raise TargetError(f"{output} is a directory")
     config = config_of(env)
     base = _base_interpreter(env, config)
-    _refuse_outside_code(env)
-    members = _env_members(env, config)
-    if standalone:
-        from burrow.standalone import with_interpreter
+    from burrow.packages.sync import env_lock
 
-        members = with_interpreter(env, config, base, members)
-    members.sort(key=lambda m: m.name)
-    archive.write(output, members)
+    # Read as one state: no sync swaps the env meanwhile, and the bytecode a create or
+    # sync links behind it (packages/behind.py) is all in.
+    with env_lock(env):
+        _refuse_outside_code(env)
+        members = _env_members(env, config)
+        if standalone:
+            from burrow.standalone import with_interpreter
+
+            members = with_interpreter(env, config, base, members)
+        members.sort(key=lambda m: m.name)
+        archive.write(output, members)
     return PackResult(
         output=output,
         members=len(members),
