@@ -113,16 +113,15 @@ def link_bytecode(path: str, ident: Tuple[int, int], site_fd: int) -> bool:
     with _Folders(os.path.join(path, "site"), "", dst_fd=site_fd) as folders:
         src_fd = folders.src_fd
         for folder, files in by_folder.items():
-            present = [file for file in files if _has_source(file[0], site_fd)]
-            if not present:
-                continue
+            if not any(_has_source(rel, site_fd) for rel, *_ in files):
+                continue  # no module of it left: no folder to make
             try:
                 os.mkdir(folder, dir_fd=site_fd)
             except FileExistsError:
                 pass  # Python made it meanwhile
             except FileNotFoundError:
                 continue  # the package is gone
-            for rel, size, mtime in present:
+            for rel, size, mtime in files:
                 try:
                     st = os.stat(rel, dir_fd=src_fd)
                 except FileNotFoundError:
@@ -214,7 +213,7 @@ def _roots_written(entry: Entry, layout: Layout, info: PythonInfo) -> Set[str]:
         for rel, *_ in manifest["files"]
         if "/" not in rel or (rel.startswith("__pycache__/") and rel.count("/") == 1)
     )
-    roots.update(path for path in _paths_written(entry, layout, info, files=False))
+    roots.update(_paths_written(entry, layout, info, files=False))
     return roots
 
 
