@@ -237,7 +237,8 @@ def test_sync_takes_pip_syncs_index_options_and_a_dry_run(
     assert proc.returncode == 1, proc.stderr
     # Each pin is missing; the fetch stops at the first to fail, whichever that is.
     missing = (
-        r"lock\.txt:(7|10|15): (leaf|mid|top)==\d\.0: no such package on no index \(--no-index\)"
+        r"lock\.txt:(7|10|15): (leaf|mid|top)==\d\.0: no such package to be found: "
+        r"--no-index, and no --find-links"
     )
     assert re.fullmatch(f"error: .*{missing}\n", proc.stderr), proc.stderr
     assert packages(env) == {}

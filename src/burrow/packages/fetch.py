@@ -274,9 +274,7 @@ class _Fetcher:
             versions = sorted({link.version for link in project.links}, key=_version_key)
             found = f" (it has {', '.join(versions[-5:])})" if versions else ""
             what = "version" if versions else "package"
-            raise FetchError(
-                f"{pin.origin}: {pin}: no such {what} on {describe(self.config)}{found}"
-            )
+            raise FetchError(f"{pin.origin}: {pin}: no such {what} {describe(self.config)}{found}")
         files = []
         for link in links:
             if link.yanked is not None:

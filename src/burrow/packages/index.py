@@ -108,7 +108,7 @@ def best_wheel(
         return best
 
     asked = f"{project} {version}" if version is not None else project
-    message = f"no wheel of {asked} for Python {python} on {describe(config)}"
+    message = f"no wheel of {asked} for Python {python} {describe(config)}"
     found_versions = sorted({Version(link.version) for link in links}, reverse=True)
     if found_versions:
         shown = [f"{v} ({rejected[v]})" if v in rejected else str(v) for v in found_versions[:5]]
@@ -119,9 +119,10 @@ def best_wheel(
 
 
 def describe(config: IndexConfig) -> str:
-    """The sources of `config` for messages, e.g. 'https://pypi.org/simple/, ./wheels'."""
+    """Where `config` looks, for messages that say what was not found there: 'on
+    https://pypi.org/simple/, ./wheels', or that there was nowhere to look."""
     sources = ", ".join(urls.redact(s) for s in (*config.index_urls, *config.find_links))
-    return sources or "no index (--no-index)"
+    return f"on {sources}" if sources else "to be found: --no-index, and no --find-links"
 
 
 def _pure_tags(python_version: tuple[int, int, int]) -> list[str]:

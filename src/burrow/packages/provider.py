@@ -357,7 +357,7 @@ class Provider(_ProviderBase):
     def _unknown(self, name: str) -> str:
         from burrow.packages.index import describe
 
-        message = f"no package named '{name}' on {describe(self.options.config)}"
+        message = f"no package named '{name}' {describe(self.options.config)}"
         close = difflib.get_close_matches(name, self._known_names(), n=3, cutoff=0.6)
         if close:
             message += f" (did you mean {', '.join(repr(c) for c in close)}?)"
