@@ -13,7 +13,7 @@ from burrow.packages.behind import LOG, same_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, List, Tuple
+    from typing import Any, Callable, List, Tuple
 
 
 def run(job: str, fd: int) -> None:
@@ -67,18 +67,43 @@ def _link_all(links: List[List[Any]]) -> Tuple[int, str]:
     """Link the bytecode of each env's entries, under the env's sync lock, into the
     site-packages the job holds by descriptor, if it is still the env's: (entries linked,
     outcome)."""
-    from burrow.packages.linking import link_bytecode
+    from burrow.packages.linking import link_side_by_side
     from burrow.packages.sync import env_lock
 
     done, outcome = 0, "ended"
     for fd, env, site_rel, entries in links:
         with env_lock(str(env)):
-            for path, dev, ino in entries:
-                if not same_file(fd, os.path.join(str(env), str(site_rel))):
-                    outcome = f"passed over {env}: replaced or removed"
-                    break
-                done += link_bytecode(str(path), (dev, ino), fd)
+            # Two threads, as the command links: the sooner done, the shorter the moment
+            # in which a user's own `rm -rf` or `tar` of the env meets it.
+            linked: List[bool] = []
+            gone: List[bool] = []
+            site = os.path.join(str(env), str(site_rel))
+            link_side_by_side(
+                [
+                    _linker(str(path), (dev, ino), fd, site, linked, gone)
+                    for path, dev, ino in entries
+                ]
+            )
+            done += sum(linked)
+            if gone:
+                outcome = f"passed over {env}: replaced or removed"
     return done, outcome
+
+
+def _linker(
+    path: str, ident: Tuple[int, int], fd: int, site: str, linked: List[bool], gone: List[bool]
+) -> Callable[[], None]:
+    """The task that links one entry's bytecode, while ``site`` is still the folder the job
+    holds as ``fd``; it notes in ``linked`` whether it did, in ``gone`` that it was not."""
+    from burrow.packages.linking import link_bytecode
+
+    def task() -> None:
+        if gone or not same_file(fd, site):
+            gone.append(True)
+            return
+        linked.append(link_bytecode(path, ident, fd))
+
+    return task
 
 
 def _nice(increment: int) -> None:
