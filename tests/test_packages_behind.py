@@ -153,9 +153,11 @@ def test_the_first_env_imports_and_later_envs_link_the_bytecode(
 
     two = create(tmp_path / "two", lockfile)
     two_site = site_of(two)
-    # The modules are linked at once, their bytecode by a process started after.
+    # The modules and their bytecode are linked before the command returns.
+    for rel in pycs(site):
+        assert os.path.samefile(two_site / rel, site / rel), rel
     wait_for_compile(cache)
-    assert " entries linked into envs in " in last_log(cache), last_log(cache)
+    assert " entries linked into envs in " not in last_log(cache), last_log(cache)
     for rel in pycs(site):
         assert os.path.samefile(two_site / rel, site / rel), rel
     before = {p: p.stat().st_mtime_ns for p in two_site.rglob("*.pyc")}
@@ -178,10 +180,43 @@ def test_the_first_env_imports_and_later_envs_link_the_bytecode(
     manifest = (Path(entry.path) / "manifest").read_bytes()
     (cache / behind.CACHE_FOLDER / behind.LOG).unlink()
     three = create(tmp_path / "three", lockfile)
+    assert demo_pycs(three) == pycs(site)
+    wait_for_compile(cache)
+    assert last_log(cache) == ""  # no process was started at all
+    assert (Path(entry.path) / "manifest").read_bytes() == manifest
+
+
+def test_an_env_is_complete_and_still_when_its_create_returns(tmp_path: Path, cache: Path) -> None:
+    """Nothing writes into an env once its command has returned: an `rm -rf` of it at
+    once succeeds (with the bytecode linked behind, it failed nearly every time)."""
+    import shutil
+
+    lockfile = lock(tmp_path / "lock.txt", demo_wheel(tmp_path / "wheels"))
+    create(tmp_path / "warm", lockfile, "--compile-bytecode")
+    wait_for_compile(cache)
+    for n in range(5):
+        env = create(tmp_path / f"env{n}", lockfile)
+        assert demo_pycs(env) == demo_pycs(tmp_path / "warm")
+        shutil.rmtree(env)
+    assert not list((cache / behind.CACHE_FOLDER).glob("*.job"))
+
+
+@pytest.fixture
+def link_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bytecode linked by a process after the command, as BURROW_LINK_BYTECODE_BEHIND asks."""
+    monkeypatch.setenv(behind.LINK_LATER, "1")
+
+
+def test_bytecode_linked_behind_when_asked(tmp_path: Path, cache: Path, link_behind: None) -> None:
+    lockfile = lock(tmp_path / "lock.txt", demo_wheel(tmp_path / "wheels"))
+    warm = create(tmp_path / "warm", lockfile, "--compile-bytecode")
+    wait_for_compile(cache)
+    env = create(tmp_path / "env", lockfile)
     wait_for_compile(cache)
     assert " entries linked into envs in " in last_log(cache), last_log(cache)
-    assert (Path(entry.path) / "manifest").read_bytes() == manifest
-    assert demo_pycs(three) == pycs(site)
+    assert demo_pycs(env) == demo_pycs(warm) != set()
+    for rel in demo_pycs(env):
+        assert os.path.samefile(site_of(env) / rel, site_of(warm) / rel), rel
 
 
 def test_compile_bytecode_compiles_before_returning(
@@ -312,7 +347,7 @@ def test_a_killed_command_leaves_no_job(tmp_path: Path, cache: Path, info: Pytho
 
 
 def test_bytecode_is_not_linked_into_an_env_moved_or_replaced_meanwhile(
-    tmp_path: Path, cache: Path
+    tmp_path: Path, cache: Path, link_behind: None
 ) -> None:
     from burrow.packages.sync import env_lock
 
@@ -331,7 +366,9 @@ def test_bytecode_is_not_linked_into_an_env_moved_or_replaced_meanwhile(
     assert run_in(moved, "import demo.sub.mod; print(demo.sub.mod.X)") == "1\n"
 
 
-def test_bytecode_goes_only_where_its_module_still_is(tmp_path: Path, cache: Path) -> None:
+def test_bytecode_goes_only_where_its_module_still_is(
+    tmp_path: Path, cache: Path, link_behind: None
+) -> None:
     """A module removed before the bytecode is linked (pip uninstall, or `rm -rf` of the
     env right after the create) gets none: no __pycache__ is made again in a folder that
     was just emptied, which would make its removal fail with "Directory not empty"."""
@@ -352,7 +389,9 @@ def test_bytecode_goes_only_where_its_module_still_is(tmp_path: Path, cache: Pat
     assert demo_pycs(env) == {f"demo/__pycache__/__init__.{sys.implementation.cache_tag}.pyc"}
 
 
-def test_an_env_removed_while_its_bytecode_is_linked(tmp_path: Path, cache: Path) -> None:
+def test_an_env_removed_while_its_bytecode_is_linked(
+    tmp_path: Path, cache: Path, link_behind: None
+) -> None:
     """`remove` (and `--clear`) at once after a create: the folders the bytecode goes into
     may fill while they are emptied; the removal still succeeds, whole."""
     lockfile = lock(tmp_path / "lock.txt", demo_wheel(tmp_path / "wheels"))

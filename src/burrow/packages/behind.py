@@ -10,14 +10,18 @@ env at hand gets its own from Python on first import. An entry it cannot compile
 cleaned, the interpreter removed) is passed over quietly. An entry a killed process left
 uncompiled is linked as it is and queued again by the next command that links it.
 
-A warm ``create -r``, ``sync`` or ``install`` links the modules of compiled entries, and
-leaves their ``__pycache__`` folders (a third of the links and of the folders: new inodes,
-the dearest part of a warm create) to one detached process started once it has committed.
-That process holds the env's sync lock and the env's site-packages by descriptor: an env
-swapped or removed meanwhile is left alone, and it never replaces a file that is there
-(Python may have written it on an import in between). Until it is done, which is moments
-after the command returns, the env is whole and works: a module without its .pyc is
-compiled by Python on import, as in an env uv makes.
+The compile behind writes into the cache only: nothing writes into an env once its
+command has returned. By default the bytecode of entries found compiled is linked into
+the env before the command returns. With ``BURROW_LINK_BYTECODE_BEHIND=1`` a warm
+``create -r``, ``sync`` or ``install`` links the modules and leaves their ``__pycache__``
+folders (a third of the links and of the folders: new inodes, the dearest part of a warm
+create) to one detached process started once it has committed. That process holds the
+env's sync lock and the env's site-packages by descriptor: an env swapped or removed
+meanwhile is left alone, it never replaces a file that is there (Python may have written
+it on an import in between), and it links a module's bytecode only while its source is
+there. Until it is done, moments after the command returns, the env works, but it is
+still being written: a user's own ``rm -rf`` of it at once may find a folder filled while
+it empties it ("Directory not empty"), which is why this is not the default.
 
 ``--compile-bytecode`` (or ``BURROW_COMPILE_BYTECODE=1``) compiles and links the bytecode
 before the command returns instead; so does every run on Windows, which has no
@@ -51,6 +55,8 @@ if TYPE_CHECKING:
 CACHE_FOLDER = "compile-jobs"
 #: Set to 1: compile before the command returns, as --compile-bytecode does.
 NOW = "BURROW_COMPILE_BYTECODE"
+#: Set to 1: link the bytecode of compiled entries into the env after the command returns.
+LINK_LATER = "BURROW_LINK_BYTECODE_BEHIND"
 JOB_SUFFIX = ".job"
 LOG = "last.log"
 
@@ -78,6 +84,8 @@ class after_commit:  # a lower-case name: it reads as a statement, `with after_c
         import threading
 
         self.now = now
+        #: Whether the bytecode of compiled entries is left to a process after the block.
+        self.link_later = not now and os.environ.get(LINK_LATER, "") not in ("", "0")
         self.jobs: Dict[Compiler, List[str]] = {}
         #: site-packages being built -> [its descriptor, env (final path), site-packages
         #: in it, [[entry, st_dev, st_ino], ...]]: the bytecode to link once committed.
@@ -128,10 +136,10 @@ def later(entries: Sequence[Entry], info: PythonInfo) -> None:
 
 def bytecode_later(entry: Entry, site: str, env: str, site_rel: str) -> bool:
     """Whether the bytecode of ``entry`` is to be linked into ``site`` (of the env being
-    built that will be ``env``) once the command has committed: then the caller leaves its
-    ``__pycache__`` folders out. Only a compiled entry on the env's filesystem (the caller
-    asks only where links are made by descriptor)."""
-    if not _active or _active[-1].now or not entry.compiled:
+    built that will be ``env``) once the command has committed (``LINK_LATER``): then the
+    caller leaves its ``__pycache__`` folders out. Only a compiled entry on the env's
+    filesystem (the caller asks only where links are made by descriptor)."""
+    if not _active or not _active[-1].link_later or not entry.compiled:
         return False
     block = _active[-1]
     with block.lock:
