@@ -341,7 +341,9 @@ class Bench:
                 result.failed[tool] = str(exc)
         self.tools.wait_for_compile()  # warm: burrow's entries with their bytecode
         rounds(result, self.with_pyc, self.args.rounds, self.args.budget, create)
-        result.note = behind.note("burrow's bytecode linked behind the create")
+        result.note = behind.note(
+            "what burrow left behind the create (nothing, unless BURROW_LINK_BYTECODE_BEHIND=1)"
+        )
         result.verdict = _verdict(result.ratio(), 1.0)
         self.add(result)
 
@@ -398,7 +400,7 @@ class Bench:
             place.mkdir()
             try:
                 self.tools.create(tool, place / "env0", local)
-                self.tools.wait_for_compile()  # burrow's bytecode, linked behind the create
+                self.tools.wait_for_compile()  # anything burrow left behind the create
                 first = du_kib(place)
                 for index in range(1, envs):
                     self.tools.create(tool, place / f"env{index}", local)
