@@ -196,8 +196,8 @@ def command_line_options() -> List[Option]:
             dest="compile_bytecode",
             kind=FLAG_TRUE,
             help=(
-                "with -r/--install: byte-compile new packages and link all bytecode "
-                "before returning, not behind"
+                "with -r/--install: byte-compile packages new to the cache before "
+                "returning, not behind"
             ),
         ),
         Option(

@@ -38,7 +38,7 @@ def register(commands: Any) -> None:
     p.add_argument(
         "--compile-bytecode",
         action="store_true",
-        help="byte-compile new packages and link all bytecode before returning, not behind",
+        help="byte-compile packages new to the cache before returning, not behind",
     )
     p.add_argument("packages", nargs="*", metavar="PKG", help="requirements to add")
     add_common(p)

@@ -61,7 +61,7 @@ def sync_options() -> List[Option]:
             flags=("--compile-bytecode",),
             dest="compile_bytecode",
             kind=FLAG_TRUE,
-            help="byte-compile new packages and link all bytecode before returning, not behind",
+            help="byte-compile packages new to the cache before returning, not behind",
         ),
         Option(flags=("-q", "--quiet"), dest="quiet", kind=COUNT, help="print less"),
         Option(flags=("-v", "--verbose"), dest="verbose", kind=COUNT, help="print more"),

@@ -349,7 +349,8 @@ PARALLEL_FROM = 1500
 _MKDIR_WEIGHT = 20
 #: Whether stat, link and mkdir take a directory's descriptor (POSIX): names are then
 #: looked up from the entry's and the env's folder, not walked from / each time. Bytecode
-#: is linked behind the command only then (by descriptor: the env is renamed meanwhile).
+#: is linked behind the command (when asked to: ``behind.LINK_LATER``) only then (by
+#: descriptor: the env is renamed meanwhile).
 _AT_CALLS = {os.stat, os.link, os.mkdir, os.unlink} <= os.supports_dir_fd
 
 
