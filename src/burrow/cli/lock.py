@@ -48,17 +48,23 @@ def _add_index_options(p: Any) -> None:
                        type=lambda value, kind=kind: (kind, value), metavar="NAMES")  # fmt: skip
 
 
+#: The dests of the options that say where packages are found, which `sync` takes too.
+INDEX_OPTIONS = ("index_url", "extra_index_url", "find_links", "no_index", "trusted_host")
+
+
 def _sources(args: argparse.Namespace) -> Any:
+    """The command line's index options; one a command lacks, or a list its fast path
+    leaves out until given, is at its default."""
     from burrow.packages.locking import Sources
 
     return Sources(
-        index_url=args.index_url,
-        extra_index_urls=tuple(args.extra_index_url),
-        find_links=tuple(args.find_links),
-        no_index=args.no_index,
-        pre=args.pre,
-        binary_choices=tuple(args.binary_choices),
-        trusted_hosts=tuple(args.trusted_host),
+        index_url=getattr(args, "index_url", None),
+        extra_index_urls=tuple(getattr(args, "extra_index_url", ())),
+        find_links=tuple(getattr(args, "find_links", ())),
+        no_index=getattr(args, "no_index", False),
+        pre=getattr(args, "pre", False),
+        binary_choices=tuple(getattr(args, "binary_choices", ())),
+        trusted_hosts=tuple(getattr(args, "trusted_host", ())),
     )
 
 

@@ -86,13 +86,14 @@ def fast_sync(argv: Sequence[str]) -> Optional[Any]:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from burrow import envs
+    from burrow.cli.lock import INDEX_OPTIONS, _sources
     from burrow.cli.progress import download_line
     from burrow.cli.render import print_changes
     from burrow.packages.sync import sync
 
-    lists = {name: tuple(getattr(args, name, ())) for name in _LISTS}  # absent: not given
-    given = args.index_url is not None or args.no_index or any(lists.values())
-    sources = _sources(args.index_url, args.no_index, **lists) if given else None
+    # pip's config as it is unless an index option was given (the lists are absent then).
+    given = any(getattr(args, dest, None) not in (None, False) for dest in INDEX_OPTIONS)
+    sources = _sources(args) if given else None
     with download_line(args.quiet):
         changes = sync(
             envs.resolve(args.env),
@@ -103,25 +104,3 @@ def cmd_sync(args: argparse.Namespace) -> int:
         )
     print_changes(changes, args, dry_run=args.dry_run)
     return 0
-
-
-#: The repeatable index options, absent from the values until given.
-_LISTS = ("extra_index_url", "find_links", "trusted_host")
-
-
-def _sources(
-    index_url: Optional[str],
-    no_index: bool,
-    extra_index_url: Sequence[str],
-    find_links: Sequence[str],
-    trusted_host: Sequence[str],
-) -> Any:
-    from burrow.packages.locking import Sources
-
-    return Sources(
-        index_url=index_url,
-        extra_index_urls=tuple(extra_index_url),
-        find_links=tuple(find_links),
-        no_index=no_index,
-        trusted_hosts=tuple(trusted_host),
-    )
