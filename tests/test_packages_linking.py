@@ -1,8 +1,4 @@
-"""burrow.packages.linking: every file hard-linked, a damaged one never, entries side by side.
-
-An entry's files are linked by two threads when there are many; both halves must check
-each file against the manifest, so each test runs with the split forced and without.
-"""
+"""burrow.packages.linking: every file hard-linked, a damaged one never, entries side by side."""
 
 from __future__ import annotations
 
@@ -15,12 +11,6 @@ import pytest
 from burrow.interpreter import PythonInfo
 from burrow.packages import linking
 from burrow.packages.cache import DamagedEntry, Entry
-
-
-@pytest.fixture(params=[10**9, 2], ids=["one-thread", "two-threads"])
-def split(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(linking, "PARALLEL_FROM", request.param)
-    return int(request.param)
 
 
 def tree(root: Path, count: int = 40) -> Tuple[List[str], List[List[Any]]]:
@@ -39,7 +29,7 @@ def tree(root: Path, count: int = 40) -> Tuple[List[str], List[List[Any]]]:
     return dirs, files
 
 
-def test_every_file_is_the_cached_one(tmp_path: Path, split: int) -> None:
+def test_every_file_is_the_cached_one(tmp_path: Path) -> None:
     source, dest = tmp_path / "entry", tmp_path / "env"
     dirs, files = tree(source)
     dest.mkdir()
@@ -51,9 +41,7 @@ def test_every_file_is_the_cached_one(tmp_path: Path, split: int) -> None:
 
 @pytest.mark.parametrize("where", ["first", "last"])
 @pytest.mark.parametrize("damage", ["changed", "missing"])
-def test_a_damaged_file_in_either_half_is_refused(
-    tmp_path: Path, split: int, where: str, damage: str
-) -> None:
+def test_a_damaged_file_first_or_last_is_refused(tmp_path: Path, where: str, damage: str) -> None:
     source, dest = tmp_path / "entry", tmp_path / "env"
     dirs, files = tree(source)
     dest.mkdir()
@@ -158,24 +146,3 @@ def test_entries_apart_unless_they_write_one_path(
     assert not linking.writes_apart(
         [*modules, entry("qq", files={"OO_mod.py": "Y = 1\n"})], layout, info
     )
-
-
-def test_two_shares_are_whole_subtrees_in_the_manifests_order() -> None:
-    """Each folder and file in exactly one place; a share's files sit in folders made
-    first or by the same share, after their parents: its thread never waits on the other."""
-    dirs = ["a", "a/big", "a/big/x", "a/big/x/y", "a/big/z", "a/small", "a/small/w", "b", "b/c"]
-    files: List[List[Any]] = [["top.py", 1, 1]]
-    for folder in dirs:
-        count = 40 if folder.startswith("a/big") else 5
-        files += [[f"{folder}/m{i}.py", 1, 1] for i in range(count)]
-    shallow, shares = linking._two_shares(dirs, files)
-    assert sorted(shallow + shares[0][0] + shares[1][0]) == sorted(dirs)
-    assert sorted(shares[0][1] + shares[1][1]) == sorted(files)
-    assert shares[0][0] and shares[1][0]  # the work is split
-    for own_dirs, own_files in shares:
-        assert own_dirs == [d for d in dirs if d in own_dirs]  # the manifest's order
-        made = set(shallow) | set(own_dirs) | {""}
-        for rel in own_dirs:
-            assert rel.rpartition("/")[0] in made
-        for rel, *_ in own_files:
-            assert rel.rpartition("/")[0] in made

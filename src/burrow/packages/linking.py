@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from burrow.layout import Layout
     from burrow.packages.cache import Entry
 
-    #: One thread's folders to make and files to link.
-    _Share = Tuple[List[str], List[Sequence[Any]]]
-
 
 def link_entry(
     entry: Entry,
@@ -340,13 +337,6 @@ def _new_file(path: str, data: bytes, mode: int = 0o644) -> None:
         handle.write(data)
 
 
-#: The work (``_weight``) of one entry from which a second thread takes half of it:
-#: mkdir, stat and link release the GIL, and the two shares are different subtrees
-#: (pip, numpy, pandas and the like; a small package stays in one thread).
-PARALLEL_FROM = 1500
-#: What making a folder costs against linking a file: a new inode, where a link adds a
-#: name to one that exists (measured 10 to 40 times as much on ext4).
-_MKDIR_WEIGHT = 20
 #: Whether stat, link and mkdir take a directory's descriptor (POSIX): names are then
 #: looked up from the entry's and the env's folder, not walked from / each time. Bytecode
 #: is linked behind the command (when asked to: ``behind.LINK_LATER``) only then (by
@@ -360,87 +350,14 @@ def link_files(source: str, dest: str, dirs: Sequence[str], files: Sequence[Sequ
     The stat that each link needs anyway shows a file truncated, missing or rewritten
     since it was cached: DamagedEntry then. Copies are made (mtime kept, so the cached
     bytecode stays valid) where the filesystem cannot link.
+
+    One thread per entry: entries are linked side by side (``link_side_by_side``), and two
+    threads on one entry's thousands of short system calls mostly wait on each other for
+    the GIL (measured slower on tmpfs and a journalled ext4, even on a lone pip).
     """
     with _Folders(source, dest) as folders:
-        if _weight(dirs, files) < PARALLEL_FROM:
-            _make_dirs(folders, dirs)
-            _link_some(folders, files)
-            return
-        shallow, shares = _two_shares(dirs, files)
-        _make_dirs(folders, shallow)
-        import threading
-
-        failed: List[BaseException] = []
-
-        def second_share() -> None:
-            try:
-                _make_dirs(folders, shares[1][0])
-                _link_some(folders, shares[1][1])
-            except BaseException as exc:  # noqa: BLE001 - raised again in the calling thread
-                failed.append(exc)
-
-        helper = threading.Thread(target=second_share, name="burrow-link", daemon=True)
-        helper.start()
-        try:
-            _make_dirs(folders, shares[0][0])
-            _link_some(folders, shares[0][1])
-        finally:
-            helper.join()
-        if failed:
-            raise failed[0]
-
-
-def _weight(dirs: Sequence[str], files: Sequence[Any]) -> int:
-    return _MKDIR_WEIGHT * len(dirs) + len(files)
-
-
-def _two_shares(
-    dirs: Sequence[str], files: Sequence[Sequence[Any]]
-) -> Tuple[List[str], List[_Share]]:
-    """The folders to make first, and two shares of the rest of similar work, each of
-    whole subtrees (so that a share's folders are made by the thread linking their
-    files), in the manifest's order: split at the depth whose longer share plus the
-    folders made first is the least work."""
-    # Each file's folder once: files outnumber folders ten to one.
-    folder_of = [file[0].rpartition("/")[0] for file in files]
-    splits = [_split_at(depth, dirs, files, folder_of) for depth in (1, 2, 3)]
-    return min(splits, key=lambda split: _weight(split[0], ()) + max(_weight(*s) for s in split[1]))
-
-
-def _split_at(
-    depth: int, dirs: Sequence[str], files: Sequence[Sequence[Any]], folder_of: Sequence[str]
-) -> Tuple[List[str], List[_Share]]:
-    """The folders up to ``depth`` levels deep, and two shares of the subtrees below."""
-    keys: Dict[str, str] = {}  # 'a/b/c/d' -> 'a/b' at depth 2; '' when shallow
-
-    def subtree(folder: str) -> str:
-        key = keys.get(folder)
-        if key is None:
-            parts = folder.split("/")
-            key = keys[folder] = "/".join(parts[:depth]) if len(parts) > depth else ""
-        return key
-
-    shallow = [rel for rel in dirs if not subtree(rel)]
-    groups: Dict[str, _Share] = {}
-    for rel in dirs:
-        if subtree(rel):
-            groups.setdefault(subtree(rel), ([], []))[0].append(rel)
-    file_keys = [subtree(folder) for folder in folder_of]
-    for key, file in zip(file_keys, files):  # a file in a shallow folder ('' group): either
-        groups.setdefault(key, ([], []))[1].append(file)
-    work = [0, 0]
-    chosen: Dict[str, int] = {}
-    for key, group in sorted(groups.items(), key=lambda item: -_weight(*item[1])):
-        lighter = 0 if work[0] <= work[1] else 1  # heaviest first, each to the lighter
-        chosen[key] = lighter
-        work[lighter] += _weight(*group)
-    shares: List[_Share] = [([], []), ([], [])]
-    for rel in dirs:  # the manifest's order in each share: parents before children
-        if subtree(rel):
-            shares[chosen[subtree(rel)]][0].append(rel)
-    for key, file in zip(file_keys, files):
-        shares[chosen[key]][1].append(file)
-    return shallow, shares
+        _make_dirs(folders, dirs)
+        _link_some(folders, files)
 
 
 def _make_dirs(folders: _Folders, dirs: Sequence[str]) -> None:
