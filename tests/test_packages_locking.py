@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List
 
 import helpers
 import localindex
@@ -270,3 +270,105 @@ def test_written_lock_is_shareable_and_names_no_credentials(tmp_path: Path, inde
     written.chmod(0o640)
     lock(tmp_path, "-r", "requirements.in", "-i", index.as_uri(), "-o", "requirements.txt")
     assert written.stat().st_mode & 0o777 == 0o640
+
+
+# -- what pip-compile and `uv pip compile` users type
+
+
+PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "app"
+version = "0.1"
+dependencies = [
+    "mid<2",
+]
+
+[project.optional-dependencies]
+Dev_Tools = ["extra-dep"]
+docs = ["leaf"]
+"""
+
+
+def pinned(text: str) -> Dict[str, str]:
+    """name -> version of a lock's pins."""
+    return {line.name or "": line.specifier for line in parse_text(text)}
+
+
+def parse_text(text: str) -> list:  # type: ignore[type-arg]
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "lock.txt")
+        path.write_text(text, "utf-8")
+        return parse_file(path).requirements
+
+
+def test_a_file_argument_is_read_as_a_requirements_file(tmp_path: Path, index: Path) -> None:
+    """`burrow lock requirements.in`, as pip-compile: not a package named requirements-in;
+    and with no argument at all, requirements.in here is read."""
+    (tmp_path / "requirements.in").write_text("top\n", "utf-8")
+    given = lock(tmp_path, "requirements.in", "-i", index.as_uri()).stdout
+    assert pinned(given) == {"top": "==1.0", "mid": "==2.0", "leaf": "==1.0"}
+    assert "#    burrow lock requirements.in\n" in given
+    assert "# via -r requirements.in" in given
+    default = lock(tmp_path, "-i", index.as_uri()).stdout
+    assert pinned(default) == pinned(given)
+
+
+def test_a_projects_pyproject_gives_its_dependencies_and_chosen_extras(
+    tmp_path: Path, index: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT, "utf-8")
+    plain = lock(tmp_path, "pyproject.toml", "-i", index.as_uri()).stdout
+    assert pinned(plain) == {"mid": "==1.0", "leaf": "==1.0"}  # not the project itself
+    assert "# via -r pyproject.toml" in plain
+    # An extra by any spelling PEP 685 takes as the same; the default input when alone.
+    dev = lock(tmp_path, "--extra", "dev-tools", "-i", index.as_uri(), "-o", "out.txt")
+    assert dev.returncode == 0
+    written = (tmp_path / "out.txt").read_text("utf-8")
+    assert pinned(written) == {"mid": "==1.0", "leaf": "==1.0", "extra-dep": "==1.0"}
+    assert "#    burrow lock pyproject.toml --extra dev-tools -o out.txt\n" in written
+    every = lock(tmp_path, "--all-extras", "pyproject.toml", "-i", index.as_uri()).stdout
+    assert pinned(every) == pinned(written)
+    # The project's own pins tell where a conflict comes from, by file and line.
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT.replace("mid<2", "mid>5"), "utf-8")
+    failed = lock(tmp_path, "pyproject.toml", "-i", index.as_uri(), check=False)
+    assert failed.returncode == 1
+    assert "pyproject.toml:9 asks for mid>5" in failed.stderr, failed.stderr
+
+
+DYNAMIC = PYPROJECT.replace('dependencies = [\n    "mid<2",\n]', 'dynamic = ["dependencies"]')
+
+
+@pytest.mark.parametrize(
+    ("project", "args", "message"),
+    [
+        (PYPROJECT, ["--extra", "test", "pyproject.toml"], "no optional dependencies 'test' "
+         "(it has: dev-tools, docs)"),
+        (DYNAMIC, ["pyproject.toml"], "dependencies are dynamic"),
+        ("[tool.poetry]\nname = 'app'\n", ["pyproject.toml"], "no [project] table"),
+        ("[project\n", ["pyproject.toml"], "not valid TOML"),
+        (PYPROJECT, ["--extra", "docs", "top"], "--extra and --all-extras read a pyproject.toml"),
+        (PYPROJECT, ["."], "is a project directory: lock its dependencies with "
+         "`burrow lock ./pyproject.toml`"),
+    ],
+)  # fmt: skip
+def test_a_pyproject_that_cannot_be_read_is_one_line(
+    tmp_path: Path, index: Path, project: str, args: List[str], message: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(project, "utf-8")
+    proc = lock(tmp_path, *args, "-i", index.as_uri(), "-o", "out.txt", check=False)
+    assert proc.returncode in (1, 2)
+    assert message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not (tmp_path / "out.txt").exists()
+
+
+def test_nothing_to_lock_here_is_a_usage_error(tmp_path: Path) -> None:
+    proc = lock(tmp_path, check=False)
+    assert proc.returncode == 2
+    assert "no requirements.in or pyproject.toml here" in proc.stderr

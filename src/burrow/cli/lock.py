@@ -7,7 +7,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import Any
+    from typing import Any, Dict, List, Tuple
 
 
 def register(commands: Any) -> None:
@@ -28,8 +28,20 @@ def register(commands: Any) -> None:
         "-P", "--upgrade-package", action="append", default=[], metavar="NAME",
         help="upgrade this package (repeatable)",
     )  # fmt: skip
+    p.add_argument(
+        "--extra", action="append", default=[], dest="extras", metavar="NAME",
+        help="with a pyproject.toml: also its optional dependencies NAME (repeatable)",
+    )  # fmt: skip
+    p.add_argument(
+        "--all-extras", action="store_true",
+        help="with a pyproject.toml: also all its optional dependencies",
+    )  # fmt: skip
     _add_index_options(p)
-    p.add_argument("packages", nargs="*", metavar="PKG", help="requirements to add")
+    p.add_argument(
+        "packages", nargs="*", metavar="FILE|PKG",
+        help="requirements files (requirements.in, pyproject.toml), or requirements to add; "
+        "default: requirements.in, else pyproject.toml, here",
+    )  # fmt: skip
     add_common(p, json=False)
     p.set_defaults(handler=cmd_lock)
 
@@ -69,28 +81,26 @@ def _sources(args: argparse.Namespace) -> Any:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
-    from burrow.cli.common import usage_error
     from burrow.cli.progress import download_line
     from burrow.packages.locking import lock
 
-    if not args.requirement and not args.packages:
-        usage_error("lock", "give requirements: -r FILE or PKG")
+    files, packages = _inputs(args)
+    extras = args.extras
+    if args.all_extras:
+        extras = _all_extras(files)
     sources = _sources(args)
-    command = "burrow lock " + " ".join(
-        [*(f"-r {r}" for r in args.requirement), *(f"-c {c}" for c in args.constraint)]
-        + ([f"-o {args.output}"] if args.output else [])
-    )
     with download_line(args.quiet):
         locked = lock(
-            args.requirement,
+            files,
             constraints=args.constraint,
-            packages=args.packages,
+            packages=packages,
             python=args.python,
             output=args.output,
             upgrade=args.upgrade,
             upgrade_packages=args.upgrade_package,
             sources=sources,
-            command=command.strip(),
+            command=_command(args, files, packages),
+            extras=extras,
         )
     if args.output is None:
         sys.stdout.write(locked.text)
@@ -100,3 +110,76 @@ def cmd_lock(args: argparse.Namespace) -> int:
             f"locked {count} package{'s' if count != 1 else ''} in {args.output}", file=sys.stderr
         )
     return 0
+
+
+#: What `burrow lock` reads when given nothing, as pip-compile: the first found here.
+DEFAULT_INPUTS = ("requirements.in", "pyproject.toml")
+
+
+def _inputs(args: argparse.Namespace) -> Tuple[List[str], List[str]]:
+    """The requirement files and the requirements of the command line. An argument naming
+    a file (other than a wheel or sdist) is read as a requirements file, as pip-compile
+    and `uv pip compile` take it: `burrow lock requirements.in`."""
+    import os
+
+    from burrow.cli.common import usage_error
+    from burrow.packages.requirement_text import is_archive
+
+    files, packages = list(args.requirement), []
+    for arg in args.packages:
+        if os.path.isfile(arg) and not is_archive(arg):
+            files.append(arg)
+        elif os.path.isdir(arg) and os.path.isfile(os.path.join(arg, "pyproject.toml")):
+            usage_error(
+                "lock",
+                f"{arg} is a project directory: lock its dependencies with "
+                f"`burrow lock {os.path.join(arg, 'pyproject.toml')}`, or the project "
+                f"itself with `-e {arg}` in a requirements file",
+            )
+        else:
+            packages.append(arg)
+    if not files and not packages:
+        found = next((name for name in DEFAULT_INPUTS if os.path.isfile(name)), None)
+        if found is None:
+            usage_error(
+                "lock", "give requirements: FILE, -r FILE or PKG (no requirements.in or "
+                "pyproject.toml here)",
+            )  # fmt: skip
+        files.append(str(found))
+    if (args.extras or args.all_extras) and not any(_is_pyproject(f) for f in files):
+        usage_error("lock", "--extra and --all-extras read a pyproject.toml: give one")
+    return files, packages
+
+
+def _is_pyproject(path: str) -> bool:
+    from burrow.packages.pyproject import is_pyproject
+
+    return is_pyproject(path)
+
+
+def _all_extras(files: List[str]) -> List[str]:
+    from burrow.packages.pyproject import extras_of
+
+    names: Dict[str, None] = {}
+    for path in files:
+        if _is_pyproject(path):
+            names.update(dict.fromkeys(extras_of(path)))
+    return list(names)
+
+
+def _command(args: argparse.Namespace, files: List[str], packages: List[str]) -> str:
+    """The command a lock's header names, to make it again: what was asked for, not where
+    packages were found (the lock repeats index options as lines of its own)."""
+    import shlex
+
+    given = set(args.requirement)
+    words = ["burrow", "lock"]
+    if args.python:
+        words += ["-p", args.python]
+    words += [item for path in files for item in (["-r", path] if path in given else [path])]
+    words += [item for path in args.constraint for item in ("-c", path)]
+    words += [item for extra in args.extras for item in ("--extra", extra)]
+    words += ["--all-extras"] if args.all_extras else []
+    words += packages
+    words += ["-o", args.output] if args.output else []
+    return " ".join(shlex.quote(word) for word in words)

@@ -73,13 +73,17 @@ def read_inputs(
     requirement_files: Sequence[str | os.PathLike[str]] = (),
     constraint_files: Sequence[str | os.PathLike[str]] = (),
     packages: Sequence[str] = (),
+    extras: Sequence[str] = (),
 ) -> Inputs:
-    """The lines of `-r` files, `-c` files and PKG arguments, options merged as pip does.
+    """The lines of `-r` files, `-c` files and PKG arguments, options merged as pip does;
+    a `pyproject.toml` among the `-r` files gives the project's dependencies, and those
+    of its optional groups `extras`.
 
     pip's configured constraint files (`constraint`, `PIP_CONSTRAINT`) come first, as
     in pip, where they are the default every `-c` adds to.
     """
     from burrow.packages.pipconfig import pip_constraints
+    from burrow.packages.pyproject import is_pyproject
     from burrow.packages.requirements import FileOptions, parse_file, parse_line
 
     requirements: List[Line] = []
@@ -87,11 +91,13 @@ def read_inputs(
     files: List[str] = []
     read_options: List[FileOptions] = []
     for path in requirement_files:
-        parsed = parse_file(path)
+        parsed = parse_file(path, extras=extras)
         requirements += parsed.requirements
         constraints += parsed.constraints
         files += parsed.files
         read_options.append(parsed.options)
+    if extras and not any(is_pyproject(path) for path in files):
+        raise LockError("extras name optional dependencies of a pyproject.toml: give one")
     options = FileOptions.empty()
     for path in [*pip_constraints(), *constraint_files]:
         parsed = parse_file(path, constraint=True)
@@ -163,6 +169,7 @@ def lock(
     sources: Optional[Sources] = None,
     command: str = "burrow lock",
     index: Optional[Index] = None,
+    extras: Sequence[str] = (),
 ) -> Locked:
     """Resolve requirement files for `python` (a -p value, facts, or burrow's own) and
     write the pinned result to `output` when given (its name picks the format)."""
@@ -178,6 +185,7 @@ def lock(
             "requirements": [os.fspath(p) for p in requirements],
             "constraints": [os.fspath(p) for p in constraints],
             "packages": list(packages),
+            "extras": list(extras),
             "python": info,
             "keep": keep,
             "upgrade_packages": sorted(upgrade_packages),
@@ -189,8 +197,8 @@ def lock(
         resolution, hashes, header = found
     else:
         resolution, hashes, header = _lock(
-            requirements, constraints, packages, info, keep, upgrade_packages, sources, index,
-            front,
+            requirements, constraints, packages, extras, info, keep, upgrade_packages, sources,
+            index, front,
         )  # fmt: skip
     if out is not None and is_pylock(out):
         from burrow.packages import pylock
@@ -228,6 +236,7 @@ def _lock(
     requirements: Sequence[str | os.PathLike[str]],
     constraints: Sequence[str | os.PathLike[str]],
     packages: Sequence[str],
+    extras: Sequence[str],
     info: PythonInfo,
     keep: Optional[str],
     upgrade_packages: Sequence[str],
@@ -239,7 +248,7 @@ def _lock(
     hashes and the option lines a lock repeats. `front` is pointed at the memo."""
     from burrow.packages.lockmemo import RecordingIndex, config_files
 
-    inputs = read_inputs(requirements, constraints, packages)
+    inputs = read_inputs(requirements, constraints, packages, extras)
     base, header = resolve_options(inputs, sources)
     options = base.replace(editables=True)
     previous = _read_previous(keep)
@@ -254,7 +263,7 @@ def _lock(
     if front is not None and memo is not None:
 
         def same_inputs() -> bool:
-            again = read_inputs(requirements, constraints, packages)
+            again = read_inputs(requirements, constraints, packages, extras)
             return again == inputs and resolve_options(again, sources) == (base, header)
 
         files = [*inputs.files, *config_files(), *([keep] if keep is not None else [])]
@@ -358,19 +367,11 @@ def _existing_pins(path: str, upgrade_packages: Sequence[str]) -> Dict[str, str]
 
 def _pylock_pins(path: str) -> List[Tuple[str, str]]:
     """(name, version) of each package of a pylock.toml (only what a re-lock keeps)."""
-    import sys
+    from burrow.packages import tomlfile
 
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:
-        try:
-            import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            raise LockError(f"cannot read {path}: reading TOML needs Python 3.11+") from None
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, ValueError) as exc:
+        data = tomlfile.load(path)
+    except LockError as exc:
         raise LockError(f"cannot keep the pins of {path}: {exc}") from None
     return [
         (str(p["name"]), str(p["version"]))

@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from burrow.errors import LockError
+from burrow.packages import tomlfile
 from burrow.packages.requirement_text import path_to_url
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def read_pylock(path: str | os.PathLike[str], info: PythonInfo) -> Lock:
     from burrow.packages.requirements import FileOptions
 
     where = os.fspath(path)
-    data = _load(where)
+    data = tomlfile.load(where)
     version = str(data.get("lock-version", ""))
     if not version.startswith("1."):
         raise LockError(f"{where}: lock-version {version or '(missing)'} is not 1.x")
@@ -64,26 +65,6 @@ def read_pylock(path: str | os.PathLike[str], info: PythonInfo) -> Lock:
             continue
         pins.append(_pin(package, origin, base, info))
     return Lock(pins=pins, options=FileOptions.empty(), files=[where])
-
-
-def _load(where: str) -> Dict[str, Any]:
-    try:
-        import tomllib  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # Python < 3.11
-        try:
-            import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
-        except ImportError:
-            raise LockError(
-                f"{where}: reading pylock.toml needs Python 3.11+ or the tomli package"
-            ) from None
-    try:
-        with open(where, "rb") as handle:
-            data: Dict[str, Any] = tomllib.load(handle)
-    except OSError as exc:
-        raise LockError(f"cannot read {where}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LockError(f"{where}: not valid TOML: {exc}") from None
-    return data
 
 
 def _environment(info: PythonInfo, data: Dict[str, Any], where: str) -> Dict[str, Any]:

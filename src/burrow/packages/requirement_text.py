@@ -33,6 +33,11 @@ _ARCHIVES += (".tlz", ".tar.lz", ".tar.lzma")
 _VCS = ("git+", "hg+", "svn+", "bzr+", "git:", "hg:", "svn:", "bzr:")
 
 
+def is_archive(path: str) -> bool:
+    """Whether ``path`` names a wheel or sdist by its suffix: 'dist/app-1.0.tar.gz'."""
+    return path.lower().endswith(_ARCHIVES)
+
+
 class Parts(Record):
     """What a requirement names, e.g. Parts(name='flask', specifier='>=3', ...)."""
 
@@ -127,7 +132,7 @@ def _from_path(local: str, text: str, origin: str) -> Optional[Parts]:
                 "pyproject.toml nor setup.py"
             )
         return Parts(url=path_to_url(path), path=path)
-    if not local.lower().endswith(_ARCHIVES):
+    if not is_archive(local):
         return None
     if not os.path.isfile(path):
         before, at, _ = text.partition("@")

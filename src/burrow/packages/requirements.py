@@ -20,7 +20,7 @@ from burrow.packages.requirement_text import is_url, url_to_path
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
-    from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+    from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
     from packaging.requirements import Requirement
 
@@ -166,10 +166,12 @@ def parse_file(
     *,
     constraint: bool = False,
     environ: Mapping[str, str] | None = None,
+    extras: Sequence[str] = (),
 ) -> RequirementsFile:
-    """Read a requirements file (or a constraints file) and everything it includes."""
+    """Read a requirements file (or a constraints file) and everything it includes. A
+    project's ``pyproject.toml`` gives its dependencies, and those of its ``extras``."""
     result = RequirementsFile.empty()
-    _Reader(result, os.environ if environ is None else environ).read(
+    _Reader(result, os.environ if environ is None else environ, extras).read(
         os.fspath(path), constraint, ()
     )
     return result
@@ -206,9 +208,12 @@ def is_pinned(line: Line) -> bool:
 
 
 class _Reader:
-    def __init__(self, result: RequirementsFile, environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, result: RequirementsFile, environ: Mapping[str, str], extras: Sequence[str] = ()
+    ) -> None:
         self.result = result
         self.environ = environ
+        self.extras = extras
 
     def read(
         self, location: str, constraint: bool, chain: Tuple[str, ...], where: str = ""
@@ -217,6 +222,13 @@ class _Reader:
         if key in chain:
             raise LockError(f"{where}: {location} includes itself (through {' -> '.join(chain)})")
         self.result.files.append(location)
+        from burrow.packages import pyproject
+
+        if not is_url(location) and pyproject.is_pyproject(location):
+            target = self.result.constraints if constraint else self.result.requirements
+            for number, text in pyproject.requirements(location, self.extras):
+                target.append(_requirement(text, [], f"{location}:{number}", text, editable=False))
+            return
         text = _read_text(location, where)
         for number, line in _logical_lines(text):
             self.line(_expand(line, self.environ), f"{location}:{number}", location, constraint,
