@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import helpers
 import localindex
@@ -33,11 +33,14 @@ def run_unconfigured(*args: str) -> subprocess.CompletedProcess[str]:
     return _burrow({}, *args)
 
 
-def _burrow(settings: Dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def _burrow(
+    settings: Dict[str, str], *args: str, cwd: Optional[Path] = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     env.update(PIP_CONFIG_FILE=os.devnull, PYTHONPATH=str(helpers.SRC), **settings)
     return subprocess.run(
         [sys.executable, "-m", "burrow", *args],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -169,6 +172,41 @@ def test_editable_project_comes_with_its_dependencies(tmp_path: Path, index: Pat
     other = tmp_path / "other"
     run(index, "create", "-q", str(other), "-r", str(tmp_path / "dev.txt"))
     assert packages(other) == packages(env)
+
+
+def test_a_project_directory_is_built_and_installed_as_pip_install_dot(
+    tmp_path: Path, index: Path
+) -> None:
+    """`burrow install ./proj`, as `pip install ./proj`: the project is built into a wheel
+    (not editable) with its dependencies resolved; a lock names it by its URL."""
+    project = localindex.project(tmp_path / "proj", "demo", "0.3", ["mid<2"])
+    env = tmp_path / "env"
+    run(index, "create", "-q", "--without-pip", str(env))
+    proc = _burrow(
+        {"PIP_INDEX_URL": index.as_uri()}, "install", "-e", str(env), "./proj", cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["+ demo==0.3", "+ leaf==1.0", "+ mid==1.0"]
+    site = next(env.glob("lib/python*/site-packages"))
+    direct = (site / "demo-0.3.dist-info" / "direct_url.json").read_text("utf-8")
+    assert '"dir_info": {}' in direct and project.as_uri() in direct
+    (tmp_path / "app.in").write_text(f"{project}\n", "utf-8")
+    locked = run(index, "lock", "-r", str(tmp_path / "app.in")).stdout
+    assert f"demo @ {project.as_uri()}\n" in locked and "mid==1.0" in locked
+
+
+def test_a_file_argument_is_read_as_requirements(tmp_path: Path, index: Path) -> None:
+    """`burrow install requirements.txt` installs what the file lists (pip would hint at -r;
+    nobody means a package named requirements-txt)."""
+    (tmp_path / "requirements.txt").write_text("mid<2\n", "utf-8")
+    env = tmp_path / "env"
+    run(index, "create", "-q", "--without-pip", str(env))
+    proc = _burrow(
+        {"PIP_INDEX_URL": index.as_uri()}, "install", "-e", str(env), "requirements.txt",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["+ leaf==1.0", "+ mid==1.0"]
 
 
 def test_create_with_constraints_holds_what_requirements_bring(tmp_path: Path, index: Path) -> None:

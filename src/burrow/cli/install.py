@@ -40,7 +40,10 @@ def register(commands: Any) -> None:
         action="store_true",
         help="byte-compile packages new to the cache before returning, not behind",
     )
-    p.add_argument("packages", nargs="*", metavar="PKG", help="requirements to add")
+    p.add_argument(
+        "packages", nargs="*", metavar="PKG",
+        help="requirements to add (a project directory, as pip's; a file is read as -r FILE)",
+    )  # fmt: skip
     add_common(p)
     p.set_defaults(handler=cmd_install)
 
@@ -48,7 +51,7 @@ def register(commands: Any) -> None:
 def cmd_install(args: argparse.Namespace) -> int:
     from burrow import envs
     from burrow.cli.common import usage_error
-    from burrow.cli.lock import _sources
+    from burrow.cli.lock import _sources, requirement_files
     from burrow.cli.progress import download_line
     from burrow.cli.render import print_changes
     from burrow.packages.install import install
@@ -56,12 +59,13 @@ def cmd_install(args: argparse.Namespace) -> int:
     if not args.requirement and not args.packages and not args.editable:
         usage_error("install", "give requirements: PKG, -r FILE or --editable PATH")
     editables = [f"-e {path}" for path in args.editable]
+    files, packages = requirement_files(args.requirement, args.packages)
     with download_line(args.quiet):
         changes = install(
             envs.resolve(args.env),
-            requirements=args.requirement,
+            requirements=files,
             constraints=args.constraint,
-            packages=[*args.packages, *editables],
+            packages=[*packages, *editables],
             sources=_sources(args),
             upgrade=args.upgrade,
             upgrade_packages=args.upgrade_package,

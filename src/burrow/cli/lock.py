@@ -117,27 +117,21 @@ DEFAULT_INPUTS = ("requirements.in", "pyproject.toml")
 
 
 def _inputs(args: argparse.Namespace) -> Tuple[List[str], List[str]]:
-    """The requirement files and the requirements of the command line. An argument naming
-    a file (other than a wheel or sdist) is read as a requirements file, as pip-compile
-    and `uv pip compile` take it: `burrow lock requirements.in`."""
+    """The requirement files and the requirements of the command line (`burrow lock
+    requirements.in` reads the file); with neither, the first of DEFAULT_INPUTS here."""
     import os
 
     from burrow.cli.common import usage_error
-    from burrow.packages.requirement_text import is_archive
 
-    files, packages = list(args.requirement), []
-    for arg in args.packages:
-        if os.path.isfile(arg) and not is_archive(arg):
-            files.append(arg)
-        elif os.path.isdir(arg) and os.path.isfile(os.path.join(arg, "pyproject.toml")):
+    files, packages = requirement_files(args.requirement, args.packages)
+    for arg in packages:
+        if os.path.isdir(arg) and os.path.isfile(os.path.join(arg, "pyproject.toml")):
             usage_error(
                 "lock",
                 f"{arg} is a project directory: lock its dependencies with "
                 f"`burrow lock {os.path.join(arg, 'pyproject.toml')}`, or the project "
                 f"itself with `-e {arg}` in a requirements file",
             )
-        else:
-            packages.append(arg)
     if not files and not packages:
         found = next((name for name in DEFAULT_INPUTS if os.path.isfile(name)), None)
         if found is None:
@@ -149,6 +143,17 @@ def _inputs(args: argparse.Namespace) -> Tuple[List[str], List[str]]:
     if (args.extras or args.all_extras) and not any(_is_pyproject(f) for f in files):
         usage_error("lock", "--extra and --all-extras read a pyproject.toml: give one")
     return files, packages
+
+
+def requirement_files(files: List[str], args: List[str]) -> Tuple[List[str], List[str]]:
+    """``files`` and the arguments that name a file (not a wheel or sdist), read as
+    requirements files as pip-compile and `uv pip compile` take them; the other arguments."""
+    import os
+
+    from burrow.packages.requirement_text import is_archive
+
+    named = [arg for arg in args if os.path.isfile(arg) and not is_archive(arg)]
+    return [*files, *named], [arg for arg in args if arg not in named]
 
 
 def _is_pyproject(path: str) -> bool:

@@ -37,7 +37,8 @@ class Dependencies:
         self.index = index
         self.target = target
         self.info = info  # the target, for sdist and project builds
-        self.editables: Set[str] = set()  # URLs of `-e DIR` project directories
+        self.projects: Set[str] = set()  # URLs of project directories (`DIR`, `-e DIR`)
+        self.editables: Set[str] = set()  # those of them asked for as `-e DIR`
         self._projects: Dict[str, bytes] = {}  # a project directory's URL -> its metadata
         self._target_key = _digest(sorted(target.markers.items()))
         self._ahead: Dict[str, Future[Dict[str, Any]]] = {}  # a file's URL -> its facts
@@ -135,7 +136,7 @@ class Dependencies:
     def _metadata(self, candidate: Candidate) -> bytes:
         from burrow.packages.metadata import NeedsBuild
 
-        if candidate.url in self.editables:
+        if candidate.url in self.projects:
             return self.project(candidate.url)
         errors = []
         for link in candidate.links[:1] or []:

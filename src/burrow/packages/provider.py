@@ -308,7 +308,7 @@ class Provider(_ProviderBase):
 
         from burrow.packages.pages import make_link
 
-        if url in self.metadata.editables:
+        if url in self.metadata.projects:
             return Candidate(name, Version(self.metadata.version(url)), [], extras, url)
         link = make_link(url, None, {}, None)
         if link is None:

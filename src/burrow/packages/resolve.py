@@ -138,10 +138,13 @@ def _roots(
             raise ResolutionError(f"{line.origin}: editable requirements cannot be locked yet")
         if line.marker and not _marker_true(line.marker, target):
             continue
-        if line.editable and line.url is not None:
-            # `-e ./project` names no project: its metadata does (as pip-compile reads it).
+        if line.url is not None and (line.editable or _is_project_dir(line.path)):
+            # `-e ./project` and `./project` name no project: its metadata does (as
+            # pip-compile reads it), as it does the project's version and dependencies.
             written = line.name or metadata.project_name(line.url, line.origin)
-            metadata.editables.add(line.url)
+            metadata.projects.add(line.url)
+            if line.editable:
+                metadata.editables.add(line.url)
         elif line.name is None:
             raise ResolutionError(f"{line.origin}: name the project of {line.text!r} (name @ url)")
         else:
@@ -153,6 +156,13 @@ def _roots(
         order.setdefault(identify(name, extras), len(order))
         order.setdefault(name, len(order))
     return roots, order
+
+
+def _is_project_dir(path: Optional[str]) -> bool:
+    """Whether a requirement's local path is a project directory (not a wheel or sdist)."""
+    import os
+
+    return path is not None and os.path.isdir(path)
 
 
 def _constraints(lines: Sequence[Line], target: Target) -> Dict[str, List[Req]]:
