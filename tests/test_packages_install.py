@@ -301,3 +301,18 @@ def test_sync_takes_pip_syncs_index_options_and_a_dry_run(
     }
     proc = run_unconfigured("sync", "-e", str(env), "-n", "--no-index", str(lockfile))
     assert proc.returncode == 0 and proc.stdout == "Nothing to change\n", proc.stderr
+
+
+def test_sync_reads_requirements_txt_here_when_given_no_file(tmp_path: Path, index: Path) -> None:
+    """`burrow sync` alone, as `pip-sync`: requirements.txt here; nothing here is a usage
+    error that says what it looked for."""
+    env = tmp_path / "env"
+    run(index, "create", "-q", "--without-pip", str(env))
+    settings = {"PIP_INDEX_URL": index.as_uri()}
+    proc = _burrow(settings, "sync", "-e", str(env), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "no requirements.txt or pylock.toml here" in proc.stderr
+    (tmp_path / "requirements.txt").write_text(run(index, "lock", "mid==1.0").stdout, "utf-8")
+    proc = _burrow(settings, "sync", "-e", str(env), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["+ leaf==1.0", "+ mid==1.0"]

@@ -25,7 +25,10 @@ def register(commands: Any) -> None:
         "FILE's, all or nothing (the seeded pip, setuptools and wheel stay unless FILE pins "
         "them).",
     )
-    p.add_argument("file", metavar="FILE", help="the lock file")
+    p.add_argument(
+        "file", metavar="FILE", nargs="?",
+        help="the lock file; default: requirements.txt, else pylock.toml, here (as pip-sync)",
+    )  # fmt: skip
     fastargs.add_to(p, sync_options())
     p.set_defaults(handler=cmd_sync)
 
@@ -94,13 +97,29 @@ def cmd_sync(args: argparse.Namespace) -> int:
     # pip's config as it is unless an index option was given (the lists are absent then).
     given = any(getattr(args, dest, None) not in (None, False) for dest in INDEX_OPTIONS)
     sources = _sources(args) if given else None
+    lockfile = args.file or _default_lock()
     with download_line(args.quiet):
         changes = sync(
             envs.resolve(args.env),
-            args.file,
+            lockfile,
             sources=sources,
             compile_bytecode=args.compile_bytecode,
             dry_run=args.dry_run,
         )
     print_changes(changes, args, dry_run=args.dry_run)
     return 0
+
+
+#: What `burrow sync` reads when given no FILE: the first found here.
+DEFAULT_LOCKS = ("requirements.txt", "pylock.toml")
+
+
+def _default_lock() -> str:
+    import os
+
+    from burrow.cli.common import usage_error
+
+    found = next((name for name in DEFAULT_LOCKS if os.path.isfile(name)), None)
+    if found is None:
+        usage_error("sync", "give the lock to sync: FILE (no requirements.txt or pylock.toml here)")
+    return str(found)
