@@ -349,3 +349,37 @@ def test_reused_package_runs_give_the_bytes_a_cold_cache_gives(
     api.pack(str(packed_env), str(cold))
     assert cold.read_bytes() == warm.read_bytes()
     assert list((tmp_path / "cold-cache").rglob("pack/*/*"))  # the runs were kept
+
+
+def test_runs_unused_for_a_month_are_pruned_once_a_day(
+    packed_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pack cache does not grow for ever: a run no pack used for UNUSED_FOR goes, one
+    used since is kept (a pack marks the runs it reads), and the look is made daily."""
+    from burrow import archive
+
+    monkeypatch.setenv("BURROW_CACHE_DIR", str(tmp_path / "cache"))
+    api.pack(str(packed_env), str(tmp_path / "a.tar.gz"))
+    store = tmp_path / "cache" / "pack"
+    runs = sorted(p for p in store.glob("*/*"))
+    assert len(runs) >= 2
+    old = 1_000_000_000.0  # 2001: unused for years
+    for run in runs:
+        os.utime(run, (old, old))
+    (store / "orphan").mkdir()
+    stale = store / "orphan" / "stale-run"
+    stale.write_bytes(b"x" * 16)
+    os.utime(stale, (old, old))
+    stamp = store / "last-pruned"
+    assert stamp.exists()  # the first pack looked (nothing was old then)
+    os.utime(stamp, (old, old))
+    api.pack(str(packed_env), str(tmp_path / "b.tar.gz"))  # reads every run of this env
+    assert not stale.exists()
+    assert all(run.exists() and run.stat().st_mtime > old for run in runs)
+    assert (tmp_path / "b.tar.gz").read_bytes() == (tmp_path / "a.tar.gz").read_bytes()
+    # Within a day of the last look, nothing is looked at.
+    stale.write_bytes(b"x" * 16)
+    os.utime(stale, (old, old))
+    assert archive.prune_runs(str(store)) == 0 and stale.exists()
+    assert archive.prune_runs(str(store), now=stamp.stat().st_mtime + archive.UNUSED_CHECK + 1) == 1
+    assert not stale.exists()

@@ -149,6 +149,8 @@ def _write_new(temp: str, members: List[Member]) -> None:
         buffer.append(b"\0" * (2 * _BLOCK + -total % (20 * _BLOCK)))  # tar's end, a record
         pending += compress(b"".join(buffer))
         drain(0)
+    if store:
+        prune_runs(store)
 
 
 def _package_of(member: Member) -> str:
@@ -190,15 +192,53 @@ def _member_store() -> Optional[str]:
         return None  # packing works without it, only slower
 
 
+#: A packed run no pack has used for this long is removed from the cache (its mtime is
+#: when it was last used), looked for at most once per UNUSED_CHECK.
+UNUSED_FOR = 30 * 24 * 3600
+UNUSED_CHECK = 24 * 3600
+_CHECKED = "last-pruned"
+
+
 def _load_run(store: str, key: str) -> Optional[Tuple[int, bytes]]:
+    path = os.path.join(store, key[:2], key)
     try:
-        with open(os.path.join(store, key[:2], key), "rb") as handle:
+        with open(path, "rb") as handle:
             data = handle.read()
+        os.utime(path)  # used now: kept UNUSED_FOR from now
     except OSError:
         return None
     if len(data) < 8:
         return None
     return int.from_bytes(data[:8], "big"), data[8:]
+
+
+def prune_runs(store: str, now: Optional[float] = None) -> int:
+    """Remove the runs of ``store`` unused for UNUSED_FOR, if not looked for within
+    UNUSED_CHECK; how many were removed. Safe beside a pack: one reading a run removed
+    meanwhile has it open, or compresses its package again."""
+    import time
+
+    now = time.time() if now is None else now
+    stamp = os.path.join(store, _CHECKED)
+    try:
+        if now - os.stat(stamp).st_mtime < UNUSED_CHECK:
+            return 0
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return 0
+    removed = 0
+    try:
+        folders = [e for e in os.scandir(store) if e.is_dir(follow_symlinks=False)]
+        for folder in folders:
+            for run in os.scandir(folder.path):
+                if run.is_file(follow_symlinks=False) and now - run.stat().st_mtime > UNUSED_FOR:
+                    fs.try_unlink(run.path)
+                    removed += 1
+        fs.replace_file(stamp, b"")
+    except OSError as exc:
+        log.info("could not prune the packed runs in %s: %s", store, exc)
+    return removed
 
 
 def _save_run(store: str, key: str, size: int, compressed: bytes) -> None:
