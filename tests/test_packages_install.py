@@ -316,3 +316,26 @@ def test_sync_reads_requirements_txt_here_when_given_no_file(tmp_path: Path, ind
     proc = _burrow(settings, "sync", "-e", str(env), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["+ leaf==1.0", "+ mid==1.0"]
+
+
+def test_sync_takes_several_lock_files_together_as_pip_sync(tmp_path: Path, index: Path) -> None:
+    """`burrow sync base.txt dev.txt`: the env holds both locks' pins (one pinned in both
+    is one package); a project locked differently in two of them is refused, env as it was."""
+    (tmp_path / "base.txt").write_text(run(index, "lock", "mid==1.0").stdout, "utf-8")
+    (tmp_path / "dev.txt").write_text(run(index, "lock", "extra-dep").stdout, "utf-8")
+    (tmp_path / "new.txt").write_text(run(index, "lock", "mid==2.0").stdout, "utf-8")
+    env = tmp_path / "env"
+    run(index, "create", "-q", "--without-pip", str(env))
+    proc = _burrow(
+        {"PIP_INDEX_URL": index.as_uri()}, "sync", "-e", str(env), "base.txt", "dev.txt",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["+ extra-dep==1.0", "+ leaf==1.0", "+ mid==1.0"]
+    proc = _burrow(
+        {"PIP_INDEX_URL": index.as_uri()}, "sync", "-e", str(env), "base.txt", "new.txt",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "mid is locked twice, differently" in proc.stderr
+    assert packages(env) == {n: "1.0 by burrow" for n in ("extra-dep", "leaf", "mid")}

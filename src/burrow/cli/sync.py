@@ -26,8 +26,9 @@ def register(commands: Any) -> None:
         "them).",
     )
     p.add_argument(
-        "file", metavar="FILE", nargs="?",
-        help="the lock file; default: requirements.txt, else pylock.toml, here (as pip-sync)",
+        "file", metavar="FILE", nargs="*",
+        help="the lock files, taken together (as pip-sync takes them); default: "
+        "requirements.txt, else pylock.toml, here",
     )  # fmt: skip
     fastargs.add_to(p, sync_options())
     p.set_defaults(handler=cmd_sync)
@@ -74,7 +75,8 @@ def sync_options() -> List[Option]:
 
 
 def fast_sync(argv: Sequence[str]) -> Optional[Any]:
-    """`burrow sync …` read without argparse when it is plainly unambiguous, else None."""
+    """`burrow sync …` read without argparse when it is plainly unambiguous (one FILE),
+    else None."""
     if not argv or argv[0] != "sync":
         return None
     from burrow import fastargs
@@ -84,6 +86,7 @@ def fast_sync(argv: Sequence[str]) -> Optional[Any]:
         return None  # argparse decides, and reports what is wrong
     import types
 
+    values["file"] = [values["file"]]  # as argparse gives FILE…
     return types.SimpleNamespace(handler=cmd_sync, **values)
 
 
@@ -97,11 +100,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
     # pip's config as it is unless an index option was given (the lists are absent then).
     given = any(getattr(args, dest, None) not in (None, False) for dest in INDEX_OPTIONS)
     sources = _sources(args) if given else None
-    lockfile = args.file or _default_lock()
+    lockfiles = args.file or [_default_lock()]
     with download_line(args.quiet):
         changes = sync(
             envs.resolve(args.env),
-            lockfile,
+            lockfiles,
             sources=sources,
             compile_bytecode=args.compile_bytecode,
             dry_run=args.dry_run,

@@ -71,14 +71,15 @@ def _reached(step: str) -> None:
 
 def sync(
     env: str | os.PathLike[str],
-    lockfile: str | os.PathLike[str],
+    lockfile: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     constraints: Sequence[str | os.PathLike[str]] = (),
     *,
     sources: Optional[Sources] = None,
     compile_bytecode: bool = False,
     dry_run: bool = False,
 ) -> Changes:
-    """Make ``env``'s packages exactly ``lockfile``'s, all or nothing.
+    """Make ``env``'s packages exactly ``lockfile``'s (or those of several lock files taken
+    together, as pip-sync takes them), all or nothing.
 
     >>> sync(".venv", "requirements.lock")  # doctest: +SKIP
     Changes(added=[('requests', '2.32.3')], upgraded=[], downgraded=[], removed=[])
@@ -99,7 +100,9 @@ def sync(
     recover(target)
     info = inspect(python_of(target))
     site = os.path.join(target, plan(info).purelib)
-    paths, constraint_paths = [os.fspath(lockfile)], [os.fspath(c) for c in constraints]
+    if isinstance(lockfile, (str, os.PathLike)):
+        lockfile = [lockfile]
+    paths, constraint_paths = [os.fspath(p) for p in lockfile], [os.fspath(c) for c in constraints]
     known = recall(paths, constraint_paths, info)
     if known is not None:  # the lock as last read: nothing parsed if nothing is to change
         placeholders = [Wheel(name=name, version=version, path="") for name, version in known[0]]
