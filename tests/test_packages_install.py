@@ -338,4 +338,13 @@ def test_sync_takes_several_lock_files_together_as_pip_sync(tmp_path: Path, inde
     )  # fmt: skip
     assert proc.returncode == 1
     assert "mid is locked twice, differently" in proc.stderr
-    assert packages(env) == {n: "1.0 by burrow" for n in ("extra-dep", "leaf", "mid")}
+    assert packages(env) == dict.fromkeys(("extra-dep", "leaf", "mid"), "1.0 by burrow")
+
+
+def test_pips_dash_e_dot_gets_a_hint(tmp_path: Path, index: Path) -> None:
+    """`burrow install -e .` typed as `pip install -e .`: -e is the env here, and a project
+    directory is no env: the error says to use --editable."""
+    localindex.project(tmp_path / "proj", "demo", "0.3")
+    proc = _burrow({"PIP_INDEX_URL": index.as_uri()}, "install", "-e", ".", cwd=tmp_path / "proj")
+    assert proc.returncode == 2
+    assert "with --editable ." in proc.stderr

@@ -317,6 +317,9 @@ def test_a_file_argument_is_read_as_a_requirements_file(tmp_path: Path, index: P
     assert "# via -r requirements.in" in given
     default = lock(tmp_path, "-i", index.as_uri()).stdout
     assert pinned(default) == pinned(given)
+    # pip-compile's spelling of the same: hashes are always written, -o is --output-file.
+    lock(tmp_path, "--generate-hashes", "--output-file", "out.txt", "-i", index.as_uri())
+    assert pinned((tmp_path / "out.txt").read_text("utf-8")) == pinned(given)
 
 
 def test_a_projects_pyproject_gives_its_dependencies_and_chosen_extras(

@@ -56,6 +56,11 @@ def cmd_install(args: argparse.Namespace) -> int:
     from burrow.cli.render import print_changes
     from burrow.packages.install import install
 
+    if args.env is not None and _is_project(args.env):
+        usage_error(
+            "install", f"-e names the env to install into, and {args.env} is a project: "
+            f"install it in editable mode (pip's -e) with --editable {args.env}",
+        )  # fmt: skip
     if not args.requirement and not args.packages and not args.editable:
         usage_error("install", "give requirements: PKG, -r FILE or --editable PATH")
     editables = [f"-e {path}" for path in args.editable]
@@ -73,3 +78,13 @@ def cmd_install(args: argparse.Namespace) -> int:
         )
     print_changes(changes, args)
     return 0
+
+
+def _is_project(path: str) -> bool:
+    """Whether ``path`` is a project directory and no env: `burrow install -e .` typed as
+    pip's `pip install -e .`."""
+    import os
+
+    return not os.path.exists(os.path.join(path, "pyvenv.cfg")) and any(
+        os.path.isfile(os.path.join(path, name)) for name in ("pyproject.toml", "setup.py")
+    )

@@ -22,7 +22,13 @@ def register(commands: Any) -> None:
     p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE")
     p.add_argument("-c", "--constraint", action="append", default=[], metavar="FILE")
     p.add_argument("-p", "--python", metavar="SPEC", help="the interpreter to lock for")
-    p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    p.add_argument(
+        "-o", "--output", "--output-file", metavar="FILE", help="write here (default: stdout)"
+    )
+    p.add_argument(
+        "--generate-hashes", action="store_true",
+        help="taken for pip-compile's command lines: burrow lock always writes hashes",
+    )  # fmt: skip
     p.add_argument("-U", "--upgrade", action="store_true", help="ignore the output's pins")
     p.add_argument(
         "-P", "--upgrade-package", action="append", default=[], metavar="NAME",
